@@ -1,0 +1,42 @@
+# Every target bootstraps .venv itself: uv is installed with pip when missing,
+# then `uv sync --frozen` installs exactly what uv.lock pins.
+SHELL := /bin/bash
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DO_NOT_TRACK := 1
+
+UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN = $(UV) run --frozen --no-sync
+
+.PHONY: demo test ui bench lint format venv clean
+
+venv: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+demo: venv
+	$(RUN) snapmart demo
+
+test: venv
+	$(RUN) pytest $(PYTEST_ARGS)
+
+ui: venv
+	$(RUN) snapmart ui
+
+bench: venv
+	$(RUN) snapmart bench
+
+lint: venv
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: venv
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean:
+	$(RUN) snapmart db stop || true
+	rm -rf .snapmart data target logs

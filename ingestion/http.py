@@ -1,0 +1,127 @@
+"""The fetch half's HTTP client: one descriptive User-Agent, timeouts, retries, a rate limit.
+
+Retries ride on dlt's requests helper (exponential backoff on 429/5xx and
+connection errors, ``Retry-After`` honoured) rather than a loop of our own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+from dlt.sources.helpers.requests import Client
+from requests import Response
+from requests.exceptions import RequestException
+
+from ingestion import __version__
+
+USER_AGENT = (
+    f"snapmart/{__version__} (batch ELT of public market snapshots; "
+    "set SNAPMART_USER_AGENT to add your contact)"
+)
+
+
+class FetchError(RuntimeError):
+    """A request that still failed after its retries; the message names it."""
+
+
+def user_agent() -> str:
+    import os
+
+    extra = os.environ.get("SNAPMART_USER_AGENT", "").strip()
+    return f"{USER_AGENT} {extra}".strip()
+
+
+def source_config(source: str, key: str, default: Any) -> Any:
+    """``sources.<source>.<key>`` from dlt config (env SOURCES__<SOURCE>__<KEY>, config.toml)."""
+    try:
+        value = dlt.config.get(f"sources.{source}.{key}")
+    except Exception:
+        value = None
+    return default if value in (None, "") else value
+
+
+@dataclass
+class RateLimiter:
+    """At most ``per_second`` requests per second from this process, shared by threads."""
+
+    per_second: float
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _next: float = 0.0
+
+    def wait(self) -> float:
+        if self.per_second <= 0:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            delay = max(0.0, self._next - now)
+            self._next = max(now, self._next) + 1.0 / self.per_second
+        if delay:
+            time.sleep(delay)
+        return delay
+
+
+@dataclass
+class HttpStats:
+    requests: int = 0
+    retries: int = 0
+    errors: dict[int, int] = field(default_factory=dict)
+    rate_limit_wait_s: float = 0.0
+
+
+class SourceClient:
+    """A per-source session: base URL, rate limit, retry policy, and counters for reports."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        *,
+        per_second: float = 5.0,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        backoff_factor: float = 0.5,
+        max_delay: float = 60.0,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.limiter = RateLimiter(per_second)
+        self.stats = HttpStats()
+        self._client = Client(
+            request_timeout=timeout,
+            request_max_attempts=max_attempts,
+            request_backoff_factor=backoff_factor,
+            request_max_retry_delay=max_delay,
+            respect_retry_after_header=True,
+            raise_for_status=False,
+        )
+        self.session = self._client.session
+        self.session.headers["User-Agent"] = user_agent()
+        self.session.hooks["response"].append(self._count)
+
+    def _count(self, response: Response, *args: Any, **kwargs: Any) -> Response:
+        self.stats.requests += 1
+        if response.status_code >= 400:
+            self.stats.errors[response.status_code] = (
+                self.stats.errors.get(response.status_code, 0) + 1
+            )
+            if response.status_code == 429 or response.status_code >= 500:
+                self.stats.retries += 1
+        return response
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Response:
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        self.stats.rate_limit_wait_s += self.limiter.wait()
+        try:
+            response = self.session.get(url, params=params)
+        except RequestException as exc:
+            raise FetchError(f"{self.source}: GET {url} {params or ''} failed: {exc}") from exc
+        if response.status_code >= 400:
+            raise FetchError(
+                f"{self.source}: GET {response.url} answered HTTP {response.status_code} "
+                f"after retries"
+            )
+        return response

@@ -1,0 +1,198 @@
+"""The landing-zone contract every source shares (DESIGN §3).
+
+Fetch writes the raw response body here *before* anything parses it; load reads
+from here only. That split is what makes ``--replay`` possible: any landing
+archive rebuilds the warehouse, and a parser bug never costs us the bytes.
+
+Layout: ``<landing>/<source>/<endpoint>/<capture>[__<key>].<ext>`` where capture
+is ``YYYYMMDDTHHMMSSZ`` (UTC), key is %-escaped, ext is json/csv (+ ``.gz``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+CAPTURE_FORMAT = "%Y%m%dT%H%M%SZ"
+_NAME_RE = re.compile(
+    r"^(?P<capture>\d{8}T\d{6}Z)(?:__(?P<key>[^.]+))?\.(?P<ext>json|csv)(?P<gz>\.gz)?$"
+)
+
+
+def landing_root() -> Path:
+    """SNAPMART_LANDING_DIR, else data/landing under SNAPMART_HOME (or the cwd)."""
+    configured = os.environ.get("SNAPMART_LANDING_DIR")
+    if configured:
+        return Path(configured).resolve()
+    base = Path(os.environ.get("SNAPMART_HOME", Path.cwd()))
+    return (base / "data" / "landing").resolve()
+
+
+def format_capture(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        raise ValueError("capture times must be timezone-aware (UTC)")
+    return ts.astimezone(UTC).strftime(CAPTURE_FORMAT)
+
+
+def parse_capture(text: str) -> datetime:
+    return datetime.strptime(text, CAPTURE_FORMAT).replace(tzinfo=UTC)
+
+
+def escape_key(key: str) -> str:
+    # '.' is escaped too, so the first dot in a name always starts the extension.
+    return quote(key, safe="@-_~").replace(".", "%2E")
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One archived response, named by the contract."""
+
+    path: Path
+    source: str
+    endpoint: str
+    captured_at: datetime
+    key: str | None
+    ext: str
+    compressed: bool
+
+    @property
+    def relative(self) -> str:
+        """Path under the landing root: the file's identity in load state and rejects."""
+        return f"{self.source}/{self.endpoint}/{self.path.name}"
+
+    def read_bytes(self) -> bytes:
+        data = self.path.read_bytes()
+        return gzip.decompress(data) if self.compressed else data
+
+    def read_text(self) -> str:
+        return self.read_bytes().decode("utf-8")
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @classmethod
+    def parse(cls, path: Path) -> LandingFile:
+        """Name → parts; a name that breaks the contract is a ValueError that says why."""
+        match = _NAME_RE.match(path.name)
+        if not match:
+            raise ValueError(
+                f"{path.name!r} does not follow <capture>[__<key>].<json|csv>[.gz] "
+                f"with capture as YYYYMMDDTHHMMSSZ"
+            )
+        key = match["key"]
+        return cls(
+            path=path,
+            source=path.parent.parent.name,
+            endpoint=path.parent.name,
+            captured_at=parse_capture(match["capture"]),
+            key=unquote(key) if key is not None else None,
+            ext=match["ext"],
+            compressed=bool(match["gz"]),
+        )
+
+
+def file_name(captured_at: datetime, key: str | None = None, ext: str = "json") -> str:
+    suffix = f"__{escape_key(key)}" if key else ""
+    return f"{format_capture(captured_at)}{suffix}.{ext}"
+
+
+def write_atomic(
+    source: str,
+    endpoint: str,
+    captured_at: datetime,
+    body: bytes,
+    key: str | None = None,
+    ext: str = "json",
+    root: Path | None = None,
+    durable: bool = True,
+) -> LandingFile:
+    """Archive one response body: temp file + fsync + rename, so no reader sees half a file.
+
+    Writing the same name again replaces the file only when the bytes differ (a
+    bucket re-fetched after late trades); the loader keys its state on the
+    content hash, so a replaced file is loaded again and its rows merge over.
+    """
+    folder = (root or landing_root()) / source / endpoint
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / file_name(captured_at, key, ext)
+    if target.exists() and target.read_bytes() == body:
+        return LandingFile.parse(target)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+            if durable:  # bulk writers of simulated history skip the fsync
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return LandingFile.parse(target)
+
+
+def iter_landing_files(
+    source: str, endpoints: Iterable[str] | None = None, root: Path | None = None
+) -> Iterator[LandingFile | tuple[Path, str]]:
+    """Every file of a source, oldest capture first.
+
+    A file whose name breaks the contract is yielded as ``(path, reason)`` so
+    the loader can reject it visibly instead of skipping it in silence.
+    """
+    base = (root or landing_root()) / source
+    if not base.is_dir():
+        return
+    wanted = set(endpoints) if endpoints else None
+    found: list[LandingFile | tuple[Path, str]] = []
+    for endpoint_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        if wanted is not None and endpoint_dir.name not in wanted:
+            continue
+        with os.scandir(endpoint_dir) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                path = Path(entry.path)
+                try:
+                    found.append(LandingFile.parse(path))
+                except ValueError as exc:
+                    found.append((path, str(exc)))
+
+    def order(item: LandingFile | tuple[Path, str]) -> tuple:
+        if isinstance(item, LandingFile):
+            return (item.captured_at, item.endpoint, item.path.name)
+        return (datetime.max.replace(tzinfo=UTC), "", item[0].name)
+
+    yield from sorted(found, key=order)
+
+
+def pending_files(
+    source: str,
+    loaded: dict[str, str],
+    endpoints: Iterable[str] | None = None,
+    root: Path | None = None,
+) -> list[LandingFile | tuple[Path, str]]:
+    """Files not loaded yet: new names, or names whose content hash changed since."""
+    pending: list[LandingFile | tuple[Path, str]] = []
+    for item in iter_landing_files(source, endpoints, root):
+        if isinstance(item, LandingFile):
+            previous = loaded.get(item.relative)
+            if previous is not None and previous == item.sha256():
+                continue
+        else:
+            rel = f"{source}/{item[0].parent.name}/{item[0].name}"
+            if rel in loaded:
+                continue
+        pending.append(item)
+    return pending
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

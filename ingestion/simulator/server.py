@@ -1,0 +1,128 @@
+"""Serve the simulated APIs over HTTP on loopback, under the real APIs' paths.
+
+Point a source at it with ``SOURCES__OSRS_PRICES__BASE_URL=http://127.0.0.1:PORT/api/v1/osrs``.
+Faults can be queued (``faults=[(429, {"Retry-After": "1"}), (503, {})]`` or
+``POST /_sim/faults``) so retry paths are exercised against a real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ingestion.simulator.osrs_ge import STEP, GEMarket
+
+OSRS_PREFIX = "/api/v1/osrs/"
+
+
+class SimulatorServer:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 42,
+        n_items: int = 300,
+        faults: list[tuple[int, dict[str, str]]] | None = None,
+        clock: Any = time.time,
+    ) -> None:
+        if not host.startswith("127.") and host not in ("localhost", "::1"):
+            raise ValueError("the simulator only listens on loopback")
+        self.market = GEMarket(seed=seed, n_items=n_items)
+        self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
+        self.clock = clock
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler())
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def osrs_base_url(self) -> str:
+        return self.url + OSRS_PREFIX.rstrip("/")
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- routes
+
+    def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.requests.append(path + ("?" + "&".join(f"{k}={v[0]}" for k, v in query.items()) if query else ""))
+            if self.faults:
+                status, headers = self.faults.popleft()
+                return status, headers, {"error": f"simulated {status}"}
+        now = int(self.clock())
+        if not path.startswith(OSRS_PREFIX):
+            return 404, {}, {"error": "not found"}
+        endpoint = path[len(OSRS_PREFIX) :]
+        if endpoint == "mapping":
+            return 200, {}, self.market.mapping()
+        if endpoint == "latest":
+            return 200, {}, self.market.latest(now)
+        if endpoint in ("5m", "1h"):
+            width = STEP if endpoint == "5m" else 3600
+            if "timestamp" in query:
+                try:
+                    ts = int(query["timestamp"][0])
+                except ValueError:
+                    return 400, {}, {"error": "timestamp must be an integer"}
+            else:
+                ts = now - now % width - width  # the newest complete bucket
+            if ts % width:
+                return 400, {}, {"error": f"timestamp must be a multiple of {width}"}
+            return 200, {}, self.market.bucket(endpoint, ts)
+        return 404, {}, {"error": "not found"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                parts = urlsplit(self.path)
+                status, headers, payload = sim.respond(parts.path, parse_qs(parts.query))
+                body = json.dumps(payload, separators=(",", ":")).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802
+                if self.path != "/_sim/faults":
+                    self.send_error(404)
+                    return
+                length = int(self.headers.get("Content-Length", 0))
+                faults = json.loads(self.rfile.read(length) or b"[]")
+                with sim._lock:
+                    sim.faults.extend((int(f["status"]), dict(f.get("headers", {}))) for f in faults)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, fmt: str, *args: Any) -> None:
+                pass
+
+        return Handler

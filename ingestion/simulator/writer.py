@@ -1,0 +1,88 @@
+"""Write N days of simulated history into the landing zone, exactly as fetch would have."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ingestion.landing import write_atomic
+from ingestion.simulator.osrs_ge import STEP, GEMarket
+
+SOURCE = "osrs_prices"
+
+
+def _dump(payload: object) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+@dataclass
+class WriteReport:
+    files: int = 0
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def write_osrs_prices(
+    days: float,
+    *,
+    seed: int = 42,
+    n_items: int = 300,
+    end: datetime | None = None,
+    root: Path | None = None,
+    latest_every: timedelta = timedelta(minutes=10),
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """Mapping once, every 5m and 1h bucket, and a /latest snapshot every ``latest_every``.
+
+    ``end`` defaults to now; the last bucket written is the last complete one.
+    """
+    market = GEMarket(seed=seed, n_items=n_items)
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end_ts = int(end.timestamp())
+    last_step = end_ts // STEP - 1  # the newest complete 5-minute bucket
+    n_steps = int(days * 86_400) // STEP
+    first_step = last_step - n_steps + 1
+    start = datetime.fromtimestamp(first_step * STEP, UTC)
+    report = WriteReport(start=start, end=end)
+    hours = [s for s in range(first_step, last_step + 1) if (s * STEP) % 3600 == 0 and s + 11 <= last_step]
+    latest_step = max(1, int(latest_every.total_seconds()) // STEP)
+    latest_steps = [s for s in range(first_step, last_step + 1) if s % latest_step == 0]
+    total = 1 + n_steps + len(hours) + len(latest_steps)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        report.files += 1
+        if progress and (done % 50 == 0 or done == total):
+            progress(done, total)
+
+    write_atomic(SOURCE, "mapping", start, _dump(market.mapping()), root=root, durable=False)
+    tick()
+    # One window over the whole span (plus /latest's lookback) and slices of it.
+    pad = market.LATEST_LOOKBACK
+    mid, highs, lows = market.window(first_step - pad, n_steps + pad)
+
+    def cols(lo: int, hi: int) -> tuple:
+        return (mid[:, lo + pad : hi + pad], highs[:, lo + pad : hi + pad], lows[:, lo + pad : hi + pad])
+
+    for i in range(n_steps):
+        ts = (first_step + i) * STEP
+        body = _dump(market.bucket("5m", ts, window=cols(i, i + 1)))
+        write_atomic(SOURCE, "5m", datetime.fromtimestamp(ts, UTC), body, root=root, durable=False)
+        tick()
+    for s in hours:
+        i = s - first_step
+        body = _dump(market.bucket("1h", s * STEP, window=cols(i, i + 12)))
+        write_atomic(SOURCE, "1h", datetime.fromtimestamp(s * STEP, UTC), body, root=root, durable=False)
+        tick()
+    for s in latest_steps:
+        i = s - first_step
+        at = s * STEP + 60  # observed a minute into the bucket
+        body = _dump(market.latest(at, window=cols(i - pad + 1, i + 1)))
+        write_atomic(SOURCE, "latest", datetime.fromtimestamp(at, UTC), body, root=root, durable=False)
+        tick()
+    return report

@@ -1,0 +1,310 @@
+"""OSRS Grand Exchange prices from the OSRS Wiki real-time prices API.
+
+Endpoints (DESIGN §3): ``mapping`` (item catalogue), ``latest`` (last trade
+per item), ``5m`` and ``1h`` (bucketed averages, ``?timestamp=`` for past
+buckets). A bucket file is named by the bucket's own ``timestamp``, so fetching
+a bucket twice lands on the same name and loads as the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ingestion.http import FetchError, SourceClient, source_config
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.loader import EndpointSpec, Reject, TableSpec
+
+SOURCE = "osrs_prices"
+DEFAULT_BASE_URL = "https://prices.runescape.wiki/api/v1/osrs"
+BUCKET_SECONDS = {"5m": 300, "1h": 3600}
+MAX_PRICE = 2_147_483_647  # the game's max cash stack: anything above is not a GE price
+
+
+def _epoch(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"not an epoch-seconds integer: {value!r}")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _price(record: dict[str, Any], name: str) -> int | None:
+    """A price or volume: integer gp, null allowed, anything else is a contract breach."""
+    value = record.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} is not numeric: {value!r}")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{name} is not a finite number: {value!r}")
+        value = round(value)
+    if value < 0 or value > MAX_PRICE:
+        raise ValueError(f"{name} is out of range: {value!r}")
+    return int(value)
+
+
+def _item_id(key: Any) -> int:
+    try:
+        item_id = int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"item id is not an integer: {key!r}") from None
+    if item_id < 0:
+        raise ValueError(f"item id is negative: {key!r}")
+    return item_id
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    payload = json.loads(file.read_text())
+    if not isinstance(payload, list):
+        raise ValueError("mapping is not a JSON array")
+    for i, rec in enumerate(payload):
+        pointer = f"/{i}"
+        try:
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+            name = rec.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError("name is missing")
+            yield {
+                "item_id": _item_id(rec.get("id")),
+                "item_name": name,
+                "examine": rec.get("examine"),
+                "members": bool(rec.get("members")) if rec.get("members") is not None else None,
+                "low_alch": _price(rec, "lowalch"),
+                "high_alch": _price(rec, "highalch"),
+                "store_value": _price(rec, "value"),
+                "buy_limit": _price(rec, "limit"),
+                "icon": rec.get("icon"),
+            }
+        except ValueError as exc:
+            yield Reject(pointer, str(exc), rec)
+
+
+def parse_latest(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    payload = json.loads(file.read_text())
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        raise ValueError("no 'data' object")
+    for key, rec in data.items():
+        pointer = f"/data/{key}"
+        try:
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+            yield {
+                "item_id": _item_id(key),
+                "high": _price(rec, "high"),
+                "high_time": _epoch(rec.get("highTime")),
+                "low": _price(rec, "low"),
+                "low_time": _epoch(rec.get("lowTime")),
+            }
+        except ValueError as exc:
+            yield Reject(pointer, str(exc), rec)
+
+
+def parse_bucket(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    payload = json.loads(file.read_text())
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        raise ValueError("no 'data' object")
+    bucket_at = _epoch(payload.get("timestamp"))
+    if bucket_at is None:
+        raise ValueError("no bucket 'timestamp'")
+    for key, rec in payload["data"].items():
+        pointer = f"/data/{key}"
+        try:
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+            yield {
+                "item_id": _item_id(key),
+                "bucket_at": bucket_at,
+                "avg_high_price": _price(rec, "avgHighPrice"),
+                "high_price_volume": _price(rec, "highPriceVolume") or 0,
+                "avg_low_price": _price(rec, "avgLowPrice"),
+                "low_price_volume": _price(rec, "lowPriceVolume") or 0,
+            }
+        except ValueError as exc:
+            yield Reject(pointer, str(exc), rec)
+
+
+_COMMON = {"landing_file": "text", "captured_at": "timestamp"}
+_BUCKET_COLUMNS = {
+    "item_id": "bigint",
+    "bucket_at": "timestamp",
+    "avg_high_price": "bigint",
+    "high_price_volume": "bigint",
+    "avg_low_price": "bigint",
+    "low_price_volume": "bigint",
+    **_COMMON,
+}
+
+ENDPOINTS: tuple[EndpointSpec, ...] = (
+    EndpointSpec(
+        "mapping",
+        TableSpec(
+            "items",
+            ("item_id",),
+            {
+                "item_id": "bigint",
+                "item_name": "text",
+                "examine": "text",
+                "members": "bool",
+                "low_alch": "bigint",
+                "high_alch": "bigint",
+                "store_value": "bigint",
+                "buy_limit": "bigint",
+                "icon": "text",
+                **_COMMON,
+            },
+            nullable=frozenset(
+                {"examine", "members", "low_alch", "high_alch", "store_value", "buy_limit", "icon"}
+            ),
+        ),
+        parse_mapping,
+    ),
+    EndpointSpec(
+        "latest",
+        TableSpec(
+            "latest_prices",
+            ("item_id", "captured_at"),
+            {
+                "item_id": "bigint",
+                "high": "bigint",
+                "high_time": "timestamp",
+                "low": "bigint",
+                "low_time": "timestamp",
+                **_COMMON,
+            },
+            nullable=frozenset({"high", "high_time", "low", "low_time"}),
+        ),
+        parse_latest,
+    ),
+    EndpointSpec(
+        "5m",
+        TableSpec(
+            "prices_5m",
+            ("item_id", "bucket_at"),
+            _BUCKET_COLUMNS,
+            nullable=frozenset({"avg_high_price", "avg_low_price"}),
+        ),
+        parse_bucket,
+    ),
+    EndpointSpec(
+        "1h",
+        TableSpec(
+            "prices_1h",
+            ("item_id", "bucket_at"),
+            _BUCKET_COLUMNS,
+            nullable=frozenset({"avg_high_price", "avg_low_price"}),
+        ),
+        parse_bucket,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+@dataclass
+class FetchReport:
+    source: str = SOURCE
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    errors: dict[int, int] = field(default_factory=dict)
+
+
+def base_url() -> str:
+    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
+
+
+def make_client() -> SourceClient:
+    return SourceClient(
+        SOURCE,
+        base_url(),
+        per_second=float(source_config(SOURCE, "requests_per_second", 5.0)),
+        max_attempts=int(source_config(SOURCE, "max_attempts", 5)),
+        backoff_factor=float(source_config(SOURCE, "backoff_factor", 0.5)),
+    )
+
+
+def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
+    return {
+        f.captured_at
+        for f in iter_landing_files(SOURCE, [endpoint], root)
+        if isinstance(f, LandingFile)
+    }
+
+
+def fetch(
+    endpoints: tuple[str, ...] = ("mapping", "latest", "5m", "1h"),
+    *,
+    backfill: timedelta = timedelta(hours=1),
+    mapping_max_age: timedelta = timedelta(hours=24),
+    root: Path | None = None,
+    client: SourceClient | None = None,
+    now: datetime | None = None,
+) -> FetchReport:
+    """API → landing. Each response body is written before anything parses it.
+
+    The 5m/1h endpoints fetch the newest bucket, then every bucket of the
+    ``backfill`` window before it that is not in the landing zone yet, so a
+    missed tick heals on the next one.
+    """
+    client = client or make_client()
+    now = now or now_utc()
+    report = FetchReport()
+
+    def land(endpoint: str, captured_at: datetime, body: bytes) -> None:
+        written = write_atomic(SOURCE, endpoint, captured_at, body, root=root)
+        report.files.append(written.relative)
+
+    try:
+        if "mapping" in endpoints:
+            fresh = [
+                f
+                for f in iter_landing_files(SOURCE, ["mapping"], root)
+                if isinstance(f, LandingFile) and now - f.captured_at < mapping_max_age
+            ]
+            if fresh:
+                report.skipped.append(f"mapping (fresh copy from {fresh[-1].captured_at:%F %T}Z)")
+            else:
+                land("mapping", now, client.get("mapping").content)
+        if "latest" in endpoints:
+            land("latest", now, client.get("latest").content)
+        for endpoint in ("5m", "1h"):
+            if endpoint not in endpoints:
+                continue
+            step = BUCKET_SECONDS[endpoint]
+            response = client.get(endpoint)
+            body = response.content
+            try:
+                newest = int(json.loads(body)["timestamp"])
+            except (ValueError, KeyError, TypeError):
+                # Archive it under the fetch time so the loader rejects it visibly.
+                land(endpoint, now, body)
+                continue
+            land(endpoint, datetime.fromtimestamp(newest, UTC), body)
+            have = _landed_buckets(endpoint, root)
+            first = newest - int(backfill.total_seconds()) // step * step
+            for ts in range(first, newest, step):
+                at = datetime.fromtimestamp(ts, UTC)
+                if at in have:
+                    continue
+                land(endpoint, at, client.get(endpoint, {"timestamp": ts}).content)
+    finally:
+        report.requests = client.stats.requests
+        report.retries = client.stats.retries
+        report.errors = dict(client.stats.errors)
+    return report
+
+
+__all__ = ["ENDPOINTS", "SOURCE", "FetchError", "FetchReport", "fetch", "base_url"]

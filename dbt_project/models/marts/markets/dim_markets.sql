@@ -1,0 +1,8 @@
+select
+    market_id,
+    source,
+    market_name,
+    region,
+    market_kind,
+    currency
+from {{ ref('markets') }}

@@ -1,0 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['market_id', 'item_id', 'resolution', 'observed_at'],
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['market_id', 'item_id', 'observed_at']},
+            {'columns': ['load_id']},
+            {'columns': ['observed_at'], 'type': 'brin'},
+        ],
+    )
+}}
+
+{#- One row per item × market × resolution × observed_at. A tick reads only raw rows
+    from dlt loads newer than the newest one already here (load_id), so its cost follows
+    the new data, not the history. -#}
+select
+    o.item_id,
+    o.market_id,
+    o.source,
+    o.observed_at,
+    o.resolution,
+    o.is_rollup_input,
+    o.price,
+    o.price_open,
+    o.price_high,
+    o.price_low,
+    o.volume,
+    o.listings,
+    o.quantity_listed,
+    o.load_id
+from {{ ref('int_markets__price_observations') }} as o
+{% if is_incremental() %}
+    where o.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+{% endif %}

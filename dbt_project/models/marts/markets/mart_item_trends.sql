@@ -1,0 +1,141 @@
+{#- One row per item × market: where its price is and where it is heading (DESIGN §4).
+
+    as_of        the item's latest observation; every window is measured back from it.
+    change_X_pct 100 × (price − price X ago) / price X ago, where "price X ago" is the
+                 last observation at or before as_of − X.
+    ma_7d/30d    mean daily close over the 7/30 UTC days ending on as_of's day.
+    ema_7d       exponential average of daily closes, α = 2/(7+1) = 0.25, weights
+                 0.75^k for the close k days before as_of's day, over the 30-day
+                 window, normalised by the sum of weights present.
+    volatility_30d  sample stdev of day-over-day % changes of daily closes (30 days).
+    zscore_30d   (price − ma_30d) / sample stdev of the 30 daily closes.
+    trend_state  σ = volatility_30d × price / 100 (in price units) compared with the
+                 7-day move (price − price 7d ago): spiking > 2σ, increasing > 0.5σ,
+                 crashing < −2σ, decreasing < −0.5σ, else stable; out_of_stock when the
+                 last observation had no listing; null without 7 days of history. -#}
+with latest as (
+    select distinct on (h.market_id, h.item_id)
+        h.market_id,
+        h.item_id,
+        h.last_observed_at as as_of,
+        h.close as price
+    from {{ ref('fct_prices_hourly') }} as h
+    where h.bucket_start >= (
+        select max(x.bucket_start) from {{ ref('fct_prices_hourly') }} as x
+    ) - interval '{{ var("trend_lookback_days") }} days'
+    order by h.market_id, h.item_id, h.bucket_start desc
+),
+
+last_obs as (
+    select
+        l.*,
+        lo.listings
+    from latest as l
+    left join lateral (
+        select o.listings
+        from {{ ref('fct_price_observations') }} as o
+        where o.market_id = l.market_id
+          and o.item_id = l.item_id
+          and o.is_rollup_input
+          and o.observed_at = l.as_of
+        limit 1
+    ) as lo on true
+),
+
+points as (
+    select
+        l.*,
+        p1.price as price_1d_ago,
+        p7.price as price_7d_ago,
+        p30.price as price_30d_ago
+    from last_obs as l
+    {% for days in [1, 7, 30] %}
+    left join lateral (
+        select o.price
+        from {{ ref('fct_price_observations') }} as o
+        where o.market_id = l.market_id
+          and o.item_id = l.item_id
+          and o.is_rollup_input
+          and o.observed_at <= l.as_of - interval '{{ days }} days'
+        order by o.observed_at desc
+        limit 1
+    ) as p{{ days }} on true
+    {% endfor %}
+),
+
+daily as (
+    select
+        d.market_id,
+        d.item_id,
+        d.close,
+        ({{ utc_bucket('day', 'l.as_of') }}::date - d.bucket_start::date) as age_days,
+        100.0 * (d.close / nullif(lag(d.close) over w, 0) - 1) as daily_change_pct
+    from {{ ref('fct_prices_daily') }} as d
+    inner join latest as l
+        on d.market_id = l.market_id
+        and d.item_id = l.item_id
+        and d.bucket_start > {{ utc_bucket('day', 'l.as_of') }} - interval '30 days'
+        and d.bucket_start <= l.as_of
+    window w as (partition by d.market_id, d.item_id order by d.bucket_start)
+),
+
+stats as (
+    select
+        market_id,
+        item_id,
+        avg(close) filter (where age_days < 7) as ma_7d,
+        avg(close) as ma_30d,
+        sum(close * power(0.75, age_days)) / sum(power(0.75, age_days)) as ema_7d,
+        stddev_samp(daily_change_pct) as volatility_30d,
+        stddev_samp(close) as close_stddev_30d
+    from daily
+    group by market_id, item_id
+),
+
+combined as (
+    select
+        p.market_id,
+        p.item_id,
+        p.price,
+        s.ma_7d,
+        s.ma_30d,
+        s.ema_7d,
+        {{ pct_change('p.price', 'p.price_1d_ago') }} as change_1d_pct,
+        {{ pct_change('p.price', 'p.price_7d_ago') }} as change_7d_pct,
+        {{ pct_change('p.price', 'p.price_30d_ago') }} as change_30d_pct,
+        s.volatility_30d,
+            (p.price - s.ma_30d) / nullif(s.close_stddev_30d, 0) as zscore_30d,
+        p.price - p.price_7d_ago as move_7d,
+        s.volatility_30d * p.price / 100.0 as sigma,
+        p.listings,
+        p.as_of
+    from points as p
+    left join stats as s
+        on p.market_id = s.market_id
+        and p.item_id = s.item_id
+)
+
+select
+    market_id,
+    item_id,
+    price,
+    round(ma_7d, 4) as ma_7d,
+    round(ma_30d, 4) as ma_30d,
+    round(ema_7d, 4) as ema_7d,
+    change_1d_pct,
+    change_7d_pct,
+    change_30d_pct,
+    round(volatility_30d, 4) as volatility_30d,
+    round(zscore_30d, 4) as zscore_30d,
+    case
+        when listings = 0 then 'out_of_stock'
+        when move_7d is null or sigma is null then null
+        when move_7d > 2 * sigma then 'spiking'
+        when move_7d > 0.5 * sigma then 'increasing'
+        when move_7d < -2 * sigma then 'crashing'
+        when move_7d < -0.5 * sigma then 'decreasing'
+        else 'stable'
+    end as trend_state,
+    null::numeric as market_value,
+    as_of
+from combined

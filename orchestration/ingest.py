@@ -1,0 +1,74 @@
+"""Run a source's two stages (fetch: API → landing, load: landing → raw) against the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingestion import loader
+from ingestion.landing import landing_root
+from ingestion.sources import SOURCES
+from ingestion.sources import get as get_source
+from orchestration import warehouse
+
+
+def pipelines_dir() -> Path:
+    """dlt's working state lives beside the embedded data, not in ~/.dlt."""
+    return warehouse.home_dir() / ".snapmart" / "dlt"
+
+
+def resolve_sources(names: Iterable[str] | None) -> list[str]:
+    names = list(names or [])
+    if not names:
+        return list(SOURCES)
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown:
+        raise ValueError(
+            f"unknown source(s) {', '.join(unknown)}; known sources: {', '.join(SOURCES)}"
+        )
+    return names
+
+
+@dataclass
+class SourceRun:
+    source: str
+    fetched_files: int = 0
+    fetch_report: Any = None
+    load: loader.LoadSummary | None = None
+    pending_files: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def pipeline_for(source: str) -> Any:
+    info = warehouse.ensure_warehouse()
+    return loader.make_pipeline(source, info.url(), pipelines_dir())
+
+
+def count_pending(source: str, root: Path | None = None) -> tuple[Any, int]:
+    from ingestion.landing import pending_files
+
+    module = get_source(source)
+    pipeline = pipeline_for(source)
+    done = loader.loaded_files(pipeline)
+    endpoints = [e.endpoint for e in module.ENDPOINTS]
+    return pipeline, len(pending_files(source, done, endpoints, root or landing_root()))
+
+
+def load_source(
+    source: str,
+    root: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> loader.LoadSummary:
+    """Landing → raw for one source: only files not loaded yet (idempotent)."""
+    module = get_source(source)
+    pipeline = pipeline_for(source)
+    done = loader.loaded_files(pipeline)
+    dlt_source = loader.landing_source(source, module.ENDPOINTS, done, root, progress)
+    return loader.run_load(pipeline, dlt_source, [e.table for e in module.ENDPOINTS])
+
+
+def fetch_source(source: str, root: Path | None = None) -> Any:
+    """API → landing for one source (live)."""
+    return get_source(source).fetch(root=root)

@@ -1,0 +1,105 @@
+"""dbt, invoked in-process for the CLI (Dagster uses dagster-dbt over the same project)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration import warehouse
+
+PROJECT_DIR = warehouse.PROJECT_ROOT
+
+
+def dbt_env() -> None:
+    """Connection from the one warehouse setting; telemetry off."""
+    warehouse.ensure_warehouse()
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+
+
+def target_path() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
+
+
+@dataclass
+class NodeResult:
+    name: str
+    resource_type: str
+    status: str
+    message: str | None
+    seconds: float
+    failures: int | None
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in self.nodes:
+            out[n.status] = out.get(n.status, 0) + 1
+        return out
+
+
+def dbt_args(command: str, select: str | None = None, full_refresh: bool = False) -> list[str]:
+    args = [
+        command,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path()),
+    ]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def run_dbt(
+    command: str = "build",
+    select: str | None = None,
+    full_refresh: bool = False,
+    on_node: Callable[[NodeResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> BuildResult:
+    """dbt build (or another command) through dbtRunner, reporting each node as it finishes."""
+    from dbt.cli.main import dbtRunner
+
+    dbt_env()
+    nodes: list[NodeResult] = []
+
+    def callback(event) -> None:  # dbt's structured events
+        name = event.info.name
+        if name == "NodeFinished":
+            ri = event.data.run_result
+            node = NodeResult(
+                name=event.data.node_info.node_name,
+                resource_type=event.data.node_info.resource_type,
+                status=str(ri.status),
+                message=ri.message or None,
+                seconds=float(ri.execution_time or 0.0),
+                failures=ri.num_failures or None,
+            )
+            nodes.append(node)
+            if on_node:
+                on_node(node)
+        elif name == "ConcurrencyLine" and on_start:
+            on_start(int(event.data.node_count))
+
+    runner = dbtRunner(callbacks=[callback])
+    res = runner.invoke([*dbt_args(command, select, full_refresh), "--quiet"])
+    error = None
+    if res.exception is not None:
+        error = f"{type(res.exception).__name__}: {res.exception}"
+    return BuildResult(success=bool(res.success), nodes=nodes, error=error)

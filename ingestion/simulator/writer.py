@@ -43,7 +43,7 @@ def write_osrs_prices(
     end = (end or datetime.now(UTC)).astimezone(UTC)
     end_ts = int(end.timestamp())
     last_step = end_ts // STEP - 1  # the newest complete 5-minute bucket
-    n_steps = int(days * 86_400) // STEP
+    n_steps = int(days * 86_400) // STEP + 1  # inclusive: "7 days ago" is observed too
     first_step = last_step - n_steps + 1
     start = datetime.fromtimestamp(first_step * STEP, UTC)
     report = WriteReport(start=start, end=end)

@@ -1,0 +1,1 @@
+"""Dagster building blocks, one module per kind; definitions.py assembles them."""

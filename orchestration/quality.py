@@ -1,0 +1,174 @@
+"""Great Expectations 1.x suites on raw tables, run over an ephemeral GX context.
+
+``dagster-ge`` only speaks GX 0.x, so Dagster sees these through ``@asset_check``s
+(see definitions.py) that call :func:`validate_raw_table`. Each suite validates
+the rows of the newest dlt load only: a tick's checks cost what the tick loaded,
+not the table's history.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orchestration import warehouse
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+MAX_GP = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class RawSuite:
+    """Expectations for one raw table, built fresh per run (some depend on 'now')."""
+
+    schema: str
+    table: str
+    expectations: Callable[[], list[Any]]
+    blocking: bool = True
+    description: str = ""
+
+
+def _osrs_bucket_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    future = datetime.now(UTC) + timedelta(minutes=10)
+    expectations = [
+        gxe.ExpectColumnValuesToNotBeNull(column="item_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="bucket_at"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["item_id", "bucket_at"]),
+        gxe.ExpectColumnMaxToBeBetween(column="bucket_at", max_value=future),
+    ]
+    for col in ("avg_high_price", "avg_low_price"):
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(column=col, min_value=1, max_value=MAX_GP)
+        )
+    for col in ("high_price_volume", "low_price_volume"):
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=0))
+    return expectations
+
+
+def _osrs_latest_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="item_id"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["item_id", "captured_at"]),
+        gxe.ExpectColumnValuesToBeBetween(column="high", min_value=1, max_value=MAX_GP),
+        gxe.ExpectColumnValuesToBeBetween(column="low", min_value=1, max_value=MAX_GP),
+    ]
+
+
+def _osrs_items_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="item_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="item_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="item_name"),
+        gxe.ExpectColumnValuesToBeBetween(column="buy_limit", min_value=1),
+    ]
+
+
+SUITES: tuple[RawSuite, ...] = (
+    RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
+    RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
+    RawSuite("raw_osrs_prices", "latest_prices", _osrs_latest_suite, description="/latest"),
+    RawSuite("raw_osrs_prices", "items", _osrs_items_suite, description="/mapping"),
+)
+
+
+@dataclass
+class SuiteResult:
+    schema: str
+    table: str
+    success: bool
+    rows: int
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    load_id: str | None = None
+    skipped_reason: str | None = None
+
+
+def _newest_load(info: warehouse.ConnectionInfo, schema: str, table: str) -> tuple[str | None, int]:
+    from psycopg import sql
+
+    with warehouse.connect(info) as conn:
+        exists = conn.execute(
+            "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
+            (schema, table),
+        ).fetchone()
+        if not exists:
+            return None, 0
+        ident = sql.Identifier(schema, table)
+        row = conn.execute(
+            sql.SQL(
+                "select _dlt_load_id, count(*) from {} where _dlt_load_id = "
+                "(select max(_dlt_load_id::numeric)::text from {}) group by 1"
+            ).format(ident, ident)
+        ).fetchone()
+        if not row:
+            return None, 0
+        return row[0], int(row[1])
+
+
+def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResult:
+    """Validate the rows of one dlt load (default: the newest) against the suite."""
+    import great_expectations as gx
+
+    info = warehouse.ensure_warehouse()
+    if load_id is None:
+        load_id, rows = _newest_load(info, suite.schema, suite.table)
+    else:
+        rows = -1
+    if load_id is None:
+        return SuiteResult(
+            suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet"
+        )
+    context = gx.get_context(mode="ephemeral")
+    _quiet(context)
+    datasource = context.data_sources.add_postgres(name="warehouse", connection_string=info.url())
+    query = (
+        f'select * from "{suite.schema}"."{suite.table}" '
+        f"where _dlt_load_id = '{load_id.replace(chr(39), '')}'"
+    )
+    asset = datasource.add_query_asset(name=f"{suite.table}_newest_load", query=query)
+    batch = asset.add_batch_definition_whole_table("newest_load").get_batch()
+    gx_suite = gx.ExpectationSuite(name=f"{suite.schema}.{suite.table}")
+    for expectation in suite.expectations():
+        gx_suite.add_expectation(expectation)
+    result = batch.validate(gx_suite)
+    failed = []
+    for r in result.results:
+        if not r.success:
+            cfg = r.expectation_config
+            failed.append(
+                {
+                    "expectation": cfg.type,
+                    "kwargs": {k: str(v) for k, v in cfg.kwargs.items() if k != "batch_id"},
+                    "unexpected_count": (r.result or {}).get("unexpected_count"),
+                    "partial_unexpected": [
+                        str(v) for v in ((r.result or {}).get("partial_unexpected_list") or [])[:5]
+                    ],
+                    "observed_value": str((r.result or {}).get("observed_value")),
+                }
+            )
+    return SuiteResult(
+        suite.schema, suite.table, bool(result.success), rows, failed, load_id=load_id
+    )
+
+
+def _quiet(context: Any) -> None:
+    """No tqdm bars from inside a Dagster step or our own progress display."""
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    except Exception:  # older/newer GX without the knob: bars are cosmetic
+        pass
+
+
+def suites_for(schema: str) -> list[RawSuite]:
+    return [s for s in SUITES if s.schema == schema]

@@ -1,0 +1,501 @@
+"""The `snapmart` command (DESIGN §2): progress while it works, a plain summary at the end,
+and one clear sentence plus what to do when something a user can fix goes wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import (  # noqa: E402
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table  # noqa: E402
+
+from orchestration import warehouse  # noqa: E402
+
+app = typer.Typer(
+    help="snapmart: market and progression snapshots → trend and opportunity marts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE_URL names).")
+sim_app = typer.Typer(help="The deterministic market simulator.")
+app.add_typer(db_app, name="db")
+app.add_typer(sim_app, name="simulate")
+
+# Piped output (CI logs, `make demo | tee`) gets a readable width instead of rich's 80.
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "140"))
+console = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
+
+
+class UserError(Exception):
+    """Something the user can fix: printed as one sentence plus a hint, exit code 2."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def fail(exc: BaseException, hint: str | None = None) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    if hint:
+        err.print(f"[dim]→ {hint}[/]")
+    raise typer.Exit(2)
+
+
+def progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _warehouse() -> warehouse.ConnectionInfo:
+    try:
+        with console.status("Starting the warehouse…" if warehouse.is_embedded() else "Connecting…"):
+            return warehouse.ensure_warehouse()
+    except warehouse.WarehouseError as exc:
+        fail(exc, "check SNAPMART_DATABASE_URL, or unset it to use the embedded server")
+    except Exception as exc:  # psycopg connection errors
+        fail(
+            RuntimeError(f"cannot reach PostgreSQL: {str(exc).strip().splitlines()[0]}"),
+            "check SNAPMART_DATABASE_URL (host, port, user, password)",
+        )
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- pipeline steps
+
+
+@dataclass
+class TickReport:
+    fetched: dict[str, int] = field(default_factory=dict)
+    loaded: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    files: dict[str, int] = field(default_factory=dict)
+    checks_failed: list[str] = field(default_factory=list)
+    dbt: Any = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
+    from ingestion.http import FetchError
+    from orchestration import ingest
+
+    for source in sources:
+        if not replay:
+            t0 = time.monotonic()
+            with console.status(f"Fetching {source}…"):
+                try:
+                    fetched = ingest.fetch_source(source)
+                except FetchError as exc:
+                    report.errors.append(str(exc))
+                    err.print(f"[red]fetch failed:[/] {exc}")
+                    err.print("[dim]→ what was fetched before the failure is archived; "
+                              "loading the landing files anyway[/]")
+                    fetched = None
+            report.fetched[source] = len(fetched.files) if fetched else 0
+            report.seconds[f"fetch {source}"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        _, pending = ingest.count_pending(source)
+        with progress() as bar:
+            task = bar.add_task(f"Loading {source}", total=pending or 1)
+            summary = ingest.load_source(source, progress=lambda _e, n: bar.advance(task, n))
+            bar.update(task, completed=pending or 1)
+        report.files[source] = summary.files
+        report.loaded[source] = summary.rows
+        report.rejected[source] = summary.rejected
+        report.seconds[f"load {source}"] = time.monotonic() - t0
+
+
+def run_checks(sources: list[str], report: TickReport) -> None:
+    from orchestration import quality
+
+    suites = [s for s in quality.SUITES if s.schema.removeprefix("raw_") in sources]
+    with progress() as bar:
+        task = bar.add_task("Great Expectations on raw", total=len(suites))
+        for suite in suites:
+            result = quality.validate_raw_table(suite)
+            if not result.success:
+                report.checks_failed.append(
+                    f"{suite.schema}.{suite.table}: "
+                    + "; ".join(f"{f['expectation']} {f['kwargs']}" for f in result.failed)
+                )
+            bar.advance(task)
+
+
+def run_transform(select: str | None, report: TickReport, full_refresh: bool = False) -> bool:
+    from orchestration import transform
+
+    t0 = time.monotonic()
+    with progress() as bar:
+        task = bar.add_task("dbt build", total=None)
+
+        def on_start(n: int) -> None:
+            bar.update(task, total=n)
+
+        def on_node(node: Any) -> None:
+            bar.advance(task)
+            if node.status in ("error", "fail"):
+                bar.console.print(f"  [red]{node.status}[/] {node.resource_type} {node.name}: "
+                                  f"{(node.message or '').strip()[:300]}")
+
+        result = transform.run_dbt("build", select, full_refresh, on_node=on_node, on_start=on_start)
+    report.dbt = result
+    report.seconds["dbt build"] = time.monotonic() - t0
+    if result.error:
+        err.print(f"[red]dbt:[/] {result.error}")
+    return result.success
+
+
+def print_tick_summary(report: TickReport) -> None:
+    table = Table(title="Tick summary", show_lines=False)
+    table.add_column("source")
+    table.add_column("fetched files", justify="right")
+    table.add_column("loaded files", justify="right")
+    table.add_column("rows loaded", justify="right")
+    table.add_column("rejected", justify="right")
+    for source in report.loaded:
+        rows = report.loaded[source]
+        table.add_row(
+            source,
+            str(report.fetched.get(source, "–")),
+            str(report.files.get(source, 0)),
+            ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())) or "0",
+            str(report.rejected.get(source, 0)),
+        )
+    if report.loaded:
+        console.print(table)
+    if report.dbt is not None:
+        counts = report.dbt.counts()
+        console.print("dbt: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    for failure in report.checks_failed:
+        console.print(f"[red]check failed:[/] {failure}")
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    if timing:
+        console.print(f"[dim]{timing}[/]")
+
+
+def _tick(sources: list[str], replay: bool, select: str | None) -> TickReport:
+    report = TickReport()
+    run_ingest(sources, replay, report)
+    run_checks(sources, report)
+    if report.checks_failed:
+        console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
+        return report
+    run_transform(select, report)
+    return report
+
+
+def _exit_code(report: TickReport) -> int:
+    if report.checks_failed:
+        return 1
+    if report.dbt is not None and not report.dbt.success:
+        return 1
+    return 0
+
+
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source", "-s", help="Only this source (repeatable). Default: all."),
+]
+
+
+def _sources(names: list[str] | None) -> list[str]:
+    from orchestration import ingest
+
+    try:
+        return ingest.resolve_sources(names)
+    except ValueError as exc:
+        fail(exc, "run `snapmart ingest --help`")
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def refresh(
+    source: SourceOpt = None,
+    replay: Annotated[
+        bool, typer.Option(help="Load only landing files not yet loaded; no live fetch.")
+    ] = False,
+) -> None:
+    """One scheduled tick: ingest → raw checks → dbt build (with its tests)."""
+    sources = _sources(source)
+    _warehouse()
+    report = _tick(sources, replay, None)
+    print_tick_summary(report)
+    code = _exit_code(report)
+    console.print("[green]Refresh done.[/]" if code == 0 else "[red]Refresh finished with failures.[/]")
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    source: SourceOpt = None,
+    replay: Annotated[bool, typer.Option(help="Load landing files only; no live fetch.")] = False,
+) -> None:
+    """Extract + load only (fetch → landing → raw)."""
+    sources = _sources(source)
+    _warehouse()
+    report = TickReport()
+    run_ingest(sources, replay, report)
+    print_tick_summary(report)
+
+
+@app.command()
+def transform(
+    select: Annotated[str | None, typer.Option(help="dbt selection, e.g. 'marts.markets+'.")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models.")] = False,
+) -> None:
+    """dbt build of the selection, with its tests."""
+    _warehouse()
+    report = TickReport()
+    ok = run_transform(select, report, full_refresh)
+    print_tick_summary(report)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def demo(
+    days: Annotated[float, typer.Option(help="Days of simulated history.")] = 7,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,
+    items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
+) -> None:
+    """Simulated history for every source → load → checks → build → what it built."""
+    from ingestion.landing import landing_root
+    from ingestion.simulator.writer import write_osrs_prices
+
+    info = _warehouse()
+    where = "embedded PostgreSQL" if warehouse.is_embedded() else info.redacted()
+    console.print(f"[bold]snapmart demo[/]: {days:g} simulated days, seed {seed}, on {where}")
+    with progress() as bar:
+        task = bar.add_task("Simulating osrs_prices", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        write_osrs_prices(days, seed=seed, n_items=items, progress=advance)
+    console.print(f"[dim]landing zone: {landing_root()}[/]")
+    report = _tick(["osrs_prices"], replay=True, select=None)
+    print_tick_summary(report)
+    if _exit_code(report) == 0:
+        print_demo_marts(info)
+    raise typer.Exit(_exit_code(report))
+
+
+def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
+    with warehouse.connect(info) as conn:
+        flips = conn.execute(
+            """
+            select item_name, buy_price, sell_price, tax, margin, roi_pct, buy_limit,
+                   max_profit, volume_24h
+            from marts.mart_flips
+            where volume_24h > 0 and margin > 0 and buy_limit is not null
+            order by max_profit desc
+            limit 10
+            """
+        ).fetchall()
+        movers = conn.execute(
+            """
+            select i.item_name, t.price, t.change_1d_pct, t.change_7d_pct, t.trend_state
+            from marts.mart_item_trends as t
+            join marts.dim_items as i using (item_id)
+            where t.change_1d_pct is not null
+            order by abs(t.change_1d_pct) desc
+            limit 10
+            """
+        ).fetchall()
+        counts = conn.execute(
+            """
+            select (select count(*) from marts.fct_price_observations),
+                   (select count(*) from marts.fct_prices_hourly),
+                   (select count(*) from marts.fct_prices_daily),
+                   (select count(*) from marts.dim_items)
+            """
+        ).fetchone()
+    t = Table(title="Top flips (OSRS GE, after tax, by profit per buy-limit window)")
+    for col in ("item", "buy", "sell", "tax", "margin", "roi %", "limit", "max profit", "vol 24h"):
+        t.add_column(col, justify="left" if col == "item" else "right")
+    for r in flips:
+        t.add_row(r[0], *(f"{v:,}" if v is not None else "–" for v in r[1:]))
+    console.print(t)
+    m = Table(title="Top movers (24h)")
+    for col in ("item", "price", "1d %", "7d %", "trend"):
+        m.add_column(col, justify="left" if col in ("item", "trend") else "right")
+    for r in movers:
+        m.add_row(r[0], f"{r[1]:,.1f}", f"{r[2]:+.2f}", f"{r[3]:+.2f}" if r[3] is not None else "–",
+                  r[4] or "–")
+    console.print(m)
+    console.print(
+        f"Built {counts[0]:,} price observations, {counts[1]:,} hourly and {counts[2]:,} daily "
+        f"candles for {counts[3]:,} items.\n"
+        "Look further: [bold]snapmart ui[/] (Dagster, http://127.0.0.1:3000), "
+        "[bold]snapmart db psql[/], or [bold]snapmart db url[/] for a BI tool (schema marts)."
+    )
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded server (if needed), create the database and the three roles."""
+    info = _warehouse()
+    console.print(f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
+                  "snapmart_transformer, snapmart_analyst in place.")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    if not warehouse.is_embedded():
+        fail(UserError("SNAPMART_DATABASE_URL is set: that server is not ours to stop."))
+    stopped = warehouse.stop_embedded()
+    console.print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Is it running, where, and how big."""
+    if not warehouse.is_embedded():
+        info = warehouse.connection_info(start=False)
+        console.print(f"external server: {info.redacted()}")
+        return
+    status = warehouse.embedded_status()
+    for key, value in status.items():
+        console.print(f"{key}: {value}")
+    if status["running"]:
+        info = warehouse.connection_info(start=False)
+        with warehouse.connect(info) as conn:
+            size = conn.execute("select pg_size_pretty(pg_database_size(current_database()))").fetchone()
+        console.print(f"database size: {size[0]}")
+    else:
+        raise typer.Exit(3)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the analyst connection string (read-only, schema marts)."""
+    info = _warehouse()
+    print(warehouse.analyst_url(info))
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the warehouse as its owner (extra arguments go to psql)."""
+    info = _warehouse()
+    env = dict(os.environ)
+    if info.password:
+        env["PGPASSWORD"] = info.password  # via the environment, never argv or logs
+    args = [warehouse.psql_path(), "-h", info.host, "-p", str(info.port), "-U", info.user,
+            "-d", info.database, *ctx.args]
+    raise typer.Exit(subprocess.call(args, env=env))
+
+
+# --------------------------------------------------------------------------- ui
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Web UI port.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Dagster webserver + daemon on the workspace (schedules and sensors live)."""
+    from orchestration import dagster_home
+
+    _warehouse()
+    home = dagster_home.prepare()
+    console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
+    env = dict(os.environ, DAGSTER_HOME=str(home))
+    dagster = Path(sys.executable).parent / "dagster"
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-w",
+           str(warehouse.PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env, cwd=warehouse.PROJECT_ROOT))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+# --------------------------------------------------------------------------- simulator
+
+
+@sim_app.command("write")
+def simulate_write(
+    days: Annotated[float, typer.Option(help="Days of history to write.")] = 7,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,
+    items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
+    landing: Annotated[Path | None, typer.Option(help="Landing dir (default SNAPMART_LANDING_DIR).")] = None,
+) -> None:
+    """Write simulated landing files, as fetch would have."""
+    from ingestion.landing import landing_root
+    from ingestion.simulator.writer import write_osrs_prices
+
+    with progress() as bar:
+        task = bar.add_task("osrs_prices", total=None)
+        rep = write_osrs_prices(days, seed=seed, n_items=items, root=landing,
+                                progress=lambda d, t: bar.update(task, completed=d, total=t))
+    console.print(f"Wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
+                  f"under {landing or landing_root()}.")
+
+
+@sim_app.command("serve")
+def simulate_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8787,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,
+    items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
+) -> None:
+    """Serve the simulated APIs on loopback until Ctrl-C."""
+    from ingestion.simulator.server import SimulatorServer
+
+    server = SimulatorServer(port=port, seed=seed, n_items=items)
+    console.print(f"Simulator on {server.url}\n"
+                  f"  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        server.httpd.server_close()
+
+
+@app.command()
+def bench() -> None:
+    """The benchmark suite (DESIGN §7) — arrives with issue 9."""
+    fail(UserError("`snapmart bench` is not built yet (tracked in issue 9)."),
+         "use `snapmart demo` to exercise the pipeline meanwhile")
+
+
+def main() -> None:
+    try:
+        app()
+    except warehouse.WarehouseError as exc:
+        fail(exc)
+
+
+if __name__ == "__main__":
+    main()

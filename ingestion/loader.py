@@ -66,14 +66,9 @@ class TableSpec:
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         cols = {
-            name: {
-                "data_type": dtype,
-                "nullable": name not in self.primary_key and name in self.nullable,
-            }
+            name: {"data_type": dtype, "nullable": name in self.nullable}
             for name, dtype in self.columns.items()
         }
-        for name in ("landing_file", "captured_at"):
-            cols[name]["nullable"] = False
         return cols
 
     def arrow_schema(self) -> pa.Schema:

@@ -1,0 +1,95 @@
+"""Shared fixtures: a real PostgreSQL for the whole session, fresh databases per module.
+
+Without SNAPMART_DATABASE_URL the session starts its own embedded server in a temp
+SNAPMART_HOME (so a developer's `.snapmart/` is never touched). With it, each module
+gets a new database on that server, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
+
+from orchestration import warehouse  # noqa: E402
+
+# A fixed "now" for simulated history, so expected counts are stable.
+SIM_END = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("snapmart_home")
+    old = {k: os.environ.get(k) for k in ("SNAPMART_HOME", "DBT_TARGET_PATH")}
+    os.environ["SNAPMART_HOME"] = str(home)
+    os.environ["DBT_TARGET_PATH"] = str(home / "target")
+    yield home
+    if warehouse.is_embedded():
+        warehouse.stop_embedded()
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def base_url_env(snapmart_home: Path) -> str | None:
+    """The external server URL the session started with (None = embedded)."""
+    return warehouse.external_url()
+
+
+@pytest.fixture(scope="module")
+def db(snapmart_home: Path, base_url_env: str | None) -> Iterator[warehouse.ConnectionInfo]:
+    """A brand-new database for the module, with the roles, on the session's server."""
+    name = f"snapmart_t_{uuid.uuid4().hex[:10]}"
+    if base_url_env:
+        base = warehouse.ConnectionInfo.from_url(base_url_env)
+        url = warehouse.ConnectionInfo(base.host, base.port, base.user, base.password, name).url()
+        os.environ["SNAPMART_DATABASE_URL"] = url
+    else:
+        info = warehouse.start_embedded()
+        os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
+            info.host, info.port, info.user, info.password, name
+        ).url()
+    warehouse._READY.clear()
+    shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
+    info = warehouse.ensure_warehouse()
+    yield info
+    warehouse._READY.clear()
+    warehouse.drop_database(info)
+    if base_url_env:
+        os.environ["SNAPMART_DATABASE_URL"] = base_url_env
+    else:
+        os.environ.pop("SNAPMART_DATABASE_URL", None)
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("landing")
+    old = os.environ.get("SNAPMART_LANDING_DIR")
+    os.environ["SNAPMART_LANDING_DIR"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("SNAPMART_LANDING_DIR", None)
+    else:
+        os.environ["SNAPMART_LANDING_DIR"] = old
+
+
+def query(info: warehouse.ConnectionInfo, sql: str, params: tuple = ()) -> list[tuple]:
+    with warehouse.connect(info) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def scalar(info: warehouse.ConnectionInfo, sql: str, params: tuple = ()):
+    return query(info, sql, params)[0][0]

@@ -1,0 +1,88 @@
+"""Parsing OSRS Wiki payloads: nulls kept, contract breaches rejected with a reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ingestion.landing import write_atomic
+from ingestion.loader import Reject
+from ingestion.sources import osrs_prices as src
+
+AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+
+def _file(tmp_path: Path, endpoint: str, payload: object | bytes):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return write_atomic("osrs_prices", endpoint, AT, body, root=tmp_path)
+
+
+def test_bucket_keeps_null_prices_and_rejects_non_numeric(tmp_path: Path) -> None:
+    f = _file(
+        tmp_path,
+        "5m",
+        {
+            "data": {
+                "2": {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": None, "lowPriceVolume": 0},
+                "314": {"avgHighPrice": "cheap", "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
+                "561": {"avgHighPrice": True, "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
+                "565": {"avgHighPrice": -5, "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
+                "abc": {"avgHighPrice": 1, "highPriceVolume": 1, "avgLowPrice": 1, "lowPriceVolume": 1},
+            },
+            "timestamp": 1795327200,
+        },
+    )
+    out = list(src.parse_bucket(f))
+    rows = [r for r in out if not isinstance(r, Reject)]
+    rejects = {r.record_pointer: r.reason for r in out if isinstance(r, Reject)}
+    assert rows == [
+        {
+            "item_id": 2,
+            "bucket_at": datetime.fromtimestamp(1795327200, UTC),
+            "avg_high_price": 190,
+            "high_price_volume": 5,
+            "avg_low_price": None,
+            "low_price_volume": 0,
+        }
+    ]
+    assert rejects["/data/314"] == "avgHighPrice is not numeric: 'cheap'"
+    assert rejects["/data/561"] == "avgHighPrice is not numeric: True"
+    assert rejects["/data/565"] == "avgHighPrice is out of range: -5"
+    assert rejects["/data/abc"] == "item id is not an integer: 'abc'"
+
+
+def test_truncated_json_raises_for_the_loader_to_reject(tmp_path: Path) -> None:
+    f = _file(tmp_path, "latest", b'{"data": {"2": {"high": 19')
+    with pytest.raises(json.JSONDecodeError):
+        list(src.parse_latest(f))
+
+
+def test_bucket_without_timestamp_is_a_file_error(tmp_path: Path) -> None:
+    f = _file(tmp_path, "1h", {"data": {}})
+    with pytest.raises(ValueError, match="timestamp"):
+        list(src.parse_bucket(f))
+
+
+def test_mapping_limit_may_be_missing(tmp_path: Path) -> None:
+    f = _file(
+        tmp_path,
+        "mapping",
+        [
+            {"id": 13190, "name": "Old school bond", "members": False, "lowalch": 1, "highalch": 2, "value": 3, "limit": 100, "icon": "b.png", "examine": "x"},
+            {"id": 20997, "name": "Twisted bow", "members": True, "lowalch": 1, "highalch": 2, "value": 3, "icon": "t.png", "examine": "y"},
+            {"id": 1, "members": True},
+        ],
+    )
+    out = list(src.parse_mapping(f))
+    assert [r["buy_limit"] for r in out if not isinstance(r, Reject)] == [100, None]
+    assert [r.reason for r in out if isinstance(r, Reject)] == ["name is missing"]
+
+
+def test_latest_epoch_times_become_utc(tmp_path: Path) -> None:
+    f = _file(tmp_path, "latest", {"data": {"4151": {"high": 1700000, "highTime": 1795327000, "low": None, "lowTime": None}}})
+    (row,) = list(src.parse_latest(f))
+    assert row["high_time"] == datetime(2026, 11, 22, 5, 56, 40, tzinfo=UTC)
+    assert row["low"] is None and row["low_time"] is None

@@ -154,7 +154,9 @@ def landing_resource(
                 yield dlt.mark.with_table_name(_table(spec.table, buffered), spec.table.name)
                 buffered.clear()
             if rejected:
-                yield dlt.mark.with_table_name(_table(REJECTED_RECORDS, rejected), "rejected_records")
+                yield dlt.mark.with_table_name(
+                    _table(REJECTED_RECORDS, rejected), "rejected_records"
+                )
                 rejected.clear()
             if files:
                 yield dlt.mark.with_table_name(_table(LANDING_FILES, files), "landing_files")
@@ -172,7 +174,9 @@ def landing_resource(
                 for record in spec.parse(item):
                     if isinstance(record, Reject):
                         n_bad += 1
-                        rejected.append(_reject_row(item.relative, item.captured_at, record, loaded_at))
+                        rejected.append(
+                            _reject_row(item.relative, item.captured_at, record, loaded_at)
+                        )
                     else:
                         record.setdefault("landing_file", item.relative)
                         record.setdefault("captured_at", item.captured_at)
@@ -183,7 +187,9 @@ def landing_resource(
                 raw = _safe_text(item)
                 reason = f"unparseable {item.ext} file: {type(exc).__name__}: {exc}"
                 rejected.append(
-                    _reject_row(item.relative, item.captured_at, Reject("$file", reason, raw), loaded_at)
+                    _reject_row(
+                        item.relative, item.captured_at, Reject("$file", reason, raw), loaded_at
+                    )
                 )
             files.append(_file_row(item.relative, item.path, item, loaded_at, n_ok, n_bad))
             if progress:
@@ -213,7 +219,9 @@ def _safe_text(item: LandingFile) -> str:
         return f"<unreadable: {exc}>"
 
 
-def _reject_row(rel: str, captured_at: datetime | None, rej: Reject, at: datetime) -> dict[str, Any]:
+def _reject_row(
+    rel: str, captured_at: datetime | None, rej: Reject, at: datetime
+) -> dict[str, Any]:
     return {
         "landing_file": rel,
         "record_pointer": rej.record_pointer,

@@ -76,7 +76,9 @@ def progress() -> Progress:
 
 def _warehouse() -> warehouse.ConnectionInfo:
     try:
-        with console.status("Starting the warehouse…" if warehouse.is_embedded() else "Connecting…"):
+        with console.status(
+            "Starting the warehouse…" if warehouse.is_embedded() else "Connecting…"
+        ):
             return warehouse.ensure_warehouse()
     except warehouse.WarehouseError as exc:
         fail(exc, "check SNAPMART_DATABASE_URL, or unset it to use the embedded server")
@@ -116,8 +118,10 @@ def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
                 except FetchError as exc:
                     report.errors.append(str(exc))
                     err.print(f"[red]fetch failed:[/] {exc}")
-                    err.print("[dim]→ what was fetched before the failure is archived; "
-                              "loading the landing files anyway[/]")
+                    err.print(
+                        "[dim]→ what was fetched before the failure is archived; "
+                        "loading the landing files anyway[/]"
+                    )
                     fetched = None
             report.fetched[source] = len(fetched.files) if fetched else 0
             report.seconds[f"fetch {source}"] = time.monotonic() - t0
@@ -125,7 +129,9 @@ def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
         _, pending = ingest.count_pending(source)
         with progress() as bar:
             task = bar.add_task(f"Loading {source}", total=pending or 1)
-            summary = ingest.load_source(source, progress=lambda _e, n: bar.advance(task, n))
+            summary = ingest.load_source(
+                source, progress=lambda _e, n, task=task: bar.advance(task, n)
+            )
             bar.update(task, completed=pending or 1)
         report.files[source] = summary.files
         report.loaded[source] = summary.rows
@@ -161,11 +167,18 @@ def run_transform(select: str | None, report: TickReport, full_refresh: bool = F
 
         def on_node(node: Any) -> None:
             bar.advance(task)
+            current = bar.tasks[task]
+            if current.total is not None and current.completed > current.total:
+                bar.update(task, total=current.completed)  # unit tests and hooks count too
             if node.status in ("error", "fail"):
-                bar.console.print(f"  [red]{node.status}[/] {node.resource_type} {node.name}: "
-                                  f"{(node.message or '').strip()[:300]}")
+                bar.console.print(
+                    f"  [red]{node.status}[/] {node.resource_type} {node.name}: "
+                    f"{(node.message or '').strip()[:300]}"
+                )
 
-        result = transform.run_dbt("build", select, full_refresh, on_node=on_node, on_start=on_start)
+        result = transform.run_dbt(
+            "build", select, full_refresh, on_node=on_node, on_start=on_start
+        )
     report.dbt = result
     report.seconds["dbt build"] = time.monotonic() - t0
     if result.error:
@@ -252,7 +265,9 @@ def refresh(
     report = _tick(sources, replay, None)
     print_tick_summary(report)
     code = _exit_code(report)
-    console.print("[green]Refresh done.[/]" if code == 0 else "[red]Refresh finished with failures.[/]")
+    console.print(
+        "[green]Refresh done.[/]" if code == 0 else "[red]Refresh finished with failures.[/]"
+    )
     raise typer.Exit(code)
 
 
@@ -271,7 +286,9 @@ def ingest(
 
 @app.command()
 def transform(
-    select: Annotated[str | None, typer.Option(help="dbt selection, e.g. 'marts.markets+'.")] = None,
+    select: Annotated[
+        str | None, typer.Option(help="dbt selection, e.g. 'marts.markets+'.")
+    ] = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models.")] = False,
 ) -> None:
     """dbt build of the selection, with its tests."""
@@ -350,8 +367,13 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
     for col in ("item", "price", "1d %", "7d %", "trend"):
         m.add_column(col, justify="left" if col in ("item", "trend") else "right")
     for r in movers:
-        m.add_row(r[0], f"{r[1]:,.1f}", f"{r[2]:+.2f}", f"{r[3]:+.2f}" if r[3] is not None else "–",
-                  r[4] or "–")
+        m.add_row(
+            r[0],
+            f"{r[1]:,.1f}",
+            f"{r[2]:+.2f}",
+            f"{r[3]:+.2f}" if r[3] is not None else "–",
+            r[4] or "–",
+        )
     console.print(m)
     console.print(
         f"Built {counts[0]:,} price observations, {counts[1]:,} hourly and {counts[2]:,} daily "
@@ -368,8 +390,10 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
 def db_start() -> None:
     """Start the embedded server (if needed), create the database and the three roles."""
     info = _warehouse()
-    console.print(f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
-                  "snapmart_transformer, snapmart_analyst in place.")
+    console.print(
+        f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
+        "snapmart_transformer, snapmart_analyst in place."
+    )
 
 
 @db_app.command("stop")
@@ -378,7 +402,9 @@ def db_stop() -> None:
     if not warehouse.is_embedded():
         fail(UserError("SNAPMART_DATABASE_URL is set: that server is not ours to stop."))
     stopped = warehouse.stop_embedded()
-    console.print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
+    console.print(
+        "Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running."
+    )
 
 
 @db_app.command("status")
@@ -394,7 +420,9 @@ def db_status() -> None:
     if status["running"]:
         info = warehouse.connection_info(start=False)
         with warehouse.connect(info) as conn:
-            size = conn.execute("select pg_size_pretty(pg_database_size(current_database()))").fetchone()
+            size = conn.execute(
+                "select pg_size_pretty(pg_database_size(current_database()))"
+            ).fetchone()
         console.print(f"database size: {size[0]}")
     else:
         raise typer.Exit(3)
@@ -414,8 +442,18 @@ def db_psql(ctx: typer.Context) -> None:
     env = dict(os.environ)
     if info.password:
         env["PGPASSWORD"] = info.password  # via the environment, never argv or logs
-    args = [warehouse.psql_path(), "-h", info.host, "-p", str(info.port), "-U", info.user,
-            "-d", info.database, *ctx.args]
+    args = [
+        warehouse.psql_path(),
+        "-h",
+        info.host,
+        "-p",
+        str(info.port),
+        "-U",
+        info.user,
+        "-d",
+        info.database,
+        *ctx.args,
+    ]
     raise typer.Exit(subprocess.call(args, env=env))
 
 
@@ -435,8 +473,16 @@ def ui(
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
     env = dict(os.environ, DAGSTER_HOME=str(home))
     dagster = Path(sys.executable).parent / "dagster"
-    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-w",
-           str(warehouse.PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
+    cmd = [
+        str(dagster) if dagster.exists() else "dagster",
+        "dev",
+        "-w",
+        str(warehouse.PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
     try:
         raise typer.Exit(subprocess.call(cmd, env=env, cwd=warehouse.PROJECT_ROOT))
     except KeyboardInterrupt:
@@ -451,7 +497,9 @@ def simulate_write(
     days: Annotated[float, typer.Option(help="Days of history to write.")] = 7,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,
     items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
-    landing: Annotated[Path | None, typer.Option(help="Landing dir (default SNAPMART_LANDING_DIR).")] = None,
+    landing: Annotated[
+        Path | None, typer.Option(help="Landing dir (default SNAPMART_LANDING_DIR).")
+    ] = None,
 ) -> None:
     """Write simulated landing files, as fetch would have."""
     from ingestion.landing import landing_root
@@ -459,10 +507,17 @@ def simulate_write(
 
     with progress() as bar:
         task = bar.add_task("osrs_prices", total=None)
-        rep = write_osrs_prices(days, seed=seed, n_items=items, root=landing,
-                                progress=lambda d, t: bar.update(task, completed=d, total=t))
-    console.print(f"Wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
-                  f"under {landing or landing_root()}.")
+        rep = write_osrs_prices(
+            days,
+            seed=seed,
+            n_items=items,
+            root=landing,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
+    console.print(
+        f"Wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
+        f"under {landing or landing_root()}."
+    )
 
 
 @sim_app.command("serve")
@@ -475,8 +530,9 @@ def simulate_serve(
     from ingestion.simulator.server import SimulatorServer
 
     server = SimulatorServer(port=port, seed=seed, n_items=items)
-    console.print(f"Simulator on {server.url}\n"
-                  f"  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}")
+    console.print(
+        f"Simulator on {server.url}\n  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}"
+    )
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
@@ -486,8 +542,10 @@ def simulate_serve(
 @app.command()
 def bench() -> None:
     """The benchmark suite (DESIGN §7) — arrives with issue 9."""
-    fail(UserError("`snapmart bench` is not built yet (tracked in issue 9)."),
-         "use `snapmart demo` to exercise the pipeline meanwhile")
+    fail(
+        UserError("`snapmart bench` is not built yet (tracked in issue 9)."),
+        "use `snapmart demo` to exercise the pipeline meanwhile",
+    )
 
 
 def main() -> None:

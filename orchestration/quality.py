@@ -124,9 +124,7 @@ def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResu
     else:
         rows = -1
     if load_id is None:
-        return SuiteResult(
-            suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet"
-        )
+        return SuiteResult(suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet")
     context = gx.get_context(mode="ephemeral")
     _quiet(context)
     datasource = context.data_sources.add_postgres(name="warehouse", connection_string=info.url())
@@ -165,7 +163,9 @@ def _quiet(context: Any) -> None:
     try:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
     except Exception:  # older/newer GX without the knob: bars are cosmetic
         pass
 

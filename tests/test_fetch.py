@@ -17,13 +17,19 @@ NOW = datetime(2026, 11, 22, 6, 2, 30, tzinfo=UTC)
 
 
 def _client(sim: SimulatorServer, attempts: int = 4) -> SourceClient:
-    return SourceClient("osrs_prices", sim.osrs_base_url, per_second=0, max_attempts=attempts, backoff_factor=0.05)
+    return SourceClient(
+        "osrs_prices", sim.osrs_base_url, per_second=0, max_attempts=attempts, backoff_factor=0.05
+    )
 
 
 def test_fetch_archives_every_endpoint_with_bucket_names(tmp_path: Path) -> None:
     with SimulatorServer(n_items=25, clock=lambda: NOW.timestamp()) as sim:
-        report = src.fetch(root=tmp_path, client=_client(sim), now=NOW, backfill=timedelta(minutes=30))
-    files = [f for f in iter_landing_files("osrs_prices", root=tmp_path) if isinstance(f, LandingFile)]
+        report = src.fetch(
+            root=tmp_path, client=_client(sim), now=NOW, backfill=timedelta(minutes=30)
+        )
+    files = [
+        f for f in iter_landing_files("osrs_prices", root=tmp_path) if isinstance(f, LandingFile)
+    ]
     by_endpoint: dict[str, list[LandingFile]] = {}
     for f in files:
         by_endpoint.setdefault(f.endpoint, []).append(f)
@@ -71,9 +77,12 @@ def test_user_agent_is_descriptive(tmp_path: Path) -> None:
 
 def test_persistent_failure_names_the_request_and_writes_nothing(tmp_path: Path) -> None:
     faults = [(503, {})] * 3
-    with SimulatorServer(n_items=5, faults=faults, clock=lambda: NOW.timestamp()) as sim:
-        with pytest.raises(FetchError, match=r"GET http://127\.0\.0\.1:\d+/api/v1/osrs/latest answered HTTP 503"):
-            src.fetch(("latest",), root=tmp_path, client=_client(sim, attempts=3), now=NOW)
+    expected = r"GET http://127\.0\.0\.1:\d+/api/v1/osrs/latest answered HTTP 503"
+    with (
+        SimulatorServer(n_items=5, faults=faults, clock=lambda: NOW.timestamp()) as sim,
+        pytest.raises(FetchError, match=expected),
+    ):
+        src.fetch(("latest",), root=tmp_path, client=_client(sim, attempts=3), now=NOW)
     assert list(iter_landing_files("osrs_prices", root=tmp_path)) == []
 
 

@@ -27,7 +27,9 @@ def test_file_name_follows_contract() -> None:
 
 
 def test_parse_round_trips_key_and_parts(tmp_path: Path) -> None:
-    written = write_atomic("osrs_hiscores", "index_lite", AT, b"{}", key="Zezima Jr/2.0", root=tmp_path)
+    written = write_atomic(
+        "osrs_hiscores", "index_lite", AT, b"{}", key="Zezima Jr/2.0", root=tmp_path
+    )
     parsed = LandingFile.parse(written.path)
     assert parsed.source == "osrs_hiscores"
     assert parsed.endpoint == "index_lite"

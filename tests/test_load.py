@@ -58,7 +58,9 @@ def test_null_prices_stay_null(db, loaded) -> None:
 
 
 def test_a_refetched_bucket_merges_instead_of_duplicating(db, loaded, landing) -> None:
-    f = next(f for f in iter_landing_files("osrs_prices", ["5m"], landing) if isinstance(f, LandingFile))
+    f = next(
+        f for f in iter_landing_files("osrs_prices", ["5m"], landing) if isinstance(f, LandingFile)
+    )
     payload = json.loads(f.read_text())
     item = next(iter(payload["data"]))
     payload["data"][item]["highPriceVolume"] += 1000  # late trades, same bucket
@@ -68,7 +70,8 @@ def test_a_refetched_bucket_merges_instead_of_duplicating(db, loaded, landing) -
     assert scalar(db, "select count(*) from raw_osrs_prices.prices_5m") == before
     vol = scalar(
         db,
-        "select high_price_volume from raw_osrs_prices.prices_5m where item_id = %s and bucket_at = %s",
+        "select high_price_volume from raw_osrs_prices.prices_5m"
+        " where item_id = %s and bucket_at = %s",
         (int(item), f.captured_at),
     )
     assert vol == payload["data"][item]["highPriceVolume"]
@@ -79,8 +82,18 @@ def test_bad_records_are_rejected_and_good_ones_loaded(db, loaded, landing) -> N
     write_atomic("osrs_prices", "latest", at, b'{"data": {"2": {"high": 19', root=landing)
     bucket = {
         "data": {
-            "2": {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": 188, "lowPriceVolume": 4},
-            "314": {"avgHighPrice": "3gp", "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
+            "2": {
+                "avgHighPrice": 190,
+                "highPriceVolume": 5,
+                "avgLowPrice": 188,
+                "lowPriceVolume": 4,
+            },
+            "314": {
+                "avgHighPrice": "3gp",
+                "highPriceVolume": 1,
+                "avgLowPrice": 3,
+                "lowPriceVolume": 1,
+            },
         },
         "timestamp": int(at.timestamp()),
     }
@@ -90,7 +103,9 @@ def test_bad_records_are_rejected_and_good_ones_loaded(db, loaded, landing) -> N
     assert summary.rows == {"prices_5m": 1}
     rejects = {
         (r[0].rsplit("/", 1)[-1], r[1]): r[2]
-        for r in query(db, "select landing_file, record_pointer, reason from raw_osrs_prices.rejected_records")
+        for r in query(
+            db, "select landing_file, record_pointer, reason from raw_osrs_prices.rejected_records"
+        )
     }
     assert rejects[("20261122T090000Z.json", "/data/314")] == "avgHighPrice is not numeric: '3gp'"
     truncated = rejects[("20261122T090000Z.json", "$file")]
@@ -101,11 +116,15 @@ def test_bad_records_are_rejected_and_good_ones_loaded(db, loaded, landing) -> N
         "select payload from raw_osrs_prices.rejected_records where record_pointer = '/data/314'",
     )
     assert json.loads(payload)["avgHighPrice"] == "3gp"
-    assert scalar(
-        db,
-        "select avg_high_price from raw_osrs_prices.prices_5m where item_id = 2 and bucket_at = %s",
-        (at,),
-    ) == 190
+    assert (
+        scalar(
+            db,
+            "select avg_high_price from raw_osrs_prices.prices_5m"
+            " where item_id = 2 and bucket_at = %s",
+            (at,),
+        )
+        == 190
+    )
     # and re-running keeps one reject per record
     ingest.load_source("osrs_prices")
     assert scalar(db, "select count(*) from raw_osrs_prices.rejected_records") == 3

@@ -26,11 +26,36 @@ def test_bucket_keeps_null_prices_and_rejects_non_numeric(tmp_path: Path) -> Non
         "5m",
         {
             "data": {
-                "2": {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": None, "lowPriceVolume": 0},
-                "314": {"avgHighPrice": "cheap", "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
-                "561": {"avgHighPrice": True, "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
-                "565": {"avgHighPrice": -5, "highPriceVolume": 1, "avgLowPrice": 3, "lowPriceVolume": 1},
-                "abc": {"avgHighPrice": 1, "highPriceVolume": 1, "avgLowPrice": 1, "lowPriceVolume": 1},
+                "2": {
+                    "avgHighPrice": 190,
+                    "highPriceVolume": 5,
+                    "avgLowPrice": None,
+                    "lowPriceVolume": 0,
+                },
+                "314": {
+                    "avgHighPrice": "cheap",
+                    "highPriceVolume": 1,
+                    "avgLowPrice": 3,
+                    "lowPriceVolume": 1,
+                },
+                "561": {
+                    "avgHighPrice": True,
+                    "highPriceVolume": 1,
+                    "avgLowPrice": 3,
+                    "lowPriceVolume": 1,
+                },
+                "565": {
+                    "avgHighPrice": -5,
+                    "highPriceVolume": 1,
+                    "avgLowPrice": 3,
+                    "lowPriceVolume": 1,
+                },
+                "abc": {
+                    "avgHighPrice": 1,
+                    "highPriceVolume": 1,
+                    "avgLowPrice": 1,
+                    "lowPriceVolume": 1,
+                },
             },
             "timestamp": 1795327200,
         },
@@ -71,8 +96,27 @@ def test_mapping_limit_may_be_missing(tmp_path: Path) -> None:
         tmp_path,
         "mapping",
         [
-            {"id": 13190, "name": "Old school bond", "members": False, "lowalch": 1, "highalch": 2, "value": 3, "limit": 100, "icon": "b.png", "examine": "x"},
-            {"id": 20997, "name": "Twisted bow", "members": True, "lowalch": 1, "highalch": 2, "value": 3, "icon": "t.png", "examine": "y"},
+            {
+                "id": 13190,
+                "name": "Old school bond",
+                "members": False,
+                "lowalch": 1,
+                "highalch": 2,
+                "value": 3,
+                "limit": 100,
+                "icon": "b.png",
+                "examine": "x",
+            },
+            {
+                "id": 20997,
+                "name": "Twisted bow",
+                "members": True,
+                "lowalch": 1,
+                "highalch": 2,
+                "value": 3,
+                "icon": "t.png",
+                "examine": "y",
+            },
             {"id": 1, "members": True},
         ],
     )
@@ -82,7 +126,11 @@ def test_mapping_limit_may_be_missing(tmp_path: Path) -> None:
 
 
 def test_latest_epoch_times_become_utc(tmp_path: Path) -> None:
-    f = _file(tmp_path, "latest", {"data": {"4151": {"high": 1700000, "highTime": 1795327000, "low": None, "lowTime": None}}})
+    f = _file(
+        tmp_path,
+        "latest",
+        {"data": {"4151": {"high": 1700000, "highTime": 1795327000, "low": None, "lowTime": None}}},
+    )
     (row,) = list(src.parse_latest(f))
     assert row["high_time"] == datetime(2026, 11, 22, 5, 56, 40, tzinfo=UTC)
     assert row["low"] is None and row["low_time"] is None

@@ -46,7 +46,10 @@ def test_refresh_replay_builds_marts(db, replayed) -> None:
     assert "Refresh done." in replayed.output
     # every mart row is an item of the simulated market
     assert scalar(db, "select count(*) from marts.mart_item_trends") == 30
-    assert scalar(db, "select count(*) from marts.mart_item_trends where change_7d_pct is not null") > 0
+    assert (
+        scalar(db, "select count(*) from marts.mart_item_trends where change_7d_pct is not null")
+        > 0
+    )
 
 
 def test_refresh_replay_twice_adds_no_rows(db, replayed) -> None:
@@ -61,11 +64,15 @@ def test_incremental_ticks_equal_a_full_rebuild(db, replayed, landing) -> None:
     write_osrs_prices(2 / 24, seed=5, n_items=30, end=SIM_END, root=landing)
     result = runner.invoke(app, ["refresh", "--replay"])
     assert result.exit_code == 0, result.output
+    ohlc = "open, high, low, close, avg_price, vwap, volume, observations"
     snapshot_sql = {
-        "fct_prices_hourly": "select market_id, item_id, bucket_start, open, high, low, close, avg_price, vwap, volume, observations from marts.fct_prices_hourly order by 1, 2, 3",
-        "fct_prices_daily": "select market_id, item_id, bucket_start, open, high, low, close, avg_price, vwap, volume, observations from marts.fct_prices_daily order by 1, 2, 3",
-        "fct_price_observations": "select market_id, item_id, resolution, observed_at, price, volume from marts.fct_price_observations order by 1, 2, 3, 4",
+        name: f"select market_id, item_id, bucket_start, {ohlc} from marts.{name} order by 1, 2, 3"
+        for name in ("fct_prices_hourly", "fct_prices_daily")
     }
+    snapshot_sql["fct_price_observations"] = (
+        "select market_id, item_id, resolution, observed_at, price, volume"
+        " from marts.fct_price_observations order by 1, 2, 3, 4"
+    )
     incremental = {k: query(db, q) for k, q in snapshot_sql.items()}
     rebuilt = transform.run_dbt("build", full_refresh=True)
     assert rebuilt.success, rebuilt.failed()
@@ -108,12 +115,18 @@ def test_analyst_reads_marts_but_not_raw(db, replayed) -> None:
 
 
 def test_roles_exist(db) -> None:
-    roles = {r[0] for r in query(db, r"select rolname from pg_roles where rolname like 'snapmart\_%%'")}
+    roles = {
+        r[0] for r in query(db, r"select rolname from pg_roles where rolname like 'snapmart\_%%'")
+    }
     assert roles == {"snapmart_loader", "snapmart_transformer", "snapmart_analyst"}
 
 
-def test_live_refresh_against_simulator_survives_429_and_503(db, replayed, landing, monkeypatch) -> None:
-    with SimulatorServer(n_items=30, seed=5, faults=[(429, {"Retry-After": "1"}), (503, {})]) as sim:
+def test_live_refresh_against_simulator_survives_429_and_503(
+    db, replayed, landing, monkeypatch
+) -> None:
+    with SimulatorServer(
+        n_items=30, seed=5, faults=[(429, {"Retry-After": "1"}), (503, {})]
+    ) as sim:
         monkeypatch.setenv("SOURCES__OSRS_PRICES__BASE_URL", sim.osrs_base_url)
         monkeypatch.setenv("SOURCES__OSRS_PRICES__REQUESTS_PER_SECOND", "100")
         monkeypatch.setenv("SOURCES__OSRS_PRICES__BACKOFF_FACTOR", "0.1")

@@ -22,7 +22,9 @@ def test_same_seed_same_bytes_other_seed_other_market(tmp_path: Path) -> None:
     files_a = sorted(p.relative_to(a) for p in a.rglob("*.json"))
     assert files_a == sorted(p.relative_to(b) for p in b.rglob("*.json"))
     assert all((a / p).read_bytes() == (b / p).read_bytes() for p in files_a)
-    assert any((a / p).read_bytes() != (c / p).read_bytes() for p in files_a if "mapping" not in str(p))
+    assert any(
+        (a / p).read_bytes() != (c / p).read_bytes() for p in files_a if "mapping" not in str(p)
+    )
 
 
 def test_market_is_realistic() -> None:
@@ -47,15 +49,24 @@ def test_market_is_realistic() -> None:
 
 def test_server_and_writer_agree(tmp_path: Path) -> None:
     write_osrs_prices(0.05, seed=3, n_items=30, end=SIM_END, root=tmp_path)
-    files = [f for f in iter_landing_files("osrs_prices", ["5m", "latest"], tmp_path) if isinstance(f, LandingFile)]
+    files = [
+        f
+        for f in iter_landing_files("osrs_prices", ["5m", "latest"], tmp_path)
+        if isinstance(f, LandingFile)
+    ]
     with SimulatorServer(seed=3, n_items=30, clock=lambda: SIM_END.timestamp()) as sim:
         for f in files:
             ts = int(f.captured_at.timestamp())
             if f.endpoint == "5m":
-                served = requests.get(f"{sim.osrs_base_url}/5m", params={"timestamp": ts}, timeout=10).json()
+                served = requests.get(
+                    f"{sim.osrs_base_url}/5m", params={"timestamp": ts}, timeout=10
+                ).json()
             else:
                 served = sim.market.latest(ts)
             assert served == json.loads(f.read_text())
         newest = requests.get(f"{sim.osrs_base_url}/5m", timeout=10).json()
         assert newest["timestamp"] == int(SIM_END.timestamp()) - 300
-        assert requests.get(f"{sim.osrs_base_url}/5m", params={"timestamp": 7}, timeout=10).status_code == 400
+        assert (
+            requests.get(f"{sim.osrs_base_url}/5m", params={"timestamp": 7}, timeout=10).status_code
+            == 400
+        )

@@ -73,8 +73,10 @@ KINDS = [
     ("sq shield", 110), ("boots", 50), ("arrowtips", 1), ("dart tip", 1), ("bolts", 2),
     ("pickaxe", 140), ("axe", 60), ("warhammer", 100), ("mace", 60), ("javelin heads", 2),
 ]  # fmt: skip
-HERBS = ["Guam", "Marrentill", "Tarromin", "Harralander", "Ranarr", "Toadflax", "Irit",
-         "Avantoe", "Kwuarm", "Snapdragon", "Cadantine", "Lantadyme", "Dwarf weed", "Torstol"]  # fmt: skip
+HERBS = [
+    "Guam", "Marrentill", "Tarromin", "Harralander", "Ranarr", "Toadflax", "Irit",
+    "Avantoe", "Kwuarm", "Snapdragon", "Cadantine", "Lantadyme", "Dwarf weed", "Torstol",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,15 @@ class GEMarket:
             next_id += 7
         while len(items) < n:  # rare collectibles from a lognormal across the whole range
             price = float(math.exp(rng.uniform(math.log(5), math.log(2e9))))
-            limit = None if rng.random() < 0.05 else (8 if price > 1e7 else 100 if price > 1e5 else 5_000)
+            limit = (
+                None
+                if rng.random() < 0.05
+                else (8 if price > 1e7 else 100 if price > 1e5 else 5_000)
+            )
             items.append(
-                self._item(rng, next_id, f"Curio #{next_id}", price, limit, bool(rng.random() < 0.7))
+                self._item(
+                    rng, next_id, f"Curio #{next_id}", price, limit, bool(rng.random() < 0.7)
+                )
             )
             next_id += 7
         return items
@@ -182,7 +190,9 @@ class GEMarket:
         """Standard normals for steps [start, start+n), identical whatever window is asked."""
         first, last = start // BLOCK, (start + n - 1) // BLOCK
         parts = [
-            np.random.default_rng([self.seed, stream, self.items[item_idx].item_id, b]).standard_normal(BLOCK)
+            np.random.default_rng(
+                [self.seed, stream, self.items[item_idx].item_id, b]
+            ).standard_normal(BLOCK)
             for b in range(first, last + 1)
         ]
         flat = np.concatenate(parts)

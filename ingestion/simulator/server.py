@@ -69,7 +69,9 @@ class SimulatorServer:
 
     def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
         with self._lock:
-            self.requests.append(path + ("?" + "&".join(f"{k}={v[0]}" for k, v in query.items()) if query else ""))
+            self.requests.append(
+                path + ("?" + "&".join(f"{k}={v[0]}" for k, v in query.items()) if query else "")
+            )
             if self.faults:
                 status, headers = self.faults.popleft()
                 return status, headers, {"error": f"simulated {status}"}
@@ -118,7 +120,9 @@ class SimulatorServer:
                 length = int(self.headers.get("Content-Length", 0))
                 faults = json.loads(self.rfile.read(length) or b"[]")
                 with sim._lock:
-                    sim.faults.extend((int(f["status"]), dict(f.get("headers", {}))) for f in faults)
+                    sim.faults.extend(
+                        (int(f["status"]), dict(f.get("headers", {}))) for f in faults
+                    )
                 self.send_response(204)
                 self.end_headers()
 

@@ -47,7 +47,11 @@ def write_osrs_prices(
     first_step = last_step - n_steps + 1
     start = datetime.fromtimestamp(first_step * STEP, UTC)
     report = WriteReport(start=start, end=end)
-    hours = [s for s in range(first_step, last_step + 1) if (s * STEP) % 3600 == 0 and s + 11 <= last_step]
+    hours = [
+        s
+        for s in range(first_step, last_step + 1)
+        if (s * STEP) % 3600 == 0 and s + 11 <= last_step
+    ]
     latest_step = max(1, int(latest_every.total_seconds()) // STEP)
     latest_steps = [s for s in range(first_step, last_step + 1) if s % latest_step == 0]
     total = 1 + n_steps + len(hours) + len(latest_steps)
@@ -67,7 +71,11 @@ def write_osrs_prices(
     mid, highs, lows = market.window(first_step - pad, n_steps + pad)
 
     def cols(lo: int, hi: int) -> tuple:
-        return (mid[:, lo + pad : hi + pad], highs[:, lo + pad : hi + pad], lows[:, lo + pad : hi + pad])
+        return (
+            mid[:, lo + pad : hi + pad],
+            highs[:, lo + pad : hi + pad],
+            lows[:, lo + pad : hi + pad],
+        )
 
     for i in range(n_steps):
         ts = (first_step + i) * STEP
@@ -77,12 +85,16 @@ def write_osrs_prices(
     for s in hours:
         i = s - first_step
         body = _dump(market.bucket("1h", s * STEP, window=cols(i, i + 12)))
-        write_atomic(SOURCE, "1h", datetime.fromtimestamp(s * STEP, UTC), body, root=root, durable=False)
+        write_atomic(
+            SOURCE, "1h", datetime.fromtimestamp(s * STEP, UTC), body, root=root, durable=False
+        )
         tick()
     for s in latest_steps:
         i = s - first_step
         at = s * STEP + 60  # observed a minute into the bucket
         body = _dump(market.latest(at, window=cols(i - pad + 1, i + 1)))
-        write_atomic(SOURCE, "latest", datetime.fromtimestamp(at, UTC), body, root=root, durable=False)
+        write_atomic(
+            SOURCE, "latest", datetime.fromtimestamp(at, UTC), body, root=root, durable=False
+        )
         tick()
     return report

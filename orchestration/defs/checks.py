@@ -1,6 +1,5 @@
 """Great Expectations 1.x suites on raw tables as blocking Dagster asset checks."""
 
-
 from typing import Any
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, asset_check

@@ -5,7 +5,6 @@ builds a fresh one that knows which landing files are already loaded, and a
 pipeline bound to the warehouse of that moment (embedded or external).
 """
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any

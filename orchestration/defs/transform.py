@@ -5,14 +5,19 @@ facts will take partitions for backfills). dbt sources carry
 ``meta.dagster.asset_key`` = the dlt asset's key, so the graph is one lineage.
 """
 
-
-from collections.abc import Iterator, Mapping
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration import warehouse
 from orchestration.transform import PROJECT_DIR, dbt_env, target_path
@@ -39,7 +44,9 @@ def ensure_manifest() -> Path:
     return manifest
 
 
-DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=target_path())
+DBT_PROJECT = DbtProject(
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=target_path()
+)
 MANIFEST = ensure_manifest()
 
 

@@ -32,10 +32,12 @@ bench: venv
 lint: venv
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) sqlfluff lint dbt_project/models dbt_project/tests
 
 format: venv
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+	$(RUN) sqlfluff fix -f dbt_project/models dbt_project/tests
 
 clean:
 	$(RUN) snapmart db stop || true

@@ -3,18 +3,18 @@
     which fix the rules inline; this one proves the seeded rules are the real ones. -#}
 with cases (sold_on, source_item_id, sell_price, expected_tax) as (
     values
-        ('2026-11-22'::date, '1', 49, 0),
-        ('2026-11-22'::date, '1', 50, 1),
-        ('2026-11-22'::date, '1', 2499, 49),
-        ('2026-11-22'::date, '1', 250000000, 5000000),
-        ('2026-11-22'::date, '1', 300000000, 5000000),
-        ('2026-11-22'::date, '13190', 10000000, 0),
-        ('2025-05-29'::date, '1', 75, 1),
-        ('2025-05-28'::date, '1', 75, 0),
-        ('2025-05-28'::date, '1', 100, 1),
-        ('2025-05-28'::date, '1', 199, 1),
-        ('2025-05-28'::date, '1', 600000000, 5000000),
-        ('2025-05-28'::date, '13190', 9000000, 0)
+    ('2026-11-22'::date, '1', 49, 0),
+    ('2026-11-22'::date, '1', 50, 1),
+    ('2026-11-22'::date, '1', 2499, 49),
+    ('2026-11-22'::date, '1', 250000000, 5000000),
+    ('2026-11-22'::date, '1', 300000000, 5000000),
+    ('2026-11-22'::date, '13190', 10000000, 0),
+    ('2025-05-29'::date, '1', 75, 1),
+    ('2025-05-28'::date, '1', 75, 0),
+    ('2025-05-28'::date, '1', 100, 1),
+    ('2025-05-28'::date, '1', 199, 1),
+    ('2025-05-28'::date, '1', 600000000, 5000000),
+    ('2025-05-28'::date, '13190', 9000000, 0)
 ),
 
 taxed as (
@@ -23,16 +23,20 @@ taxed as (
         {{ sale_fee('c.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }} as tax
     from cases as c
     left join lateral (
-        select fr.rate, fr.cap, fr.exempt_below
+        select
+            fr.rate,
+            fr.cap,
+            fr.exempt_below
         from {{ ref('fee_rules') }} as fr
         where fr.source = 'osrs_prices' and fr.valid_from <= c.sold_on
         order by fr.valid_from desc
         limit 1
     ) as r on true
     left join {{ ref('fee_exempt_items') }} as x
-        on x.source = 'osrs_prices'
-        and x.source_item_id = c.source_item_id
-        and x.valid_from <= c.sold_on
+        on
+            x.source = 'osrs_prices'
+            and c.source_item_id = x.source_item_id
+            and c.sold_on >= x.valid_from
 )
 
 select *

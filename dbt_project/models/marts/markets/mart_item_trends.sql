@@ -20,10 +20,11 @@ with latest as (
         h.last_observed_at as as_of,
         h.close as price
     from {{ ref('fct_prices_hourly') }} as h
-    where h.bucket_start >= (
-        select max(x.bucket_start) from {{ ref('fct_prices_hourly') }} as x
-    ) - interval '{{ var("trend_lookback_days") }} days'
-    order by h.market_id, h.item_id, h.bucket_start desc
+    where
+        h.bucket_start >= (
+            select max(x.bucket_start) from {{ ref('fct_prices_hourly') }} as x
+        ) - interval '{{ var("trend_lookback_days") }} days'
+    order by h.market_id asc, h.item_id asc, h.bucket_start desc
 ),
 
 last_obs as (
@@ -34,10 +35,12 @@ last_obs as (
     left join lateral (
         select o.listings
         from {{ ref('fct_price_observations') }} as o
-        where o.market_id = l.market_id
-          and o.item_id = l.item_id
-          and o.is_rollup_input
-          and o.observed_at = l.as_of
+        where
+            o.market_id = l.market_id
+            and o.item_id = l.item_id
+            and o.is_rollup_input
+            and o.observed_at = l.as_of
+        order by o.resolution
         limit 1
     ) as lo on true
 ),
@@ -50,16 +53,17 @@ points as (
         p30.price as price_30d_ago
     from last_obs as l
     {% for days in [1, 7, 30] %}
-    left join lateral (
-        select o.price
-        from {{ ref('fct_price_observations') }} as o
-        where o.market_id = l.market_id
-          and o.item_id = l.item_id
-          and o.is_rollup_input
-          and o.observed_at <= l.as_of - interval '{{ days }} days'
-        order by o.observed_at desc
-        limit 1
-    ) as p{{ days }} on true
+        left join lateral (
+            select o.price
+            from {{ ref('fct_price_observations') }} as o
+            where
+                o.market_id = l.market_id
+                and o.item_id = l.item_id
+                and o.is_rollup_input
+                and o.observed_at <= l.as_of - interval '{{ days }} days'
+            order by o.observed_at desc
+            limit 1
+        ) as p{{ days }} on true
     {% endfor %}
 ),
 
@@ -72,10 +76,11 @@ daily as (
         100.0 * (d.close / nullif(lag(d.close) over w, 0) - 1) as daily_change_pct
     from {{ ref('fct_prices_daily') }} as d
     inner join latest as l
-        on d.market_id = l.market_id
-        and d.item_id = l.item_id
-        and d.bucket_start > {{ utc_bucket('day', 'l.as_of') }} - interval '30 days'
-        and d.bucket_start <= l.as_of
+        on
+            d.market_id = l.market_id
+            and d.item_id = l.item_id
+            and d.bucket_start > {{ utc_bucket('day', 'l.as_of') }} - interval '30 days'
+            and d.bucket_start <= l.as_of
     window w as (partition by d.market_id, d.item_id order by d.bucket_start)
 ),
 
@@ -104,15 +109,16 @@ combined as (
         {{ pct_change('p.price', 'p.price_7d_ago') }} as change_7d_pct,
         {{ pct_change('p.price', 'p.price_30d_ago') }} as change_30d_pct,
         s.volatility_30d,
-            (p.price - s.ma_30d) / nullif(s.close_stddev_30d, 0) as zscore_30d,
+        (p.price - s.ma_30d) / nullif(s.close_stddev_30d, 0) as zscore_30d,
         p.price - p.price_7d_ago as move_7d,
         s.volatility_30d * p.price / 100.0 as sigma,
         p.listings,
         p.as_of
     from points as p
     left join stats as s
-        on p.market_id = s.market_id
-        and p.item_id = s.item_id
+        on
+            p.market_id = s.market_id
+            and p.item_id = s.item_id
 )
 
 select

@@ -17,7 +17,7 @@ quotes as (
         lp.captured_at
     from {{ ref('stg_osrs_prices__latest_prices') }} as lp
     where lp.captured_at >= (select s.as_of from snapshot as s) - interval '1 day'
-    order by lp.source_item_id, lp.captured_at desc
+    order by lp.source_item_id asc, lp.captured_at desc
 ),
 
 newest_bucket as (
@@ -56,17 +56,22 @@ priced as (
     left join volumes as v
         on q.source_item_id = v.source_item_id
     left join lateral (
-        select fr.rate, fr.cap, fr.exempt_below
+        select
+            fr.rate,
+            fr.cap,
+            fr.exempt_below
         from {{ ref('fee_rules') }} as fr
-        where fr.source = 'osrs_prices'
-          and fr.valid_from <= (s.as_of at time zone 'UTC')::date
+        where
+            fr.source = 'osrs_prices'
+            and fr.valid_from <= (s.as_of at time zone 'UTC')::date
         order by fr.valid_from desc
         limit 1
     ) as r on true
     left join {{ ref('fee_exempt_items') }} as x
-        on x.source = 'osrs_prices'
-        and x.source_item_id = q.source_item_id
-        and x.valid_from <= (s.as_of at time zone 'UTC')::date
+        on
+            x.source = 'osrs_prices'
+            and q.source_item_id = x.source_item_id
+            and x.valid_from <= (s.as_of at time zone 'UTC')::date
 )
 
 select

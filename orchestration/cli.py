@@ -11,14 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
-
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import (  # noqa: E402
+import typer
+from rich.console import Console
+from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
@@ -26,9 +21,9 @@ from rich.progress import (  # noqa: E402
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table  # noqa: E402
+from rich.table import Table
 
-from orchestration import warehouse  # noqa: E402
+from orchestration import warehouse
 
 app = typer.Typer(
     help="snapmart: market and progression snapshots → trend and opportunity marts.",

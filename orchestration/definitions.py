@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-from dagster import (  # noqa: E402
+from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
     ScheduleDefinition,
     define_asset_job,
 )
-from dagster_dlt import DagsterDltResource  # noqa: E402
+from dagster_dlt import DagsterDltResource
 
-from orchestration.defs.checks import GX_CHECKS  # noqa: E402
-from orchestration.defs.raw import RAW_ASSETS  # noqa: E402
-from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource  # noqa: E402
+from orchestration.defs.checks import GX_CHECKS
+from orchestration.defs.raw import RAW_ASSETS
+from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource
 
 osrs_prices_tick = define_asset_job(
     name="osrs_prices_tick",

@@ -8,15 +8,12 @@ not the table's history.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestration import warehouse
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 MAX_GP = 2_147_483_647
 

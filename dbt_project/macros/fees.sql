@@ -15,3 +15,24 @@
 {% macro pct_change(now, then) -%}
     case when {{ then }} > 0 then round((100.0 * ({{ now }} - {{ then }}) / {{ then }})::numeric, 4) end
 {%- endmacro %}
+
+{#- Joins that find the fee rule in force on `sold_on` (alias r: rate, cap, exempt_below)
+    and whether the item is exempt then (alias x; x.source_item_id is null when not).
+    Use with sale_fee(price, 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'). -#}
+{% macro fee_rule_joins(source, source_item_id, sold_on) -%}
+    left join lateral (
+        select
+            fr.rate,
+            fr.cap,
+            fr.exempt_below
+        from {{ ref('fee_rules') }} as fr
+        where fr.source = '{{ source }}' and fr.valid_from <= {{ sold_on }}
+        order by fr.valid_from desc
+        limit 1
+    ) as r on true
+    left join {{ ref('fee_exempt_items') }} as x
+        on
+            x.source = '{{ source }}'
+            and x.source_item_id = {{ source_item_id }}
+            and x.valid_from <= {{ sold_on }}
+{%- endmacro %}

@@ -22,21 +22,7 @@ taxed as (
         c.*,
         {{ sale_fee('c.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }} as tax
     from cases as c
-    left join lateral (
-        select
-            fr.rate,
-            fr.cap,
-            fr.exempt_below
-        from {{ ref('fee_rules') }} as fr
-        where fr.source = 'osrs_prices' and fr.valid_from <= c.sold_on
-        order by fr.valid_from desc
-        limit 1
-    ) as r on true
-    left join {{ ref('fee_exempt_items') }} as x
-        on
-            x.source = 'osrs_prices'
-            and c.source_item_id = x.source_item_id
-            and c.sold_on >= x.valid_from
+    {{ fee_rule_joins('osrs_prices', 'c.source_item_id', 'c.sold_on') }}
 )
 
 select *

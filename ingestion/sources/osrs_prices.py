@@ -187,27 +187,19 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         ),
         parse_latest,
     ),
-    EndpointSpec(
-        "5m",
-        TableSpec(
-            "prices_5m",
-            ("item_id", "bucket_at"),
-            _BUCKET_COLUMNS,
-            nullable=frozenset({"avg_high_price", "avg_low_price"}),
-            indexes=(("bucket_at",),),
-        ),
-        parse_bucket,
-    ),
-    EndpointSpec(
-        "1h",
-        TableSpec(
-            "prices_1h",
-            ("item_id", "bucket_at"),
-            _BUCKET_COLUMNS,
-            nullable=frozenset({"avg_high_price", "avg_low_price"}),
-            indexes=(("bucket_at",),),
-        ),
-        parse_bucket,
+    *(
+        EndpointSpec(
+            endpoint,
+            TableSpec(
+                f"prices_{endpoint}",
+                ("item_id", "bucket_at"),
+                _BUCKET_COLUMNS,
+                nullable=frozenset({"avg_high_price", "avg_low_price"}),
+                indexes=(("bucket_at",),),
+            ),
+            parse_bucket,
+        )
+        for endpoint in ("5m", "1h")
     ),
 )
 

@@ -55,23 +55,7 @@ priced as (
         on q.source_item_id = i.source_item_id
     left join volumes as v
         on q.source_item_id = v.source_item_id
-    left join lateral (
-        select
-            fr.rate,
-            fr.cap,
-            fr.exempt_below
-        from {{ ref('fee_rules') }} as fr
-        where
-            fr.source = 'osrs_prices'
-            and fr.valid_from <= (s.as_of at time zone 'UTC')::date
-        order by fr.valid_from desc
-        limit 1
-    ) as r on true
-    left join {{ ref('fee_exempt_items') }} as x
-        on
-            x.source = 'osrs_prices'
-            and q.source_item_id = x.source_item_id
-            and x.valid_from <= (s.as_of at time zone 'UTC')::date
+    {{ fee_rule_joins('osrs_prices', 'q.source_item_id', "(s.as_of at time zone 'UTC')::date") }}
 )
 
 select

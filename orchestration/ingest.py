@@ -43,7 +43,7 @@ class SourceRun:
 
 def pipeline_for(source: str) -> Any:
     info = warehouse.ensure_warehouse()
-    return loader.make_pipeline(source, info.url(), pipelines_dir())
+    return loader.make_pipeline(source, info.url(role=warehouse.LOADER_ROLE), pipelines_dir())
 
 
 def count_pending(source: str, root: Path | None = None) -> tuple[Any, int]:

@@ -83,12 +83,17 @@ class ConnectionInfo:
             database=(parts.path or "/").lstrip("/") or DEFAULT_DB_NAME,
         )
 
-    def url(self, database: str | None = None, user: str | None = None) -> str:
+    def url(
+        self, database: str | None = None, user: str | None = None, role: str | None = None
+    ) -> str:
+        """``role`` logs in as this user but acts as the role (``SET ROLE`` via libpq
+        options), so every tool can work as its DESIGN §6 role with one login."""
         auth = quote(user or self.user, safe="")
         if self.password and user is None:
             auth = f"{auth}:{quote(self.password, safe='')}"
         netloc = f"{auth}@{self.host}:{self.port}"
-        return urlunsplit(("postgresql", netloc, "/" + (database or self.database), "", ""))
+        query = f"options={quote(f'-c role={role}', safe='')}" if role else ""
+        return urlunsplit(("postgresql", netloc, "/" + (database or self.database), query, ""))
 
     def redacted(self) -> str:
         """The URL with its password masked: the only form we ever print or log."""
@@ -420,7 +425,17 @@ def ensure_roles(info: ConnectionInfo) -> None:
             # Let the login user act as the role (SET ROLE) on servers where it is not superuser.
             with contextlib.suppress(psycopg.errors.Error):
                 conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), me))
-        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS_SCHEMA)))
+        # The transformer owns `marts` (it creates and grants the tables in it).
+        conn.execute(
+            sql.SQL("create schema if not exists {} authorization {}").format(
+                sql.Identifier(MARTS_SCHEMA), sql.Identifier(TRANSFORMER_ROLE)
+            )
+        )
+        conn.execute(
+            sql.SQL("alter schema {} owner to {}").format(
+                sql.Identifier(MARTS_SCHEMA), sql.Identifier(TRANSFORMER_ROLE)
+            )
+        )
         conn.execute(
             sql.SQL("grant usage on schema {} to {}").format(
                 sql.Identifier(MARTS_SCHEMA), sql.Identifier(ANALYST_ROLE)
@@ -477,7 +492,7 @@ def export_env(info: ConnectionInfo) -> None:
     os.environ["SNAPMART_PG_USER"] = info.user
     os.environ["SNAPMART_PG_PASSWORD"] = info.password or ""
     os.environ["SNAPMART_PG_DATABASE"] = info.database
-    os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = info.url()
+    os.environ["SNAPMART_PG_ROLE"] = TRANSFORMER_ROLE
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 

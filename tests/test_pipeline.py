@@ -161,3 +161,33 @@ def test_bad_database_url_is_one_clear_sentence(monkeypatch) -> None:
     assert "cannot reach PostgreSQL" in result.output
     assert "x@" not in result.output  # the password never appears
     assert os.environ["SNAPMART_DATABASE_URL"].endswith("/none")
+
+
+def test_each_layer_is_written_by_its_role(db, replayed) -> None:
+    owners = dict(
+        query(
+            db,
+            """
+            select schemaname, string_agg(distinct tableowner, ',')
+            from pg_tables
+            where schemaname in ('raw_osrs_prices', 'marts', 'reference')
+            group by schemaname
+            """,
+        )
+    )
+    assert owners == {
+        "raw_osrs_prices": "snapmart_loader",
+        "marts": "snapmart_transformer",
+        "reference": "snapmart_transformer",
+    }
+    views = {
+        r[0]
+        for r in query(db, "select distinct viewowner from pg_views where schemaname = 'staging'")
+    }
+    assert views == {"snapmart_transformer"}
+    from orchestration import warehouse
+
+    with warehouse.connect(db) as conn:
+        conn.execute("set role snapmart_loader")
+        with pytest.raises(Exception, match="permission denied"):
+            conn.execute("delete from marts.mart_flips")

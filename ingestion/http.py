@@ -112,16 +112,28 @@ class SourceClient:
                 self.stats.retries += 1
         return response
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Response:
-        url = f"{self.base_url}/{path.lstrip('/')}"
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
+        return self._send("GET", url, params=params, headers=headers)
+
+    def post(self, url: str, **kwargs: Any) -> Response:
+        return self._send("POST", url, **kwargs)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> Response:
         self.stats.rate_limit_wait_s += self.limiter.wait()
         try:
-            response = self.session.get(url, params=params)
+            response = self.session.request(method, url, **kwargs)
         except RequestException as exc:
-            raise FetchError(f"{self.source}: GET {url} {params or ''} failed: {exc}") from exc
+            raise FetchError(f"{self.source}: {method} {url} failed: {exc}") from exc
         if response.status_code >= 400:
+            # The URL only: query strings and bodies may carry credentials.
             raise FetchError(
-                f"{self.source}: GET {response.url} answered HTTP {response.status_code} "
-                f"after retries"
+                f"{self.source}: {method} {response.url} answered HTTP "
+                f"{response.status_code} after retries"
             )
         return response

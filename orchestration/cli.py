@@ -302,7 +302,7 @@ def demo(
 ) -> None:
     """Simulated history for every source → load → checks → build → what it built."""
     from ingestion.landing import landing_root
-    from ingestion.simulator.writer import write_osrs_prices
+    from ingestion.simulator.writer import write_osrs_prices, write_wow_auctions
 
     info = _warehouse()
     where = "embedded PostgreSQL" if warehouse.is_embedded() else info.redacted()
@@ -314,8 +314,12 @@ def demo(
             bar.update(task, completed=done, total=total)
 
         write_osrs_prices(days, seed=seed, n_items=items, progress=advance)
+        wow = bar.add_task("Simulating wow_auctions", total=None)
+        write_wow_auctions(
+            days, seed=seed, progress=lambda d, t: bar.update(wow, completed=d, total=t)
+        )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
-    report = _tick(["osrs_prices"], replay=True, select=None)
+    report = _tick(["osrs_prices", "wow_auctions"], replay=True, select=None)
     print_tick_summary(report)
     if _exit_code(report) == 0:
         print_demo_marts(info)

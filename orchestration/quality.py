@@ -70,11 +70,50 @@ def _osrs_items_suite() -> list[Any]:
     ]
 
 
+def _wow_common(*unique: str) -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(unique)),
+        gxe.ExpectColumnValuesToNotBeNull(column="item_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=1),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="time_left", value_set=["SHORT", "MEDIUM", "LONG", "VERY_LONG"]
+        ),
+        gxe.ExpectColumnMaxToBeBetween(
+            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+        ),
+    ]
+
+
+def _wow_commodities_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        *_wow_common("region", "captured_at", "auction_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="unit_price", min_value=1, max_value=10**13),
+    ]
+
+
+def _wow_realm_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        *_wow_common("connected_realm_id", "captured_at", "auction_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="buyout", min_value=1, max_value=10**13),
+        gxe.ExpectColumnValuesToBeBetween(column="bid", min_value=1, max_value=10**13),
+    ]
+
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
     RawSuite("raw_osrs_prices", "latest_prices", _osrs_latest_suite, description="/latest"),
     RawSuite("raw_osrs_prices", "items", _osrs_items_suite, description="/mapping"),
+    RawSuite(
+        "raw_wow_auctions", "commodity_auctions", _wow_commodities_suite, description="commodities"
+    ),
+    RawSuite("raw_wow_auctions", "realm_auctions", _wow_realm_suite, description="realm auctions"),
 )
 
 

@@ -88,7 +88,12 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
     write_osrs_prices(1, seed=9, n_items=12, end=SIM_END - timedelta(hours=1), root=landing)
     job = defs.resolve_job_def("refresh_all")
     result = job.execute_in_process(
-        run_config={"ops": {"osrs_prices_raw": {"config": {"replay": True}}}},
+        run_config={
+            "ops": {
+                "osrs_prices_raw": {"config": {"replay": True}},
+                "wow_auctions_raw": {"config": {"replay": True}},
+            }
+        },
         instance=DagsterInstance.ephemeral(),
     )
     assert result.success

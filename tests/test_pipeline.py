@@ -147,7 +147,7 @@ def test_live_refresh_against_simulator_survives_429_and_503(
 def test_unknown_source_is_one_clear_sentence(db) -> None:
     result = runner.invoke(app, ["ingest", "--source", "nope"])
     assert result.exit_code == 2
-    assert "unknown source(s) nope; known sources: osrs_prices" in result.output
+    assert "unknown source(s) nope; known sources: osrs_prices, wow_auctions" in result.output
 
 
 def test_bad_database_url_is_one_clear_sentence(monkeypatch) -> None:

@@ -21,8 +21,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ingestion.simulator.paths import normals
+
 STEP = 300  # seconds per 5-minute bucket
-BLOCK = 2048  # noise is generated in blocks of this many steps, seeded by (seed, item, block)
+BLOCK = 2048  # steps per cached block of prices
 FAST_PHI = 0.985
 FAST_LAGS = 400  # 0.985**400 ≈ 0.0024: truncation error far below a gp
 SLOW_PHI = 0.85
@@ -187,17 +189,7 @@ class GEMarket:
     # ---------------------------------------------------------------- prices
 
     def _noise(self, item_idx: int, start: int, n: int, stream: int) -> np.ndarray:
-        """Standard normals for steps [start, start+n), identical whatever window is asked."""
-        first, last = start // BLOCK, (start + n - 1) // BLOCK
-        parts = [
-            np.random.default_rng(
-                [self.seed, stream, self.items[item_idx].item_id, b]
-            ).standard_normal(BLOCK)
-            for b in range(first, last + 1)
-        ]
-        flat = np.concatenate(parts)
-        offset = start - first * BLOCK
-        return flat[offset : offset + n]
+        return normals(self.seed, stream, self.items[item_idx].item_id, start, n)
 
     @lru_cache(maxsize=8192)  # noqa: B019 - the market is long-lived and immutable
     def _block(self, item_idx: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

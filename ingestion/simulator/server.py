@@ -7,17 +7,22 @@ Faults can be queued (``faults=[(429, {"Retry-After": "1"}), (503, {})]`` or
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from collections import deque
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ingestion.simulator.osrs_ge import STEP, GEMarket
+from ingestion.simulator.wow import WowMarket
 
 OSRS_PREFIX = "/api/v1/osrs/"
+WOW_CLIENT = ("sim-client", "sim-secret")  # what the simulated OAuth server accepts
+WOW_TOKEN = "sim-token-0123456789"
 
 
 class SimulatorServer:
@@ -33,6 +38,7 @@ class SimulatorServer:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
         self.market = GEMarket(seed=seed, n_items=n_items)
+        self.wow = WowMarket(seed=seed)
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         self.clock = clock
         self.requests: list[str] = []
@@ -49,6 +55,10 @@ class SimulatorServer:
     @property
     def osrs_base_url(self) -> str:
         return self.url + OSRS_PREFIX.rstrip("/")
+
+    @property
+    def wow_oauth_url(self) -> str:
+        return self.url + "/oauth/token"
 
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -67,7 +77,10 @@ class SimulatorServer:
 
     # ----------------------------------------------------------------- routes
 
-    def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+    def respond(
+        self, path: str, query: dict[str, list[str]], headers: Any = None
+    ) -> tuple[int, dict[str, str], Any]:
+        headers = headers or {}
         with self._lock:
             self.requests.append(
                 path + ("?" + "&".join(f"{k}={v[0]}" for k, v in query.items()) if query else "")
@@ -76,6 +89,8 @@ class SimulatorServer:
                 status, headers = self.faults.popleft()
                 return status, headers, {"error": f"simulated {status}"}
         now = int(self.clock())
+        if path.startswith("/data/wow/"):
+            return self._wow(path, query, headers, now)
         if not path.startswith(OSRS_PREFIX):
             return 404, {}, {"error": "not found"}
         endpoint = path[len(OSRS_PREFIX) :]
@@ -97,14 +112,43 @@ class SimulatorServer:
             return 200, {}, self.market.bucket(endpoint, ts)
         return 404, {}, {"error": "not found"}
 
+    def _wow(self, path: str, query: dict, headers: Any, now: int) -> tuple[int, dict, Any]:
+        if headers.get("Authorization") != f"Bearer {WOW_TOKEN}":
+            return 401, {}, {"code": 401, "type": "BLZWEBAPI00000401", "detail": "Unauthorized"}
+        region = query.get("namespace", ["dynamic-us"])[0].removeprefix("dynamic-")
+        modified = self.wow.last_modified(now)
+        if modified > now:  # this hour's snapshot is not out yet: serve the previous one
+            modified = self.wow.last_modified(now - 3600)
+        stamp = formatdate(modified, usegmt=True)
+        since = headers.get("If-Modified-Since")
+        if since and parsedate_to_datetime(since).timestamp() >= modified:
+            return 304, {"Last-Modified": stamp}, None
+        parts = path.strip("/").split("/")
+        if parts[2:] == ["auctions", "commodities"]:
+            return 200, {"Last-Modified": stamp}, self.wow.commodities_snapshot(region, modified)
+        if len(parts) == 5 and parts[2] == "connected-realm" and parts[4] == "auctions":
+            try:
+                realm = int(parts[3])
+            except ValueError:
+                return 404, {}, {"error": "not found"}
+            return 200, {"Last-Modified": stamp}, self.wow.realm_snapshot(realm, modified)
+        return 404, {}, {"error": "not found"}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         sim = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 parts = urlsplit(self.path)
-                status, headers, payload = sim.respond(parts.path, parse_qs(parts.query))
-                body = json.dumps(payload, separators=(",", ":")).encode()
+                status, headers, payload = sim.respond(
+                    parts.path, parse_qs(parts.query), self.headers
+                )
+                self._send(status, headers, payload)
+
+            def _send(self, status: int, headers: dict, payload: Any) -> None:
+                body = (
+                    b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -114,10 +158,25 @@ class SimulatorServer:
                 self.wfile.write(body)
 
             def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                if self.path == "/oauth/token":
+                    self.rfile.read(length)
+                    expected = "Basic " + base64.b64encode(":".join(WOW_CLIENT).encode()).decode()
+                    with sim._lock:
+                        sim.requests.append("POST /oauth/token")
+                    if self.headers.get("Authorization") != expected:
+                        self._send(401, {}, {"error": "invalid_client"})
+                    else:
+                        token = {
+                            "access_token": WOW_TOKEN,
+                            "token_type": "bearer",
+                            "expires_in": 86399,
+                        }
+                        self._send(200, {}, token)
+                    return
                 if self.path != "/_sim/faults":
                     self.send_error(404)
                     return
-                length = int(self.headers.get("Content-Length", 0))
                 faults = json.loads(self.rfile.read(length) or b"[]")
                 with sim._lock:
                     sim.faults.extend(

@@ -98,3 +98,48 @@ def write_osrs_prices(
         )
         tick()
     return report
+
+
+def write_wow_auctions(
+    days: float,
+    *,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    region: str = "us",
+    realms: tuple[int, ...] = (3676, 57),
+    listings_scale: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """Hourly commodities and realm snapshots, each named by its Last-Modified time."""
+    from ingestion.simulator.wow import WowMarket
+
+    market = WowMarket(seed=seed, listings_scale=listings_scale)
+    end_ts = int((end or datetime.now(UTC)).timestamp())
+    last_hour = end_ts // 3600
+    if market.last_modified(last_hour * 3600) > end_ts:
+        last_hour -= 1
+    hours = list(range(last_hour - int(days * 24) + 1, last_hour + 1))
+    report = WriteReport(start=datetime.fromtimestamp(hours[0] * 3600, UTC), end=end)
+    total = len(hours) * (1 + len(realms))
+    for hour in hours:
+        modified = market.last_modified(hour * 3600)
+        at = datetime.fromtimestamp(modified, UTC)
+        body = _dump(market.commodities_snapshot(region, modified))
+        write_atomic("wow_auctions", "commodities", at, body, key=region, root=root, durable=False)
+        report.files += 1
+        for realm in realms:
+            body = _dump(market.realm_snapshot(realm, modified))
+            write_atomic(
+                "wow_auctions",
+                "connected_realm",
+                at,
+                body,
+                key=str(realm),
+                root=root,
+                durable=False,
+            )
+            report.files += 1
+        if progress:
+            progress(report.files, total)
+    return report

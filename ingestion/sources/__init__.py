@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SOURCES = ("osrs_prices",)
+SOURCES = ("osrs_prices", "wow_auctions")
 
 
 def get(name: str) -> ModuleType:

@@ -335,9 +335,53 @@ def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
                 client.execute_sql(statement)
 
 
+_PG_TYPES = {
+    "bigint": "bigint",
+    "double": "double precision",
+    "decimal": "numeric",
+    "text": "varchar",
+    "bool": "boolean",
+    "timestamp": "timestamp with time zone",
+    "date": "date",
+    "json": "jsonb",
+}
+
+
+def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
+    """Create, empty, each declared raw table that no load has created yet.
+
+    dlt creates a table with its first rows; until a source has delivered any, the
+    dbt staging views over it would not compile. dlt reflects existing tables
+    (information_schema) before its own DDL, so it adopts these as they are.
+    """
+    created: list[str] = []
+    with pipeline.sql_client() as client:
+        client.execute_sql(f"create schema if not exists {client.fully_qualified_dataset_name()}")
+        existing = {
+            row[0]
+            for row in client.execute_sql(
+                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
+            )
+        }
+        for spec in [*tables, LANDING_FILES, REJECTED_RECORDS]:
+            if spec.name in existing or spec.name in created:
+                continue
+            cols = [
+                f'"{name}" {_PG_TYPES[dtype]}' + ("" if name in spec.nullable else " not null")
+                for name, dtype in spec.columns.items()
+            ]
+            cols.append('"_dlt_load_id" varchar not null')
+            table = client.make_qualified_table_name(spec.name)
+            client.execute_sql(f"create table if not exists {table} ({', '.join(cols)})")
+            created.append(spec.name)
+    return created
+
+
 def run_load(pipeline: Any, dlt_source: Any, tables: Iterable[TableSpec] = ()) -> LoadSummary:
     """Run one load and report what it did, from dlt's own trace."""
+    tables = list(tables)
     info = pipeline.run(dlt_source, loader_file_format="csv")
+    ensure_tables(pipeline, tables)
     ensure_indexes(pipeline, tables)
     counts: dict[str, int] = {}
     trace = pipeline.last_trace

@@ -191,3 +191,24 @@ def test_each_layer_is_written_by_its_role(db, replayed) -> None:
         conn.execute("set role snapmart_loader")
         with pytest.raises(Exception, match="permission denied"):
             conn.execute("delete from marts.mart_flips")
+
+
+def test_a_source_that_starts_late_loads_into_its_empty_tables(db, replayed, landing) -> None:
+    # Until now wow_auctions had no landing files: its raw tables exist, empty, so the
+    # dbt staging views compile; the first snapshots then load into those same tables.
+    from ingestion.simulator.writer import write_wow_auctions
+
+    assert scalar(db, "select count(*) from raw_wow_auctions.commodity_auctions") == 0
+    write_wow_auctions(2 / 24, seed=5, end=SIM_END, root=landing)
+    result = runner.invoke(app, ["refresh", "--replay"])
+    assert result.exit_code == 0, result.output
+    assert scalar(db, "select count(*) from raw_wow_auctions.commodity_auctions") > 0
+    assert scalar(db, "select count(*) from marts.dim_markets where market_id like 'wow-%%'") == 3
+    assert (
+        scalar(
+            db,
+            "select count(*) from marts.mart_item_trends where market_id = 'wow-us-commodities'"
+            " and market_value is not null",
+        )
+        > 0
+    )

@@ -81,6 +81,7 @@ def _materialize(
             loader_file_format="csv",
         )
     )
+    loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
     loader.ensure_indexes(pipeline, [e.table for e in module.ENDPOINTS])
     rejected = _rejected_count(pipeline) - rejected_before
     for result in results:

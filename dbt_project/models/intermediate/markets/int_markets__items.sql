@@ -1,1 +1,3 @@
 select * from {{ ref('int_osrs_prices__items') }}
+union all
+select * from {{ ref('int_wow_auctions__items') }}

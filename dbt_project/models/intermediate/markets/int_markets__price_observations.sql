@@ -1,2 +1,4 @@
-{#- Every market source's observations in one shape; each source adds one line here. -#}
+{#- Every market source's observations in one shape; each source adds one branch here. -#}
 select * from {{ ref('int_osrs_prices__observations') }}
+union all
+select * from {{ ref('int_wow_auctions__observations') }}

@@ -12,7 +12,10 @@
     trend_state  σ = volatility_30d × price / 100 (in price units) compared with the
                  7-day move (price − price 7d ago): spiking > 2σ, increasing > 0.5σ,
                  crashing < −2σ, decreasing < −0.5σ, else stable; out_of_stock when the
-                 last observation had no listing; null without 7 days of history. -#}
+                 last observation had no listing; null without 7 days of history.
+    market_value snapshot listing sources (WoW, ...): mean snapshot value per UTC day
+                 over the 14 days ending on as_of's day, day k days old weighted
+                 2^(−k/2); null for sources without listing snapshots. -#}
 with latest as (
     select distinct on (h.market_id, h.item_id)
         h.market_id,
@@ -97,6 +100,34 @@ stats as (
     group by market_id, item_id
 ),
 
+snapshot_days as (
+    -- snapshot listing sources: mean snapshot value per UTC day of the 14 days to as_of
+    select
+        l.market_id,
+        l.item_id,
+        ({{ utc_bucket('day', 'l.as_of') }}::date - {{ utc_bucket('day', 'o.observed_at') }}::date)
+            as age_days,
+        avg(o.price) as day_value
+    from latest as l
+    inner join {{ ref('fct_price_observations') }} as o
+        on
+            l.market_id = o.market_id
+            and l.item_id = o.item_id
+            and o.resolution = 'snapshot'
+            and o.observed_at > {{ utc_bucket('day', 'l.as_of') }} - interval '13 days'
+            and l.as_of >= o.observed_at
+    group by l.market_id, l.item_id, age_days
+),
+
+market_values as (
+    select
+        market_id,
+        item_id,
+        sum(day_value * power(2, -age_days / 2.0)) / sum(power(2, -age_days / 2.0)) as market_value
+    from snapshot_days
+    group by market_id, item_id
+),
+
 combined as (
     select
         p.market_id,
@@ -113,12 +144,17 @@ combined as (
         p.price - p.price_7d_ago as move_7d,
         s.volatility_30d * p.price / 100.0 as sigma,
         p.listings,
+        mv.market_value,
         p.as_of
     from points as p
     left join stats as s
         on
             p.market_id = s.market_id
             and p.item_id = s.item_id
+    left join market_values as mv
+        on
+            p.market_id = mv.market_id
+            and p.item_id = mv.item_id
 )
 
 select
@@ -142,6 +178,6 @@ select
         when move_7d < -0.5 * sigma then 'decreasing'
         else 'stable'
     end as trend_state,
-    null::numeric as market_value,
+    round(market_value, 4) as market_value,
     as_of
 from combined

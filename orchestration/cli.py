@@ -302,7 +302,11 @@ def demo(
 ) -> None:
     """Simulated history for every source → load → checks → build → what it built."""
     from ingestion.landing import landing_root
-    from ingestion.simulator.writer import write_osrs_prices, write_wow_auctions
+    from ingestion.simulator.writer import (
+        write_dofus_market,
+        write_osrs_prices,
+        write_wow_auctions,
+    )
 
     info = _warehouse()
     where = "embedded PostgreSQL" if warehouse.is_embedded() else info.redacted()
@@ -318,8 +322,12 @@ def demo(
         write_wow_auctions(
             days, seed=seed, progress=lambda d, t: bar.update(wow, completed=d, total=t)
         )
+        dofus = bar.add_task("Simulating dofus_market", total=None)
+        write_dofus_market(
+            days, seed=seed, progress=lambda d, t: bar.update(dofus, completed=d, total=t)
+        )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
-    report = _tick(["osrs_prices", "wow_auctions"], replay=True, select=None)
+    report = _tick(["osrs_prices", "wow_auctions", "dofus_market"], replay=True, select=None)
     print_tick_summary(report)
     if _exit_code(report) == 0:
         print_demo_marts(info)
@@ -348,6 +356,19 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
             limit 10
             """
         ).fetchall()
+        markets = conn.execute(
+            """
+            select m.market_name, m.source, m.currency, count(*) as items,
+                   round(avg(t.volatility_30d), 2) as avg_volatility,
+                   count(*) filter (where t.trend_state in ('spiking', 'increasing')) as rising,
+                   count(*) filter (where t.trend_state in ('crashing', 'decreasing')) as falling,
+                   max(t.as_of) as as_of
+            from marts.mart_item_trends as t
+            join marts.dim_markets as m using (market_id)
+            group by m.market_name, m.source, m.currency
+            order by m.source, m.market_name
+            """
+        ).fetchall()
         counts = conn.execute(
             """
             select (select count(*) from marts.fct_price_observations),
@@ -356,6 +377,30 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
                    (select count(*) from marts.dim_items)
             """
         ).fetchone()
+    mk = Table(title="Markets (mart_item_trends by dim_markets)")
+    for col in (
+        "market",
+        "source",
+        "currency",
+        "items",
+        "avg vol 30d %",
+        "rising",
+        "falling",
+        "as of",
+    ):
+        mk.add_column(col, justify="left" if col in ("market", "source", "currency") else "right")
+    for r in markets:
+        mk.add_row(
+            r[0],
+            r[1],
+            r[2],
+            f"{r[3]:,}",
+            f"{r[4]}" if r[4] is not None else "–",
+            str(r[5]),
+            str(r[6]),
+            f"{r[7]:%Y-%m-%d %H:%M}",
+        )
+    console.print(mk)
     t = Table(title="Top flips (OSRS GE, after tax, by profit per buy-limit window)")
     for col in ("item", "buy", "sell", "tax", "margin", "roi %", "limit", "max profit", "vol 24h"):
         t.add_column(col, justify="left" if col == "item" else "right")

@@ -13,12 +13,19 @@ from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.raw import RAW_ASSETS
+from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource
 
 osrs_prices_tick = define_asset_job(
     name="osrs_prices_tick",
     description="Fetch the OSRS GE, load raw, rebuild everything downstream, run the checks.",
     selection=AssetSelection.groups("osrs_prices").downstream(),
+)
+
+wow_auctions_tick = define_asset_job(
+    name="wow_auctions_tick",
+    description="Fetch the WoW commodity and realm snapshots, load, rebuild downstream.",
+    selection=AssetSelection.groups("wow_auctions").downstream(),
 )
 
 refresh_all = define_asset_job(
@@ -30,7 +37,8 @@ refresh_all = define_asset_job(
 defs = Definitions(
     assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models],
     asset_checks=GX_CHECKS,
-    jobs=[osrs_prices_tick, refresh_all],
+    jobs=[osrs_prices_tick, wow_auctions_tick, dofus_market_tick, refresh_all],
+    sensors=[dofus_inbox_sensor],
     schedules=[
         ScheduleDefinition(
             name="osrs_prices_every_10_minutes",
@@ -38,6 +46,15 @@ defs = Definitions(
             cron_schedule="*/10 * * * *",
             execution_timezone="UTC",
             default_status=DefaultScheduleStatus.RUNNING,
+        ),
+        ScheduleDefinition(
+            name="wow_auctions_hourly",
+            job=wow_auctions_tick,
+            cron_schedule="15 * * * *",
+            execution_timezone="UTC",
+            description="Needs Blizzard API credentials (SOURCES__WOW_AUCTIONS__CLIENT_ID/SECRET)"
+            " and connected realms (SOURCES__WOW_AUCTIONS__CONNECTED_REALMS); off until set.",
+            default_status=DefaultScheduleStatus.STOPPED,
         ),
     ],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},

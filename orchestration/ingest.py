@@ -69,6 +69,14 @@ def load_source(
     return loader.run_load(pipeline, dlt_source, [e.table for e in module.ENDPOINTS])
 
 
+def ensure_raw_tables() -> None:
+    """Every source's raw tables, empty if it never delivered: dbt's staging views over
+    them compile whatever subset of sources a deployment actually uses."""
+    for source in SOURCES:
+        module = get_source(source)
+        loader.ensure_tables(pipeline_for(source), [e.table for e in module.ENDPOINTS])
+
+
 def fetch_source(source: str, root: Path | None = None) -> Any:
     """API → landing for one source (live)."""
     return get_source(source).fetch(root=root)

@@ -13,8 +13,11 @@ PROJECT_DIR = warehouse.PROJECT_ROOT
 
 
 def dbt_env() -> None:
-    """Connection from the one warehouse setting; telemetry off."""
+    """Connection from the one warehouse setting; every source's raw tables present."""
+    from orchestration.ingest import ensure_raw_tables
+
     warehouse.ensure_warehouse()
+    ensure_raw_tables()
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
 

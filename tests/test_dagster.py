@@ -104,3 +104,19 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
     assert gx and gx[0].passed and gx[0].metadata["rows_validated"].value > 0
     assert all(e.passed for e in evaluations)
     assert scalar(db, "select count(*) from marts.mart_item_trends") == 12
+
+
+def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:
+    from dagster import RunRequest, build_sensor_context
+
+    from ingestion.sources.dofus_market import inbox_dir
+
+    sensor = defs.resolve_sensor_def("dofus_inbox_sensor")
+    first = sensor.evaluate_tick(build_sensor_context(cursor=None))
+    cursor = first.cursor
+    inbox_dir(landing).mkdir(parents=True, exist_ok=True)
+    (inbox_dir(landing) / "drop.json").write_text('{"server": "Draconiros"}')
+    fired = sensor.evaluate_tick(build_sensor_context(cursor=cursor))
+    assert len(fired.run_requests) == 1 and isinstance(fired.run_requests[0], RunRequest)
+    again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor))
+    assert again.run_requests == [] and again.skip_message == "no new Dofus batches"

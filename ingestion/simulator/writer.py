@@ -143,3 +143,39 @@ def write_wow_auctions(
         if progress:
             progress(report.files, total)
     return report
+
+
+def write_dofus_market(
+    days: float,
+    *,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    servers: tuple[str, ...] = ("Draconiros", "Imagiro"),
+    every: timedelta = timedelta(minutes=30),
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """Client batches every ``every`` per server, some re-sent 5 minutes later unchanged,
+    dropped in the inbox and swept into the landing contract as a live tick would."""
+    from ingestion.simulator.dofus import DofusMarket
+    from ingestion.sources.dofus_market import accept_batch
+
+    market = DofusMarket(seed=seed)
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    step = int(every.total_seconds())
+    last = int(end.timestamp()) // step * step
+    first = last - int(days * 86_400) + step
+    times = list(range(first, last + 1, step))
+    report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
+    for n, ts in enumerate(times):
+        for server in servers:
+            at = datetime.fromtimestamp(ts, UTC)
+            accept_batch(_dump(market.batch(server, at)), root=root)
+            report.files += 1
+            if (ts // step + len(server)) % 7 == 0:  # the client re-sends the same page
+                again = at + timedelta(minutes=5)
+                accept_batch(_dump(market.batch(server, again)), root=root)
+                report.files += 1
+        if progress and n % 20 == 0:
+            progress(n + 1, len(times))
+    return report

@@ -2,3 +2,5 @@
 select * from {{ ref('int_osrs_prices__observations') }}
 union all
 select * from {{ ref('int_wow_auctions__observations') }}
+union all
+select * from {{ ref('int_dofus_market__observations') }}

@@ -17,3 +17,14 @@ select
     w.market_kind,
     w.currency
 from {{ ref('int_wow_auctions__markets') }} as w
+
+union all
+
+select
+    d.market_id,
+    d.source,
+    d.market_name,
+    d.region,
+    d.market_kind,
+    d.currency
+from {{ ref('int_dofus_market__markets') }} as d

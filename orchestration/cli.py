@@ -348,12 +348,20 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
         ).fetchall()
         movers = conn.execute(
             """
-            select i.item_name, t.price, t.change_1d_pct, t.change_7d_pct, t.trend_state
-            from marts.mart_item_trends as t
-            join marts.dim_items as i using (item_id)
-            where t.change_1d_pct is not null
-            order by abs(t.change_1d_pct) desc
-            limit 10
+            select item_name, market_name, price, change_1d_pct, change_7d_pct, trend_state
+            from (
+                select i.item_name, m.market_name, t.price, t.change_1d_pct, t.change_7d_pct,
+                       t.trend_state,
+                       row_number() over (
+                           partition by t.market_id order by abs(t.change_1d_pct) desc
+                       ) as rank_in_market
+                from marts.mart_item_trends as t
+                join marts.dim_items as i using (item_id)
+                join marts.dim_markets as m using (market_id)
+                where t.change_1d_pct is not null
+            ) as ranked
+            where rank_in_market <= 2
+            order by market_name, abs(change_1d_pct) desc
             """
         ).fetchall()
         markets = conn.execute(
@@ -407,16 +415,17 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
     for r in flips:
         t.add_row(r[0], *(f"{v:,}" if v is not None else "–" for v in r[1:]))
     console.print(t)
-    m = Table(title="Top movers (24h)")
-    for col in ("item", "price", "1d %", "7d %", "trend"):
-        m.add_column(col, justify="left" if col in ("item", "trend") else "right")
+    m = Table(title="Top movers (24h), two per market")
+    for col in ("item", "market", "price", "1d %", "7d %", "trend"):
+        m.add_column(col, justify="left" if col in ("item", "market", "trend") else "right")
     for r in movers:
         m.add_row(
             r[0],
-            f"{r[1]:,.1f}",
-            f"{r[2]:+.2f}",
-            f"{r[3]:+.2f}" if r[3] is not None else "–",
-            r[4] or "–",
+            r[1],
+            f"{r[2]:,.1f}",
+            f"{r[3]:+.2f}",
+            f"{r[4]:+.2f}" if r[4] is not None else "–",
+            r[5] or "–",
         )
     console.print(m)
     console.print(

@@ -92,7 +92,7 @@ def test_listing_counts_match_the_snapshots(db, loaded) -> None:
         "select connected_realm_id, count(distinct captured_at)"
         " from raw_wow_auctions.realm_auctions group by 1 order by 1",
     )
-    assert snapshots == [(57, 3), (3676, 3)]
+    assert snapshots == [(57, 4), (3676, 4)]  # 3 hours back, inclusive
 
 
 def test_same_snapshot_twice_adds_nothing(db, loaded, landing) -> None:

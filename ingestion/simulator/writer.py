@@ -119,7 +119,7 @@ def write_wow_auctions(
     last_hour = end_ts // 3600
     if market.last_modified(last_hour * 3600) > end_ts:
         last_hour -= 1
-    hours = list(range(last_hour - int(days * 24) + 1, last_hour + 1))
+    hours = list(range(last_hour - int(days * 24), last_hour + 1))  # inclusive, as for OSRS
     report = WriteReport(start=datetime.fromtimestamp(hours[0] * 3600, UTC), end=end)
     total = len(hours) * (1 + len(realms))
     for hour in hours:
@@ -164,7 +164,7 @@ def write_dofus_market(
     end = (end or datetime.now(UTC)).astimezone(UTC)
     step = int(every.total_seconds())
     last = int(end.timestamp()) // step * step
-    first = last - int(days * 86_400) + step
+    first = last - int(days * 86_400)  # inclusive: "N days ago" is observed too
     times = list(range(first, last + 1, step))
     report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
     for n, ts in enumerate(times):

@@ -8,4 +8,4 @@ select distinct on (o.source_item_id)
     o.category,
     jsonb_build_object('level', o.item_level) as attributes
 from {{ ref('stg_dofus_market__observations') }} as o
-order by o.source_item_id, o.captured_at desc
+order by o.source_item_id asc, o.captured_at desc

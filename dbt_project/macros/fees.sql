@@ -20,19 +20,20 @@
     and whether the item is exempt then (alias x; x.source_item_id is null when not).
     Use with sale_fee(price, 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'). -#}
 {% macro fee_rule_joins(source, source_item_id, sold_on) -%}
+    {#- source: a SQL expression (a quoted literal such as "'osrs_prices'", or a column) -#}
     left join lateral (
         select
             fr.rate,
             fr.cap,
             fr.exempt_below
         from {{ ref('fee_rules') }} as fr
-        where fr.source = '{{ source }}' and fr.valid_from <= {{ sold_on }}
+        where fr.source = {{ source }} and fr.valid_from <= {{ sold_on }}
         order by fr.valid_from desc
         limit 1
     ) as r on true
     left join {{ ref('fee_exempt_items') }} as x
         on
-            x.source = '{{ source }}'
+            x.source = {{ source }}
             and x.source_item_id = {{ source_item_id }}
             and x.valid_from <= {{ sold_on }}
 {%- endmacro %}

@@ -22,7 +22,7 @@ taxed as (
         c.*,
         {{ sale_fee('c.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }} as tax
     from cases as c
-    {{ fee_rule_joins('osrs_prices', 'c.source_item_id', 'c.sold_on') }}
+    {{ fee_rule_joins("'osrs_prices'", 'c.source_item_id', 'c.sold_on') }}
 )
 
 select *

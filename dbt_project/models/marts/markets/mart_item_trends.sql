@@ -95,7 +95,8 @@ stats as (
         avg(close) as ma_30d,
         sum(close * power(0.75, age_days)) / sum(power(0.75, age_days)) as ema_7d,
         stddev_samp(daily_change_pct) as volatility_30d,
-        stddev_samp(close) as close_stddev_30d
+        stddev_samp(close) as close_stddev_30d,
+        count(*) as days_observed_30d
     from daily
     group by market_id, item_id
 ),
@@ -141,6 +142,7 @@ combined as (
         {{ pct_change('p.price', 'p.price_30d_ago') }} as change_30d_pct,
         s.volatility_30d,
         (p.price - s.ma_30d) / nullif(s.close_stddev_30d, 0) as zscore_30d,
+        coalesce(s.days_observed_30d, 0) as days_observed_30d,
         p.price - p.price_7d_ago as move_7d,
         s.volatility_30d * p.price / 100.0 as sigma,
         p.listings,
@@ -179,5 +181,6 @@ select
         else 'stable'
     end as trend_state,
     round(market_value, 4) as market_value,
+    days_observed_30d,
     as_of
 from combined

@@ -55,7 +55,7 @@ priced as (
         on q.source_item_id = i.source_item_id
     left join volumes as v
         on q.source_item_id = v.source_item_id
-    {{ fee_rule_joins('osrs_prices', 'q.source_item_id', "(s.as_of at time zone 'UTC')::date") }}
+    {{ fee_rule_joins("'osrs_prices'", 'q.source_item_id', "(s.as_of at time zone 'UTC')::date") }}
 )
 
 select

@@ -72,6 +72,23 @@ class HttpStats:
     rate_limit_wait_s: float = 0.0
 
 
+@dataclass
+class FetchReport:
+    """What one fetch did: files archived, what it skipped and why, and HTTP counters."""
+
+    source: str
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    errors: dict[int, int] = field(default_factory=dict)
+
+    def count(self, client: SourceClient) -> None:
+        self.requests = client.stats.requests
+        self.retries = client.stats.retries
+        self.errors = dict(client.stats.errors)
+
+
 class SourceClient:
     """A per-source session: base URL, rate limit, retry policy, and counters for reports."""
 

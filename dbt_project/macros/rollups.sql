@@ -1,3 +1,18 @@
+{#- The config every OHLC tier shares: incremental delete+insert on its grain, with the
+    grain, the load id and a BRIN on time indexed. -#}
+{% macro rollup_tier_config() %}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['market_id', 'item_id', 'bucket_start'],
+        indexes=[
+            {'columns': ['market_id', 'item_id', 'bucket_start'], 'unique': true},
+            {'columns': ['max_load_id']},
+            {'columns': ['bucket_start'], 'type': 'brin'},
+        ],
+    ) }}
+{% endmacro %}
+
 {#- OHLC rollups. A tick recomputes only the buckets that received new rows (found by
     load id), from all rows of those buckets, so late observations land correctly.
     Observations use price_open/high/low where present (candles keep true OHLC), else

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.http import FetchReport
 from ingestion.landing import LandingFile, landing_root, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
@@ -120,16 +120,6 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
 )
 
 
-@dataclass
-class FetchReport:
-    source: str = SOURCE
-    files: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
-    errors: dict[int, int] = field(default_factory=dict)
-
-
 def accept_batch(
     body: bytes, root: Path | None = None, received_at: datetime | None = None
 ) -> LandingFile:
@@ -156,7 +146,7 @@ def accept_batch(
 
 def fetch(*, root: Path | None = None, **_: Any) -> FetchReport:
     """Sweep the inbox: archive each dropped batch under the contract, then remove it."""
-    report = FetchReport()
+    report = FetchReport(SOURCE)
     inbox = inbox_dir(root)
     if not inbox.is_dir():
         return report

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import FetchError, SourceClient, source_config
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
@@ -207,16 +206,6 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
 # --------------------------------------------------------------------------- fetch
 
 
-@dataclass
-class FetchReport:
-    source: str = SOURCE
-    files: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
-    errors: dict[int, int] = field(default_factory=dict)
-
-
 def base_url() -> str:
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
@@ -256,7 +245,7 @@ def fetch(
     """
     client = client or make_client()
     now = now or now_utc()
-    report = FetchReport()
+    report = FetchReport(SOURCE)
 
     def land(endpoint: str, captured_at: datetime, body: bytes) -> None:
         written = write_atomic(SOURCE, endpoint, captured_at, body, root=root)
@@ -296,9 +285,7 @@ def fetch(
                     continue
                 land(endpoint, at, client.get(endpoint, {"timestamp": ts}).content)
     finally:
-        report.requests = client.stats.requests
-        report.retries = client.stats.retries
-        report.errors = dict(client.stats.errors)
+        report.count(client)
     return report
 
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import FetchError, SourceClient, source_config
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
@@ -185,16 +184,6 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
 # --------------------------------------------------------------------------- fetch
 
 
-@dataclass
-class FetchReport:
-    source: str = SOURCE
-    files: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    requests: int = 0
-    retries: int = 0
-    errors: dict[int, int] = field(default_factory=dict)
-
-
 def region() -> str:
     return str(source_config(SOURCE, "region", "us")).lower()
 
@@ -257,7 +246,7 @@ def fetch(
 ) -> FetchReport:
     """API → landing for the region's commodities and each configured connected realm."""
     client = client or make_client()
-    report = FetchReport()
+    report = FetchReport(SOURCE)
     reg = region()
     targets = [("commodities", reg, "data/wow/auctions/commodities")]
     for realm in realms if realms is not None else connected_realms():
@@ -289,7 +278,5 @@ def fetch(
             written = write_atomic(SOURCE, endpoint, captured, response.content, key=key, root=root)
             report.files.append(written.relative)
     finally:
-        report.requests = client.stats.requests
-        report.retries = client.stats.retries
-        report.errors = dict(client.stats.errors)
+        report.count(client)
     return report

@@ -1,13 +1,2 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['market_id', 'item_id', 'bucket_start'],
-        indexes=[
-            {'columns': ['market_id', 'item_id', 'bucket_start'], 'unique': true},
-            {'columns': ['max_load_id']},
-            {'columns': ['bucket_start'], 'type': 'brin'},
-        ],
-    )
-}}
+{{ rollup_tier_config() }}
 {{ rollup_from_buckets('day', ref('fct_prices_hourly')) }}

@@ -173,19 +173,37 @@ def iter_landing_files(
     yield from sorted(found, key=order)
 
 
+@dataclass(frozen=True)
+class LoadedFile:
+    """What the warehouse remembers of a loaded landing file."""
+
+    sha256: str
+    size: int | None = None
+    modified_ns: int | None = None
+
+
 def pending_files(
     source: str,
-    loaded: dict[str, str],
+    loaded: dict[str, LoadedFile],
     endpoints: Iterable[str] | None = None,
     root: Path | None = None,
 ) -> list[LandingFile | tuple[Path, str]]:
-    """Files not loaded yet: new names, or names whose content hash changed since."""
+    """Files not loaded yet: new names, or names whose content changed since.
+
+    A file whose size and modification time match what was loaded is taken as
+    unchanged without reading it, so a tick does not re-hash the whole archive;
+    only a file that looks touched is hashed to decide.
+    """
     pending: list[LandingFile | tuple[Path, str]] = []
     for item in iter_landing_files(source, endpoints, root):
         if isinstance(item, LandingFile):
             previous = loaded.get(item.relative)
-            if previous is not None and previous == item.sha256():
-                continue
+            if previous is not None:
+                stat = item.path.stat()
+                if (previous.size, previous.modified_ns) == (stat.st_size, stat.st_mtime_ns):
+                    continue
+                if previous.sha256 == item.sha256():
+                    continue
         else:
             rel = f"{source}/{item[0].parent.name}/{item[0].name}"
             if rel in loaded:

@@ -28,7 +28,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
-from ingestion.landing import LandingFile, pending_files
+from ingestion.landing import LandingFile, LoadedFile, pending_files
 
 PAYLOAD_LIMIT = 100_000  # characters of a rejected payload kept in the table; the file keeps all
 BATCH_ROWS = 100_000
@@ -100,12 +100,14 @@ LANDING_FILES = TableSpec(
         "endpoint": "text",
         "sha256": "text",
         "bytes": "bigint",
+        "modified_ns": "bigint",
         "captured_at": "timestamp",
         "loaded_at": "timestamp",
         "rows_loaded": "bigint",
         "rows_rejected": "bigint",
         "landing_file": "text",
     },
+    nullable=frozenset({"modified_ns"}),
 )
 
 REJECTED_RECORDS = TableSpec(
@@ -137,7 +139,7 @@ def _table(spec: TableSpec, rows: list[dict[str, Any]]) -> pa.Table:
 def landing_resource(
     source: str,
     spec: EndpointSpec,
-    loaded: dict[str, str],
+    loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> Any:
@@ -235,11 +237,13 @@ def _reject_row(
 def _file_row(
     rel: str, path: Path, item: LandingFile | None, at: datetime, ok: int, bad: int
 ) -> dict[str, Any]:
+    stat = path.stat()
     return {
         "path": rel,
         "endpoint": path.parent.name,
         "sha256": item.sha256() if item else "",
-        "bytes": path.stat().st_size,
+        "bytes": stat.st_size,
+        "modified_ns": stat.st_mtime_ns,
         "captured_at": item.captured_at if item else at,
         "loaded_at": at,
         "rows_loaded": ok,
@@ -266,23 +270,23 @@ def make_pipeline(source: str, credentials: str, pipelines_dir: Path | None = No
     )
 
 
-def loaded_files(pipeline: Any) -> dict[str, str]:
-    """path → sha256 of every landing file this dataset already holds."""
+def loaded_files(pipeline: Any) -> dict[str, LoadedFile]:
+    """path → what was loaded (hash, size, mtime) for every landing file in the dataset."""
     try:
         with pipeline.sql_client() as client:
             table = client.make_qualified_table_name("landing_files")
-            rows = client.execute_sql(f"select path, sha256 from {table}")
+            rows = client.execute_sql(f"select path, sha256, bytes, modified_ns from {table}")
     except Exception as exc:  # no dataset or table yet: nothing loaded
         if "does not exist" in str(exc) or "UndefinedTable" in type(exc).__name__:
             return {}
         raise
-    return {path: sha for path, sha in rows or []}
+    return {path: LoadedFile(sha, size, mtime) for path, sha, size, mtime in rows or []}
 
 
 def landing_source(
     source: str,
     endpoints: Iterable[EndpointSpec],
-    loaded: dict[str, str],
+    loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> Any:

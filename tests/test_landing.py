@@ -10,6 +10,7 @@ import pytest
 
 from ingestion.landing import (
     LandingFile,
+    LoadedFile,
     file_name,
     iter_landing_files,
     pending_files,
@@ -74,7 +75,7 @@ def test_atomic_write_leaves_no_temp_files_and_replaces_only_changed_bytes(tmp_p
 def test_pending_files_uses_content_hash(tmp_path: Path) -> None:
     a = write_atomic("osrs_prices", "5m", AT, b"A", root=tmp_path)
     b = write_atomic("osrs_prices", "5m", AT.replace(minute=15), b"B", root=tmp_path)
-    loaded = {a.relative: a.sha256()}
+    loaded = {a.relative: LoadedFile(a.sha256())}  # no size/mtime: decided by hash
     assert [f.relative for f in pending_files("osrs_prices", loaded, root=tmp_path)] == [b.relative]
     write_atomic("osrs_prices", "5m", AT, b"A2", root=tmp_path)  # re-fetched with new bytes
     assert {f.relative for f in pending_files("osrs_prices", loaded, root=tmp_path)} == {
@@ -88,3 +89,15 @@ def test_files_come_oldest_capture_first(tmp_path: Path) -> None:
         write_atomic("osrs_prices", "latest", AT.replace(minute=minute), b"{}", root=tmp_path)
     caps = [f.captured_at.minute for f in iter_landing_files("osrs_prices", root=tmp_path)]
     assert caps == [0, 15, 30]
+
+
+def test_unchanged_size_and_mtime_skip_the_hash(tmp_path: Path, monkeypatch) -> None:
+    a = write_atomic("osrs_prices", "5m", AT, b"A", root=tmp_path)
+    st = a.path.stat()
+    loaded = {a.relative: LoadedFile("not-the-real-hash", st.st_size, st.st_mtime_ns)}
+
+    def boom(self):  # reading the file would mean the archive is re-hashed every tick
+        raise AssertionError("hashed an unchanged file")
+
+    monkeypatch.setattr(LandingFile, "sha256", boom)
+    assert pending_files("osrs_prices", loaded, root=tmp_path) == []

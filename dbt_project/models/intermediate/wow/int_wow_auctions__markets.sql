@@ -1,5 +1,6 @@
 {#- The WoW venues seen in the data: each region's commodity house and each connected
-    realm, named from the wow_connected_realms seed where it knows the realm. -#}
+    realm, named from the wow_connected_realms seed where it knows the realm. A realm
+    buys commodities (reagents) at its region's commodity house: supply_market_id. -#}
 with seen as (
     select distinct
         l.market_id,
@@ -18,7 +19,11 @@ select
     case when s.kind_or_region = 'realm' then coalesce(r.region, 'us') else s.kind_or_region end
         as region,
     'game' as market_kind,
-    'copper' as currency
+    'copper' as currency,
+    case
+        when s.kind_or_region = 'realm'
+            then 'wow-' || coalesce(r.region, 'us') || '-commodities'
+    end as supply_market_id
 from seen as s
 left join {{ ref('wow_connected_realms') }} as r
     on s.kind_or_region = 'realm' and s.rest = r.connected_realm_id::text

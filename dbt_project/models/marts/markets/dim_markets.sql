@@ -4,7 +4,8 @@ select
     market_name,
     region,
     market_kind,
-    currency
+    currency,
+    null::text as supply_market_id
 from {{ ref('markets') }}
 
 union all
@@ -15,7 +16,8 @@ select
     w.market_name,
     w.region,
     w.market_kind,
-    w.currency
+    w.currency,
+    w.supply_market_id
 from {{ ref('int_wow_auctions__markets') }} as w
 
 union all
@@ -26,5 +28,6 @@ select
     d.market_name,
     d.region,
     d.market_kind,
-    d.currency
+    d.currency,
+    d.supply_market_id
 from {{ ref('int_dofus_market__markets') }} as d

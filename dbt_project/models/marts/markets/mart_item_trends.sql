@@ -15,7 +15,15 @@
                  last observation had no listing; null without 7 days of history.
     market_value snapshot listing sources (WoW, ...): mean snapshot value per UTC day
                  over the 14 days ending on as_of's day, day k days old weighted
-                 2^(−k/2); null for sources without listing snapshots. -#}
+                 2^(−k/2); null for sources without listing snapshots.
+    forecast_*_1d next day's price: a random walk with drift on daily closes. Day to
+                 day these prices move close to a random walk, so the best guess for
+                 tomorrow is today's price moved by the average recent daily change:
+                     forecast = price × (1 + μ/100), band = price × (1 + (μ ± 1.96 s)/100)
+                 with μ = mean and s = sample stdev (= volatility_30d) of the day-over-
+                 day % changes of the last 30 daily closes; the band holds ~95 % of next
+                 days if changes are roughly normal. Null with fewer than
+                 `forecast_min_changes` day-over-day changes; the low end stops at 0. -#}
 with latest as (
     select distinct on (h.market_id, h.item_id)
         h.market_id,
@@ -95,6 +103,8 @@ stats as (
         avg(close) as ma_30d,
         sum(close * power(0.75, age_days)) / sum(power(0.75, age_days)) as ema_7d,
         stddev_samp(daily_change_pct) as volatility_30d,
+        avg(daily_change_pct) as drift_pct,
+        count(daily_change_pct) as day_changes,
         stddev_samp(close) as close_stddev_30d,
         count(*) as days_observed_30d
     from daily
@@ -147,6 +157,18 @@ combined as (
         s.volatility_30d * p.price / 100.0 as sigma,
         p.listings,
         mv.market_value,
+        case
+            when s.day_changes >= {{ var("forecast_min_changes") }}
+                then p.price * (1 + s.drift_pct / 100.0)
+        end as forecast_price_1d,
+        case
+            when s.day_changes >= {{ var("forecast_min_changes") }}
+                then greatest(0, p.price * (1 + (s.drift_pct - 1.96 * s.volatility_30d) / 100.0))
+        end as forecast_low_1d,
+        case
+            when s.day_changes >= {{ var("forecast_min_changes") }}
+                then p.price * (1 + (s.drift_pct + 1.96 * s.volatility_30d) / 100.0)
+        end as forecast_high_1d,
         p.as_of
     from points as p
     left join stats as s
@@ -182,5 +204,8 @@ select
     end as trend_state,
     round(market_value, 4) as market_value,
     days_observed_30d,
+    round(forecast_price_1d, 4) as forecast_price_1d,
+    round(forecast_low_1d, 4) as forecast_low_1d,
+    round(forecast_high_1d, 4) as forecast_high_1d,
     as_of
 from combined

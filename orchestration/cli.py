@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from orchestration import warehouse
+from orchestration.mart_lines import mart_lines
 
 app = typer.Typer(
     help="snapmart: market and progression snapshots → trend and opportunity marts.",
@@ -428,6 +429,15 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
             r[5] or "–",
         )
     console.print(m)
+    with warehouse.connect(info) as conn:
+        lines = mart_lines(conn)
+    ml = Table(title="Every mart (schema marts)")
+    ml.add_column("mart")
+    ml.add_column("rows", justify="right")
+    ml.add_column("first look")
+    for line in lines:
+        ml.add_row(line.mart, f"{line.rows:,}", line.headline or "–")
+    console.print(ml)
     console.print(
         f"Built {counts[0]:,} price observations, {counts[1]:,} hourly and {counts[2]:,} daily "
         f"candles for {counts[3]:,} items.\n"

@@ -1,0 +1,161 @@
+"""One line per mart: its size and the answer a person would look for first.
+
+The demo (and anyone after a quick look) prints these. Every table in the ``marts``
+schema gets a line; those with a headline query below also say something about
+their content, the rest say how many rows they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+# mart → SQL returning one row of one text column (null when there is nothing to say).
+HEADLINES: dict[str, str] = {
+    "dim_markets": """
+        select string_agg(source || ' ' || n, ', ' order by source)
+        from (select source, count(*) as n from marts.dim_markets group by source) as s
+    """,
+    "dim_items": """
+        select count(distinct category) || ' categories; most: ' ||
+               (select category from marts.dim_items group by category
+                order by count(*) desc limit 1)
+        from marts.dim_items
+    """,
+    "fct_price_observations": """
+        select 'from ' || to_char(min(observed_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI')
+               || ' to ' || to_char(max(observed_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI')
+               || ' UTC, ' || count(distinct source) || ' sources'
+        from marts.fct_price_observations
+    """,
+    **{
+        f"fct_prices_{tier}": f"""
+            select count(*) || ' item × market series, last bucket '
+                   || to_char(max(last_bucket) at time zone 'UTC', 'YYYY-MM-DD HH24:MI')
+            from (select market_id, item_id, max(bucket_start) as last_bucket
+                  from marts.fct_prices_{tier} group by market_id, item_id) as s
+        """
+        for tier in ("hourly", "daily", "weekly", "monthly")
+    },
+    "mart_item_trends": """
+        select count(*) filter (where trend_state = 'spiking') || ' spiking, '
+               || count(*) filter (where trend_state = 'crashing') || ' crashing, '
+               || count(*) filter (where trend_state = 'out_of_stock') || ' out of stock; '
+               || count(forecast_price_1d) || ' with a next-day forecast'
+        from marts.mart_item_trends
+    """,
+    "mart_market_index": """
+        select string_agg(m.market_name || ' ' || to_char(x.index_value, 'FM999990.0'), ', '
+                          order by m.market_name)
+        from (select distinct on (market_id) market_id, index_value
+              from marts.mart_market_index order by market_id, day desc) as x
+        join marts.dim_markets as m using (market_id)
+    """,
+    "mart_movers": """
+        select 'biggest 1d gain: ' || i.item_name || ' in ' || m.market_name || ' '
+               || to_char(v.change_pct, 'FMS999990.0') || ' %'
+        from marts.mart_movers as v
+        join marts.dim_items as i using (item_id)
+        join marts.dim_markets as m using (market_id)
+        where v."window" = '1d' and v.rank_gain = 1
+        order by v.change_pct desc limit 1
+    """,
+    "mart_volatility_rankings": """
+        select 'most volatile: ' || i.item_name || ' in ' || m.market_name || ' '
+               || to_char(v.volatility_30d, 'FM999990.0') || ' % a day'
+        from marts.mart_volatility_rankings as v
+        join marts.dim_items as i using (item_id)
+        join marts.dim_markets as m using (market_id)
+        order by v.volatility_30d desc limit 1
+    """,
+    "mart_buy_opportunities": """
+        select 'best: ' || i.item_name || ' in ' || m.market_name || ', '
+               || to_char(o.discount_pct, 'FM990.0') || ' % under its 30-day mean, '
+               || to_char(o.expected_profit, 'FM999,999,999,990') || ' ' || m.currency
+               || ' a unit after fees'
+        from marts.mart_buy_opportunities as o
+        join marts.dim_items as i using (item_id)
+        join marts.dim_markets as m using (market_id)
+        order by o.expected_profit * o.confidence desc limit 1
+    """,
+    "mart_sell_opportunities": """
+        select 'best: ' || i.item_name || ' in ' || m.market_name || ', '
+               || to_char(o.premium_pct, 'FM99990.0') || ' % over its 30-day mean'
+        from marts.mart_sell_opportunities as o
+        join marts.dim_items as i using (item_id)
+        join marts.dim_markets as m using (market_id)
+        order by o.expected_profit * o.confidence desc limit 1
+    """,
+    "mart_market_scanner": """
+        select count(distinct market_id) || ' markets, '
+               || count(*) filter (where hours_since_observed < 24) || ' rows seen in 24 h'
+        from marts.mart_market_scanner
+    """,
+    "mart_seasonality": """
+        select 'cheapest hour on average: ' || day_name || ' ' || lpad(hour_of_day::text, 2, '0')
+               || ':00 UTC (index ' || to_char(idx, 'FM0.000') || ')'
+        from (select day_name, hour_of_day, avg(price_index) as idx
+              from marts.mart_seasonality group by day_name, hour_of_day) as s
+        order by idx limit 1
+    """,
+    "mart_arbitrage": """
+        select 'best: ' || item_name || ', ' || buy_market_name || ' → ' || sell_market_name
+               || ', ' || to_char(net_profit, 'FM999,999,999,990') || ' a unit after fees and '
+               || 'transfer (ROI ' || to_char(roi_pct, 'FM99990.0') || ' %)'
+        from marts.mart_arbitrage order by net_profit desc limit 1
+    """,
+    "mart_craft_profitability": """
+        select count(*) filter (where profit > 0) || ' of ' || count(*)
+               || ' recipe × market pay; best margin: '
+               || (select recipe_name || ' in ' || market_id || ' '
+                          || to_char(margin_pct, 'FM99990.0') || ' %'
+                   from marts.mart_craft_profitability
+                   where margin_pct is not null order by margin_pct desc limit 1)
+        from marts.mart_craft_profitability
+    """,
+    "mart_flips": """
+        select 'best: ' || item_name || ', margin ' || to_char(margin, 'FM999,999,990')
+               || ' gp after tax, ' || to_char(max_profit, 'FM999,999,999,990')
+               || ' gp per buy-limit window'
+        from marts.mart_flips
+        where margin > 0 and volume_24h > 0 and max_profit is not null
+        order by max_profit desc limit 1
+    """,
+}
+
+
+@dataclass(frozen=True)
+class MartLine:
+    mart: str
+    rows: int
+    headline: str | None
+
+
+def mart_lines(conn: psycopg.Connection) -> list[MartLine]:
+    """A line for every table in the marts schema, dims and facts first."""
+    tables = [
+        r[0]
+        for r in conn.execute(
+            """
+            select table_name from information_schema.tables
+            where table_schema = 'marts' and table_type = 'BASE TABLE'
+            order by case split_part(table_name, '_', 1)
+                         when 'dim' then 0 when 'fct' then 1 else 2 end,
+                     table_name
+            """
+        ).fetchall()
+    ]
+    lines = []
+    for table in tables:
+        rows = conn.execute(
+            sql.SQL("select count(*) from {}.{}").format(
+                sql.Identifier("marts"), sql.Identifier(table)
+            )
+        ).fetchone()[0]
+        headline = None
+        if table in HEADLINES and rows:
+            headline = conn.execute(HEADLINES[table]).fetchone()[0]
+        lines.append(MartLine(table, rows, headline))
+    return lines

@@ -68,6 +68,12 @@ class LandingFile:
         """Path under the landing root: the file's identity in load state and rejects."""
         return f"{self.source}/{self.endpoint}/{self.path.name}"
 
+    @property
+    def snapshot(self) -> tuple[str, str, datetime, str | None]:
+        """What the file is a capture of: two files with the same snapshot (a .json and
+        its .json.gz, say) hold the same records."""
+        return (self.source, self.endpoint, self.captured_at, self.key)
+
     def read_bytes(self) -> bytes:
         data = self.path.read_bytes()
         return gzip.decompress(data) if self.compressed else data
@@ -180,6 +186,7 @@ class LoadedFile:
     sha256: str
     size: int | None = None
     modified_ns: int | None = None
+    load_id: str | None = None  # the dlt load that loaded it
 
 
 def pending_files(

@@ -11,7 +11,15 @@ into rows and :class:`Reject`s. This module turns that into dlt resources that
   ``rejected_records`` with a reason, never blocking the good records,
 * hand rows to dlt as Arrow tables and load them with COPY (csv), because a
   row-dict normalizer is an order of magnitude slower at snapshot sizes,
-* merge on the declared key, so loading the same bucket twice keeps one row.
+* merge on the declared key, so loading the same bucket twice keeps one row —
+  except for snapshot tables (``replace_by_file``): a snapshot is one file, so its
+  rows are appended, and a file that comes back changed first has its old rows
+  deleted (by ``captured_at`` and ``landing_file``, indexed). A merge would stage
+  and compare every row against the whole history, a cost growing with history.
+
+Files of hundreds of thousands of records can have a columnar parser
+(``parse_columns``, see ingestion/columnar.py) returning an Arrow table directly;
+everything lands as parquet and is COPYed in binary through ADBC.
 """
 
 from __future__ import annotations
@@ -30,6 +38,10 @@ from dlt.common.pipeline import LoadInfo
 
 from ingestion.landing import LandingFile, LoadedFile, pending_files
 
+# Parquet + ADBC: Arrow tables go to the database as binary COPY, untouched by a row
+# normalizer. Table variants do not inherit run(loader_file_format=...), so every
+# variant names it.
+FILE_FORMAT = "parquet"
 PAYLOAD_LIMIT = 100_000  # characters of a rejected payload kept in the table; the file keeps all
 BATCH_ROWS = 100_000
 
@@ -63,6 +75,7 @@ class TableSpec:
     columns: dict[str, str]
     nullable: frozenset[str] = field(default_factory=frozenset)
     indexes: tuple[tuple[str, ...], ...] = ()
+    replace_by_file: bool = False  # snapshot table: append, re-load a file by deleting its rows
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         cols = {
@@ -81,15 +94,18 @@ class TableSpec:
 
 
 Parser = Callable[[LandingFile], Iterable[dict[str, Any] | Reject]]
+ColumnParser = Callable[[LandingFile], tuple[pa.Table, list[Reject]]]
 
 
 @dataclass(frozen=True)
 class EndpointSpec:
-    """A landing endpoint directory, the raw table it feeds, and how to parse its files."""
+    """A landing endpoint directory, the raw table it feeds, and how to parse its files
+    (record by record, and optionally column by column for large files)."""
 
     endpoint: str
     table: TableSpec
     parse: Parser
+    parse_columns: ColumnParser | None = None
 
 
 LANDING_FILES = TableSpec(
@@ -142,8 +158,10 @@ def landing_resource(
     loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
+    pending: list[LandingFile | tuple[Path, str]] | None = None,
 ) -> Any:
-    """A dlt resource named after the raw table, reading its endpoint's pending files."""
+    """A dlt resource named after the raw table, reading its endpoint's pending files
+    (``pending`` when the caller already listed them, else listed here)."""
 
     def read() -> Iterator[Any]:
         buffered: list[dict[str, Any]] = []
@@ -164,7 +182,13 @@ def landing_resource(
                 yield dlt.mark.with_table_name(_table(LANDING_FILES, files), "landing_files")
                 files.clear()
 
-        for item in pending_files(source, loaded, [spec.endpoint], root):
+        todo = (
+            pending_files(source, loaded, [spec.endpoint], root)
+            if pending is None
+            else [p for p in pending if _endpoint_of(p) == spec.endpoint]
+        )
+        snapshots_seen: set[tuple] = set()
+        for item in todo:
             if isinstance(item, tuple):  # a name that breaks the contract
                 path, reason = item
                 rel = f"{source}/{path.parent.name}/{path.name}"
@@ -172,6 +196,28 @@ def landing_resource(
                 files.append(_file_row(rel, path, None, loaded_at, 0, 1))
                 continue
             n_ok = n_bad = 0
+            if spec.table.replace_by_file:
+                if item.snapshot in snapshots_seen:  # another copy of a snapshot in this run
+                    files.append(_file_row(item.relative, item.path, item, loaded_at, 0, 0))
+                    continue
+                snapshots_seen.add(item.snapshot)
+            if spec.parse_columns is not None:
+                try:
+                    table, rejects = spec.parse_columns(item)
+                except Exception as exc:  # the file does not parse at all
+                    table, rejects = None, [_unparseable(item, exc)]
+                for rej in rejects:
+                    rejected.append(_reject_row(item.relative, item.captured_at, rej, loaded_at))
+                n_bad = len(rejects)
+                if table is not None and table.num_rows:
+                    n_ok = table.num_rows
+                    yield dlt.mark.with_table_name(
+                        _with_file_columns(spec.table, table, item), spec.table.name
+                    )
+                files.append(_file_row(item.relative, item.path, item, loaded_at, n_ok, n_bad))
+                if progress:
+                    progress(spec.endpoint, 1)
+                continue
             try:
                 for record in spec.parse(item):
                     if isinstance(record, Reject):
@@ -186,12 +232,8 @@ def landing_resource(
                         n_ok += 1
             except Exception as exc:  # a file that does not parse at all: keep what parsed before
                 n_bad += 1
-                raw = _safe_text(item)
-                reason = f"unparseable {item.ext} file: {type(exc).__name__}: {exc}"
                 rejected.append(
-                    _reject_row(
-                        item.relative, item.captured_at, Reject("$file", reason, raw), loaded_at
-                    )
+                    _reject_row(item.relative, item.captured_at, _unparseable(item, exc), loaded_at)
                 )
             files.append(_file_row(item.relative, item.path, item, loaded_at, n_ok, n_bad))
             if progress:
@@ -202,16 +244,51 @@ def landing_resource(
 
     # Each table gets its own variant of hints: variants start from the resource's
     # hints, so the resource itself carries none that belong to one table only.
-    resource = dlt.resource(read, name=spec.table.name, write_disposition="merge")
+    resource = dlt.resource(
+        read, name=spec.table.name, write_disposition="merge", file_format=FILE_FORMAT
+    )
     for extra in (spec.table, REJECTED_RECORDS, LANDING_FILES):
+        if extra.replace_by_file:
+            resource.apply_hints(
+                table_name=extra.name,
+                write_disposition="append",
+                columns=extra.dlt_columns(),
+                file_format=FILE_FORMAT,
+                create_table_variant=True,
+            )
+            continue
         resource.apply_hints(
             table_name=extra.name,
             write_disposition="merge",
             primary_key=list(extra.primary_key),
             columns=extra.dlt_columns(),
+            file_format=FILE_FORMAT,
             create_table_variant=True,
         )
     return resource
+
+
+def _endpoint_of(item: LandingFile | tuple[Path, str]) -> str:
+    return item[0].parent.name if isinstance(item, tuple) else item.endpoint
+
+
+def _unparseable(item: LandingFile, exc: Exception) -> Reject:
+    reason = f"unparseable {item.ext} file: {type(exc).__name__}: {exc}"
+    return Reject("$file", reason, _safe_text(item))
+
+
+def _with_file_columns(spec: TableSpec, table: pa.Table, item: LandingFile) -> pa.Table:
+    """Add the landing file and capture time to a parsed table, in the spec's order."""
+    n = table.num_rows
+    extra = {
+        "landing_file": pa.array([item.relative] * n, pa.string()),
+        "captured_at": pa.array([item.captured_at] * n, pa.timestamp("us", tz="UTC")),
+    }
+    schema = spec.arrow_schema()
+    arrays = [
+        table.column(f.name) if f.name in table.column_names else extra[f.name] for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _safe_text(item: LandingFile) -> str:
@@ -275,12 +352,17 @@ def loaded_files(pipeline: Any) -> dict[str, LoadedFile]:
     try:
         with pipeline.sql_client() as client:
             table = client.make_qualified_table_name("landing_files")
-            rows = client.execute_sql(f"select path, sha256, bytes, modified_ns from {table}")
+            rows = client.execute_sql(
+                f"select path, sha256, bytes, modified_ns, _dlt_load_id from {table}"
+            )
     except Exception as exc:  # no dataset or table yet: nothing loaded
         if "does not exist" in str(exc) or "UndefinedTable" in type(exc).__name__:
             return {}
         raise
-    return {path: LoadedFile(sha, size, mtime) for path, sha, size, mtime in rows or []}
+    return {
+        path: LoadedFile(sha, size, mtime, load_id)
+        for path, sha, size, mtime, load_id in rows or []
+    }
 
 
 def landing_source(
@@ -289,8 +371,11 @@ def landing_source(
     loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
+    pending: list[LandingFile | tuple[Path, str]] | None = None,
 ) -> Any:
-    resources = [landing_resource(source, spec, loaded, root, progress) for spec in endpoints]
+    resources = [
+        landing_resource(source, spec, loaded, root, progress, pending) for spec in endpoints
+    ]
 
     @dlt.source(name=source, max_table_nesting=0)
     def _source() -> Any:
@@ -326,10 +411,21 @@ def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
             if spec.name not in existing:
                 continue
             table = client.make_qualified_table_name(spec.name)
-            statements = [
-                f'create index if not exists "{spec.name}__load_id" on {table} '
-                f"((_dlt_load_id::numeric))",
-            ]
+            if spec.replace_by_file:
+                # Append-only in load order: a BRIN index finds a load's rows (and the
+                # unsummarized newest pages) at almost no cost per inserted row, where
+                # a btree on the load id would double the cost of a snapshot's COPY.
+                dataset = client.fully_qualified_dataset_name()
+                statements = [
+                    f'drop index if exists {dataset}."{spec.name}__load_id"',
+                    f'create index if not exists "{spec.name}__load_id_brin" on {table} '
+                    "using brin ((_dlt_load_id::numeric)) with (autosummarize = on)",
+                ]
+            else:
+                statements = [
+                    f'create index if not exists "{spec.name}__load_id" on {table} '
+                    f"((_dlt_load_id::numeric))",
+                ]
             for cols in spec.indexes:
                 name = f"{spec.name}__{'_'.join(cols)}"
                 statements.append(
@@ -381,10 +477,68 @@ def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
     return created
 
 
+def superseded_files(
+    pending: Iterable[LandingFile | tuple[Path, str]], loaded: dict[str, LoadedFile]
+) -> dict[str, str | None]:
+    """Loaded files whose snapshot is about to be loaded again, → the load that loaded
+    them: the same path with new content, or another copy of the same capture."""
+    by_snapshot: dict[tuple, list[str]] = {}
+    for path in loaded:
+        try:
+            snapshot = LandingFile.parse(Path(path)).snapshot
+        except ValueError:  # a misnamed file, recorded as rejected
+            continue
+        by_snapshot.setdefault(snapshot, []).append(path)
+    out: dict[str, str | None] = {}
+    for item in pending:
+        if isinstance(item, LandingFile):
+            for path in by_snapshot.get(item.snapshot, []):
+                out[path] = loaded[path].load_id
+    return out
+
+
+def forget_changed_files(
+    pipeline: Any,
+    tables: Iterable[TableSpec],
+    changed: dict[str, str | None],
+) -> int:
+    """Delete the rows of snapshots about to be loaded again (``superseded_files``).
+
+    ``changed`` maps a landing path to the dlt load that loaded it (landing_files
+    remembers it); the load-id index finds the file's rows without scanning history.
+    A crash between this and the load leaves the file pending (landing_files still
+    has the old hash), so the next run loads it: nothing is lost.
+    """
+    targets = [t for t in tables if t.replace_by_file]
+    if not changed or not targets:
+        return 0
+    deleted = 0
+    with pipeline.sql_client() as client:
+        existing = {
+            row[0]
+            for row in client.execute_sql(
+                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
+            )
+        }
+        for spec in targets:
+            if spec.name not in existing:
+                continue
+            table = client.make_qualified_table_name(spec.name)
+            for path, load_id in changed.items():
+                if load_id is None:
+                    condition, args = "landing_file = %s", (path,)
+                else:
+                    condition = "_dlt_load_id::numeric = %s::numeric and landing_file = %s"
+                    args = (load_id, path)
+                with client.execute_query(f"delete from {table} where {condition}", *args) as cur:
+                    deleted += max(cur.rowcount or 0, 0)
+    return deleted
+
+
 def run_load(pipeline: Any, dlt_source: Any, tables: Iterable[TableSpec] = ()) -> LoadSummary:
     """Run one load and report what it did, from dlt's own trace."""
     tables = list(tables)
-    info = pipeline.run(dlt_source, loader_file_format="csv")
+    info = pipeline.run(dlt_source, loader_file_format=FILE_FORMAT)
     ensure_tables(pipeline, tables)
     ensure_indexes(pipeline, tables)
     counts: dict[str, int] = {}

@@ -603,12 +603,36 @@ def simulate_serve(
 
 
 @app.command()
-def bench() -> None:
-    """The benchmark suite (DESIGN §7) — arrives with issue 9."""
-    fail(
-        UserError("`snapmart bench` is not built yet (tracked in issue 9)."),
-        "use `snapmart demo` to exercise the pipeline meanwhile",
-    )
+def bench(
+    scale: Annotated[
+        str, typer.Option(help="tiny (seconds, for tests), small or full (the real figures).")
+    ] = "small",
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for the JSON (default bench/results).")
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database afterwards.")] = False,
+) -> None:
+    """Measured performance against same-run baselines (DESIGN §7) → bench/results/*.json."""
+    from orchestration import bench as bench_mod
+
+    if scale not in bench_mod.SCALES:
+        fail(UserError(f"unknown scale {scale!r}; choose one of {', '.join(bench_mod.SCALES)}"))
+    _warehouse()
+    result, path = bench_mod.run(scale, out, keep, log=lambda m: console.print(f"[dim]{m}[/]"))
+    table = Table(title=f"snapmart bench ({scale})")
+    for col in ("suite", "measure", "value", "baseline", "baseline value", "ratio"):
+        table.add_column(col, justify="right" if "value" in col or col == "ratio" else "left")
+    for m in result.measures:
+        table.add_row(
+            m.suite,
+            m.name,
+            f"{m.value:,.0f} {m.unit}",
+            m.baseline or "–",
+            f"{m.baseline_value:,.0f} {m.unit}" if m.baseline_value else "–",
+            f"{m.ratio:.2f}" if m.ratio is not None else "–",
+        )
+    console.print(table)
+    console.print(f"Results: {path}")
 
 
 def main() -> None:

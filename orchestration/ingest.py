@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,10 @@ from orchestration import warehouse
 
 
 def pipelines_dir() -> Path:
-    """dlt's working state lives beside the embedded data, not in ~/.dlt."""
-    return warehouse.home_dir() / ".snapmart" / "dlt"
+    """dlt's working state lives beside the embedded data, not in ~/.dlt
+    (SNAPMART_DLT_DIR moves it: the benchmark keeps its pipelines apart)."""
+    override = os.environ.get("SNAPMART_DLT_DIR")
+    return Path(override) if override else warehouse.home_dir() / ".snapmart" / "dlt"
 
 
 def resolve_sources(names: Iterable[str] | None) -> list[str]:
@@ -56,17 +59,40 @@ def count_pending(source: str, root: Path | None = None) -> tuple[Any, int]:
     return pipeline, len(pending_files(source, done, endpoints, root or landing_root()))
 
 
+def prepare_load(
+    source: str,
+    root: Path | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    only_tables: Iterable[str] | None = None,
+) -> tuple[Any, Any, list[loader.TableSpec]]:
+    """(pipeline, dlt source over the pending files, raw tables) for one source
+    (``only_tables``: the raw tables to load, e.g. a Dagster asset subset).
+
+    Snapshots about to be loaded again (a changed file, another copy of a capture)
+    lose their old rows first, so snapshot tables can be appended to.
+    """
+    from ingestion.landing import pending_files
+
+    module = get_source(source)
+    wanted = set(only_tables) if only_tables is not None else None
+    endpoints = [e for e in module.ENDPOINTS if wanted is None or e.table.name in wanted]
+    pipeline = pipeline_for(source)
+    done = loader.loaded_files(pipeline)
+    tables = [e.table for e in module.ENDPOINTS]
+    pending = pending_files(source, done, [e.endpoint for e in endpoints], root)
+    loader.forget_changed_files(pipeline, tables, loader.superseded_files(pending, done))
+    dlt_source = loader.landing_source(source, endpoints, done, root, progress, pending)
+    return pipeline, dlt_source, tables
+
+
 def load_source(
     source: str,
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> loader.LoadSummary:
     """Landing → raw for one source: only files not loaded yet (idempotent)."""
-    module = get_source(source)
-    pipeline = pipeline_for(source)
-    done = loader.loaded_files(pipeline)
-    dlt_source = loader.landing_source(source, module.ENDPOINTS, done, root, progress)
-    return loader.run_load(pipeline, dlt_source, [e.table for e in module.ENDPOINTS])
+    pipeline, dlt_source, tables = prepare_load(source, root, progress)
+    return loader.run_load(pipeline, dlt_source, tables)
 
 
 def ensure_raw_tables() -> None:

@@ -92,7 +92,9 @@ class ConnectionInfo:
         if self.password and user is None:
             auth = f"{auth}:{quote(self.password, safe='')}"
         netloc = f"{auth}@{self.host}:{self.port}"
-        query = f"options={quote(f'-c role={role}', safe='')}" if role else ""
+        # `--role=x`, not `-c role=x`: no space, which some URL renderers turn into "+"
+        # (dlt's ADBC copy path does), and libpq would not read back.
+        query = f"options={quote(f'--role={role}', safe='')}" if role else ""
         return urlunsplit(("postgresql", netloc, "/" + (database or self.database), query, ""))
 
     def redacted(self) -> str:

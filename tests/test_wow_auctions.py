@@ -112,6 +112,42 @@ def test_same_snapshot_twice_adds_nothing(db, loaded, landing) -> None:
     assert scalar(db, "select count(*) from raw_wow_auctions.commodity_auctions") == before
 
 
+def test_a_changed_snapshot_replaces_its_rows(db, loaded, landing) -> None:
+    """Snapshot tables are appended; a file that comes back with other content (a
+    corrected re-fetch) replaces that snapshot's rows instead of adding to them."""
+    f = next(
+        f
+        for f in iter_landing_files("wow_auctions", ["connected_realm"], landing)
+        if isinstance(f, LandingFile) and f.key == "57"
+    )
+    payload = json.loads(f.read_text())
+    kept = payload["auctions"][: len(payload["auctions"]) // 2]
+    total = scalar(db, "select count(*) from raw_wow_auctions.realm_auctions")
+    old = scalar(
+        db,
+        "select count(*) from raw_wow_auctions.realm_auctions where landing_file = %s",
+        (f.relative,),
+    )
+    write_atomic(
+        "wow_auctions",
+        "connected_realm",
+        f.captured_at,
+        json.dumps({**payload, "auctions": kept}).encode(),
+        key="57",
+        root=landing,
+    )
+    summary = ingest.load_source("wow_auctions")
+    assert summary.rows == {"realm_auctions": len(kept)}
+    assert scalar(
+        db,
+        "select count(*) from raw_wow_auctions.realm_auctions where landing_file = %s",
+        (f.relative,),
+    ) == len(kept)
+    assert scalar(db, "select count(*) from raw_wow_auctions.realm_auctions") == (
+        total - old + len(kept)
+    )
+
+
 def test_pet_fields_are_kept(db, loaded) -> None:
     pets = query(
         db,

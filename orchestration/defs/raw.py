@@ -68,17 +68,15 @@ def _materialize(
             f"{report.retries} retried"
         )
     module = get_source(source)
-    pipeline = ingest.pipeline_for(source)
-    done = loader.loaded_files(pipeline)
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    run_source = loader.landing_source(source, module.ENDPOINTS, done).with_resources(*selected)
+    pipeline, run_source, _ = ingest.prepare_load(source, only_tables=selected)
     rejected_before = _rejected_count(pipeline)
     results = list(
         dlt_resource.run(
             context=context,
             dlt_source=run_source,
             dlt_pipeline=pipeline,
-            loader_file_format="csv",
+            loader_file_format=loader.FILE_FORMAT,
         )
     )
     loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])

@@ -1,0 +1,249 @@
+"""`snapmart bench`: measured performance, each figure against a baseline from the same run.
+
+Runs in a database of its own (``snapmart_bench_<stamp>`` on the same server, dropped
+afterwards unless ``keep``), with its own landing zone and dlt working directory, so
+it never touches the demo's data. Results go to ``bench/results/<stamp>.json`` and a
+table on stdout (DESIGN §7; issue 9 adds the build, tick, query and storage suites).
+
+ingest/wow_commodities
+    One region commodity snapshot of N listings, landing file → ``raw_wow_auctions``
+    through the real load path (``ingest.load_source``: pending-file bookkeeping,
+    Arrow JSON parse and validation, dlt parquet + ADBC COPY), in a warm process.
+    Baselines on the same rows: a plain psycopg ``COPY`` of the already-parsed rows
+    into an identical empty table (what the machine can do at best), and dlt's
+    row-dict path (the same rows as Python dicts, dlt's default normalizer and
+    loader file format).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration import warehouse
+
+SCALES: dict[str, dict[str, int]] = {
+    # listings in the timed WoW commodity snapshot
+    "tiny": {"wow_listings": 5_000},
+    "small": {"wow_listings": 300_000},
+    "full": {"wow_listings": 300_000},
+}
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
+
+
+@dataclass
+class Measure:
+    suite: str
+    name: str
+    value: float
+    unit: str
+    baseline: str | None = None
+    baseline_value: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline_value:
+            return None
+        return self.value / self.baseline_value
+
+
+@dataclass
+class BenchRun:
+    scale: str
+    started_at: str
+    machine: dict[str, Any]
+    measures: list[Measure] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for m, raw in zip(self.measures, out["measures"], strict=True):
+            raw["ratio"] = m.ratio
+        return out
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+@contextmanager
+def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
+    """A fresh database, landing zone and dlt directory for one bench run."""
+    base = warehouse.ensure_warehouse()
+    name = f"snapmart_bench_{datetime.now(UTC):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
+    scratch = Path(tempfile.mkdtemp(prefix="snapmart-bench-"))
+    saved = {
+        k: os.environ.get(k)
+        for k in ("SNAPMART_DATABASE_URL", "SNAPMART_LANDING_DIR", "SNAPMART_DLT_DIR")
+    }
+    os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
+        base.host, base.port, base.user, base.password, name
+    ).url()
+    os.environ["SNAPMART_LANDING_DIR"] = str(scratch / "landing")
+    os.environ["SNAPMART_DLT_DIR"] = str(scratch / "dlt")
+    warehouse._READY.clear()
+    info = warehouse.ensure_warehouse()
+    try:
+        yield info
+    finally:
+        warehouse._READY.clear()
+        if not keep:
+            warehouse.drop_database(info)
+        shutil.rmtree(scratch, ignore_errors=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        warehouse._READY.clear()
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _write_commodities(listings: int, hour: int, seed: int = 7) -> Any:
+    """One commodity snapshot of about ``listings`` listings, in the landing zone."""
+    from ingestion.landing import write_atomic
+    from ingestion.simulator.wow import WowMarket
+
+    base = WowMarket(seed=seed)
+    per_scale = sum(item.listings for item in base.commodities)  # expected listings at scale 1
+    market = WowMarket(seed=seed, listings_scale=max(listings / per_scale, 0.05))
+    ts = hour * 3600
+    modified = market.last_modified(ts)
+    body = json.dumps(market.commodities_snapshot("us", modified)).encode()
+    return write_atomic(
+        "wow_auctions",
+        "commodities",
+        datetime.fromtimestamp(modified, UTC),
+        body,
+        key="us",
+        durable=False,
+    )
+
+
+def bench_ingest_wow(info: warehouse.ConnectionInfo, listings: int, log: Callable[[str], None]):
+    """Landing → raw for one commodity snapshot, and its two baselines."""
+    import dlt
+    import pyarrow.csv as pacsv
+
+    from ingestion.sources import wow_auctions as wow
+    from orchestration import ingest
+
+    hour = int(datetime(2026, 11, 22, 6, tzinfo=UTC).timestamp()) // 3600
+    # warm-up: imports, pipeline, raw tables and indexes exist (a tick's steady state)
+    _write_commodities(200, hour - 1)
+    ingest.load_source("wow_auctions")
+    landed = _write_commodities(listings, hour)
+    log(f"ingest: WoW commodity snapshot of {landed.path.stat().st_size / 1e6:.1f} MB")
+    seconds, summary = _timed(lambda: ingest.load_source("wow_auctions"))
+    rows = summary.rows.get("commodity_auctions", 0)
+    log(f"ingest: load_source {rows:,} rows in {seconds:.2f} s")
+
+    # Baseline 1: plain COPY of the same rows, already parsed, into an empty twin table.
+    table, _ = wow.commodities_columns(landed)
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+    payload = buf.getvalue()
+    with warehouse.connect(info) as conn:
+        conn.execute(
+            "create table public.bench_copy (region text, auction_id bigint, item_id bigint,"
+            " quantity bigint, unit_price bigint, time_left text)"
+        )
+        conn.commit()
+
+        def copy() -> None:
+            with (
+                conn.cursor() as cur,
+                cur.copy("copy public.bench_copy from stdin with (format csv)") as cp,
+            ):
+                cp.write(payload)
+            conn.commit()
+
+        copy_seconds, _ = _timed(copy)
+        conn.execute("drop table public.bench_copy")
+        conn.commit()
+    log(f"ingest: plain COPY of the same rows in {copy_seconds:.2f} s")
+
+    # Baseline 2: dlt's row-dict path (default normalizer and file format).
+    dicts = [r for r in wow.parse_commodities(landed) if isinstance(r, dict)]
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_row_dicts",
+        destination=dlt.destinations.postgres(credentials=info.url()),
+        dataset_name="bench_row_dicts",
+        pipelines_dir=os.environ["SNAPMART_DLT_DIR"],
+    )
+    dict_seconds, _ = _timed(
+        lambda: pipeline.run(dicts, table_name="commodity_auctions", write_disposition="append")
+    )
+    log(f"ingest: dlt row dicts in {dict_seconds:.2f} s")
+
+    detail = {
+        "rows": rows,
+        "file_bytes": landed.path.stat().st_size,
+        "seconds": round(seconds, 3),
+        "copy_seconds": round(copy_seconds, 3),
+        "row_dict_seconds": round(dict_seconds, 3),
+        "row_dict_rows_per_s": round(len(dicts) / dict_seconds),
+        "vs_row_dicts": round(dict_seconds / seconds, 2),
+    }
+    ours = round(rows / seconds)
+    return [
+        Measure(
+            "ingest",
+            "wow_commodities rows/s (landing → raw)",
+            ours,
+            "rows/s",
+            "plain psycopg COPY of the parsed rows",
+            round(len(table) / copy_seconds),
+            detail,
+        ),
+        Measure(
+            "ingest",
+            "wow_commodities rows/s (landing → raw)",
+            ours,
+            "rows/s",
+            "dlt row-dict path (rows pre-parsed)",
+            round(len(dicts) / dict_seconds),
+            detail,
+        ),
+    ]
+
+
+def run(
+    scale: str = "small",
+    out_dir: Path | None = None,
+    keep: bool = False,
+    log: Callable[[str], None] = print,
+) -> tuple[BenchRun, Path]:
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    params = SCALES[scale]
+    stamp = datetime.now(UTC)
+    result = BenchRun(scale, stamp.isoformat(timespec="seconds"), _machine())
+    with bench_environment(keep=keep) as info:
+        result.measures += bench_ingest_wow(info, params["wow_listings"], log)
+    out = out_dir or RESULTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return result, path

@@ -1,0 +1,38 @@
+"""The bench harness works end to end at tiny scale (no timing is asserted: figures
+are measured by `snapmart bench`, not by tests)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+from tests.conftest import scalar
+
+
+def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--scale", "tiny", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1
+    run = json.loads(files[0].read_text())
+    assert run["scale"] == "tiny"
+    ingest = [m for m in run["measures"] if m["suite"] == "ingest"]
+    assert {m["baseline"] for m in ingest} == {
+        "plain psycopg COPY of the parsed rows",
+        "dlt row-dict path (rows pre-parsed)",
+    }
+    for m in ingest:
+        assert m["value"] > 0 and m["baseline_value"] > 0 and m["ratio"] > 0
+        assert 4_000 < m["detail"]["rows"] < 6_500  # about the 5,000 listings asked for
+    assert "snapmart bench (tiny)" in result.output
+    assert (
+        scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0
+    )
+
+
+def test_unknown_scale_is_one_clear_sentence(db) -> None:
+    result = CliRunner().invoke(app, ["bench", "--scale", "huge"])
+    assert result.exit_code != 0
+    assert "unknown scale 'huge'" in result.output

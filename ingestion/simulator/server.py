@@ -12,15 +12,29 @@ import json
 import threading
 import time
 from collections import deque
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ingestion.simulator.hiscores import Hiscores, to_legacy_csv
 from ingestion.simulator.osrs_ge import STEP, GEMarket
 from ingestion.simulator.wow import WowMarket
 
 OSRS_PREFIX = "/api/v1/osrs/"
+HISCORE_BOARDS = {  # path suffix of each account type's hiscores
+    "regular": "",
+    "ironman": "_ironman",
+    "hardcore": "_hardcore_ironman",
+    "ultimate": "_ultimate",
+}
+BOARD_SHOWS = {  # which account types each board lists
+    "regular": {"regular", "ironman", "hardcore", "ultimate"},
+    "ironman": {"ironman", "hardcore", "ultimate"},
+    "hardcore": {"hardcore"},
+    "ultimate": {"ultimate"},
+}
 WOW_CLIENT = ("sim-client", "sim-secret")  # what the simulated OAuth server accepts
 WOW_TOKEN = "sim-token-0123456789"
 
@@ -39,6 +53,7 @@ class SimulatorServer:
             raise ValueError("the simulator only listens on loopback")
         self.market = GEMarket(seed=seed, n_items=n_items)
         self.wow = WowMarket(seed=seed)
+        self.hiscores = Hiscores(seed=seed)
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         self.clock = clock
         self.requests: list[str] = []
@@ -91,6 +106,8 @@ class SimulatorServer:
         now = int(self.clock())
         if path.startswith("/data/wow/"):
             return self._wow(path, query, headers, now)
+        if path.startswith("/m=hiscore_oldschool"):
+            return self._hiscores(path, query, now)
         if not path.startswith(OSRS_PREFIX):
             return 404, {}, {"error": "not found"}
         endpoint = path[len(OSRS_PREFIX) :]
@@ -111,6 +128,21 @@ class SimulatorServer:
                 return 400, {}, {"error": f"timestamp must be a multiple of {width}"}
             return 200, {}, self.market.bucket(endpoint, ts)
         return 404, {}, {"error": "not found"}
+
+    def _hiscores(self, path: str, query: dict, now: int) -> tuple[int, dict, Any]:
+        board_part, _, page = path.strip("/").partition("/")
+        suffix = board_part.removeprefix("m=hiscore_oldschool")
+        board = next((b for b, sfx in HISCORE_BOARDS.items() if sfx == suffix), None)
+        if board is None or page not in ("index_lite.json", "index_lite.ws"):
+            return 404, {}, b"Page not found"
+        name = query.get("player", [""])[0]
+        player = self.hiscores.player(name)
+        payload = self.hiscores.lookup(name, datetime.fromtimestamp(now, UTC))
+        if payload is None or player is None or player.account_type not in BOARD_SHOWS[board]:
+            return 404, {}, b"Page not found"
+        if page == "index_lite.ws":
+            return 200, {}, to_legacy_csv(payload).encode()
+        return 200, {}, payload
 
     def _wow(self, path: str, query: dict, headers: Any, now: int) -> tuple[int, dict, Any]:
         if headers.get("Authorization") != f"Bearer {WOW_TOKEN}":
@@ -146,11 +178,17 @@ class SimulatorServer:
                 self._send(status, headers, payload)
 
             def _send(self, status: int, headers: dict, payload: Any) -> None:
-                body = (
-                    b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-                )
+                if isinstance(payload, bytes):  # text answers (CSV, "Page not found")
+                    body, kind = payload, "text/plain"
+                else:
+                    body = (
+                        b""
+                        if payload is None
+                        else json.dumps(payload, separators=(",", ":")).encode()
+                    )
+                    kind = "application/json"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in headers.items():
                     self.send_header(k, v)

@@ -25,7 +25,12 @@ USER_AGENT = (
 
 
 class FetchError(RuntimeError):
-    """A request that still failed after its retries; the message names it."""
+    """A request that still failed after its retries; the message names it, ``status``
+    is the last HTTP status (None when no answer came)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def user_agent() -> str:
@@ -151,6 +156,7 @@ class SourceClient:
             # The URL only: query strings and bodies may carry credentials.
             raise FetchError(
                 f"{self.source}: {method} {response.url} answered HTTP "
-                f"{response.status_code} after retries"
+                f"{response.status_code} after retries",
+                status=response.status_code,
             )
         return response

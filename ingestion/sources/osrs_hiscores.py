@@ -1,0 +1,345 @@
+"""OSRS hiscores: tracked players' skills and activities (DESIGN §3).
+
+Endpoints (landing dirs):
+
+* ``tracked_players`` — the versioned players config (``config/tracked_players.csv``:
+  username, account_type, groups ``;``-separated), archived whenever it changes, so the
+  warehouse knows who was tracked when. Adding a line there is all it takes.
+* ``index_lite`` — one hiscores answer per player and fetch, ``<capture>__<player>``,
+  JSON (``index_lite.json``) or the legacy CSV (``index_lite.ws``). An answer
+  byte-identical to the player's previous one is not archived again.
+* ``fetch_log`` — one file per tick: every player's outcome (``changed``,
+  ``unchanged``, ``not_found`` on a 404, ``failed`` after retries), so a player's
+  ``last_fetched_at`` moves even when nothing else does.
+
+Not registered in ``ingestion.sources.SOURCES`` until its dbt models land (issue 4).
+
+Metrics are taken by name (JSON) or by the published order (CSV), so a skill or boss
+the game adds becomes a new metric; unranked (-1) stays -1 in raw.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.loader import EndpointSpec, Reject, TableSpec
+
+SOURCE = "osrs_hiscores"
+DEFAULT_BASE_URL = "https://secure.runescape.com"
+BOARDS = {
+    "regular": "m=hiscore_oldschool",
+    "ironman": "m=hiscore_oldschool_ironman",
+    "hardcore": "m=hiscore_oldschool_hardcore_ironman",
+    "ultimate": "m=hiscore_oldschool_ultimate",
+}
+# The order the legacy CSV publishes its lines in (it has no names). Update when the
+# game adds a skill or activity; lines beyond it load as "skill_<n>" / "activity_<n>".
+PUBLISHED_SKILLS = [
+    "Overall", "Attack", "Defence", "Strength", "Hitpoints", "Ranged", "Prayer", "Magic",
+    "Cooking", "Woodcutting", "Fletching", "Fishing", "Firemaking", "Crafting", "Smithing",
+    "Mining", "Herblore", "Agility", "Thieving", "Slayer", "Farming", "Runecraft", "Hunter",
+    "Construction", "Sailing",
+]  # fmt: skip
+PUBLISHED_ACTIVITIES = [
+    "League Points", "Clue Scrolls (all)", "Clue Scrolls (hard)", "Clue Scrolls (elite)",
+    "Chambers of Xeric", "Theatre of Blood", "Tombs of Amascut", "Vorkath", "Zulrah",
+    "The Gauntlet", "Tempoross", "Wintertodt",
+]  # fmt: skip
+MAX_VALUE = 10**10  # 200m xp per skill, ~4.6bn overall: anything past this is corrupt
+
+
+def config_file() -> Path:
+    default = Path(__file__).resolve().parents[2] / "config" / "tracked_players.csv"
+    return Path(str(source_config(SOURCE, "players_file", default)))
+
+
+def read_players(text: str) -> list[dict[str, Any]]:
+    """The players config as rows; a bad line is a ValueError naming it."""
+    rows = []
+    for n, rec in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        name = (rec.get("username") or "").strip()
+        kind = (rec.get("account_type") or "regular").strip() or "regular"
+        if not name:
+            raise ValueError(f"line {n}: username is empty")
+        if kind not in BOARDS:
+            raise ValueError(f"line {n}: unknown account_type {kind!r} ({', '.join(BOARDS)})")
+        groups = [g.strip() for g in (rec.get("groups") or "").split(";") if g.strip()]
+        rows.append({"username": name, "account_type": kind, "groups": ";".join(groups)})
+    return rows
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _number(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)
+        else:
+            raise ValueError(f"{what} is not a whole number: {value!r}")
+    if value < -1 or value > MAX_VALUE:
+        raise ValueError(f"{what} is out of range: {value!r}")
+    return int(value)
+
+
+def _metric_row(username: str, kind: str, position: int, rec: Any) -> dict[str, Any]:
+    if not isinstance(rec, dict):
+        raise ValueError("not an object")
+    name = rec.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("metric has no name")
+    value_field = "xp" if kind == "skill" else "score"
+    return {
+        "username": username,
+        "metric_kind": kind,
+        "metric": name.strip(),
+        "position": position,
+        "rank": _number(rec.get("rank"), f"{name} rank"),
+        "level": _number(rec.get("level"), f"{name} level") if kind == "skill" else None,
+        "value": _number(rec.get(value_field), f"{name} {value_field}"),
+    }
+
+
+def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    username = file.key or ""
+    if not username:
+        raise ValueError("player name missing from the file name")
+    if file.ext == "csv":
+        yield from _parse_csv(username, file.read_text())
+        return
+    payload = json.loads(file.read_text())
+    if not isinstance(payload, dict):
+        raise ValueError("a hiscores answer is a JSON object")
+    skills = payload.get("skills")
+    if not isinstance(skills, list) or not skills:
+        raise ValueError("no 'skills' array")
+    activities = payload.get("activities") or []
+    if not isinstance(activities, list):
+        raise ValueError("'activities' is not an array")
+    for kind, records in (("skill", skills), ("activity", activities)):
+        for i, rec in enumerate(records):
+            try:
+                yield _metric_row(username, kind, i, rec)
+            except ValueError as exc:
+                yield Reject(f"/{'skills' if kind == 'skill' else 'activities'}/{i}", str(exc), rec)
+
+
+def _parse_csv(username: str, text: str) -> Iterator[dict[str, Any] | Reject]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty hiscores answer")
+    skill_i = activity_i = 0
+    for n, line in enumerate(lines, start=1):
+        parts = line.split(",")
+        try:
+            if len(parts) == 3:
+                name = (
+                    PUBLISHED_SKILLS[skill_i]
+                    if skill_i < len(PUBLISHED_SKILLS)
+                    else f"skill_{skill_i}"
+                )
+                rec = {"name": name, "rank": parts[0], "level": parts[1], "xp": parts[2]}
+                skill_i += 1
+                yield _metric_row(username, "skill", skill_i - 1, rec)
+            elif len(parts) == 2:
+                name = (
+                    PUBLISHED_ACTIVITIES[activity_i]
+                    if activity_i < len(PUBLISHED_ACTIVITIES)
+                    else f"activity_{activity_i}"
+                )
+                rec = {"name": name, "rank": parts[0], "score": parts[1]}
+                activity_i += 1
+                yield _metric_row(username, "activity", activity_i - 1, rec)
+            else:
+                raise ValueError(f"expected 3 (skill) or 2 (activity) fields, got {len(parts)}")
+        except ValueError as exc:
+            yield Reject(f"line {n}", str(exc), line)
+
+
+def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    payload = json.loads(file.read_text())
+    if not isinstance(payload, list):
+        raise ValueError("a fetch log is a JSON array")
+    for i, rec in enumerate(payload):
+        try:
+            if not isinstance(rec, dict) or not rec.get("username"):
+                raise ValueError("entry without a username")
+            status = rec.get("status")
+            if status not in ("changed", "unchanged", "not_found", "failed"):
+                raise ValueError(f"unknown status {status!r}")
+            yield {
+                "username": str(rec["username"]),
+                "account_type": str(rec.get("account_type") or "regular"),
+                "status": status,
+                "http_status": rec.get("http_status"),
+                "detail": rec.get("detail"),
+                "snapshot_file": rec.get("snapshot_file"),
+            }
+        except ValueError as exc:
+            yield Reject(f"/{i}", str(exc), rec)
+
+
+def parse_players(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    yield from read_players(file.read_text())
+
+
+_COMMON = {"landing_file": "text", "captured_at": "timestamp"}
+
+ENDPOINTS: tuple[EndpointSpec, ...] = (
+    EndpointSpec(
+        "tracked_players",
+        TableSpec(
+            "tracked_players",
+            ("captured_at", "username"),
+            {"username": "text", "account_type": "text", "groups": "text", **_COMMON},
+        ),
+        parse_players,
+    ),
+    EndpointSpec(
+        "index_lite",
+        TableSpec(
+            "hiscore_metrics",
+            ("username", "captured_at", "metric_kind", "metric"),
+            {
+                "username": "text",
+                "metric_kind": "text",
+                "metric": "text",
+                "position": "bigint",
+                "rank": "bigint",
+                "level": "bigint",
+                "value": "bigint",
+                **_COMMON,
+            },
+            nullable=frozenset({"level"}),
+            indexes=(("username", "captured_at"),),
+        ),
+        parse_index_lite,
+    ),
+    EndpointSpec(
+        "fetch_log",
+        TableSpec(
+            "fetch_log",
+            ("captured_at", "username"),
+            {
+                "username": "text",
+                "account_type": "text",
+                "status": "text",
+                "http_status": "bigint",
+                "detail": "text",
+                "snapshot_file": "text",
+                **_COMMON,
+            },
+            nullable=frozenset({"http_status", "detail", "snapshot_file"}),
+        ),
+        parse_fetch_log,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def base_url() -> str:
+    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
+
+
+def make_client() -> SourceClient:
+    return SourceClient(
+        SOURCE,
+        base_url(),
+        per_second=float(source_config(SOURCE, "requests_per_second", 2.0)),
+        max_attempts=int(source_config(SOURCE, "max_attempts", 3)),
+        backoff_factor=float(source_config(SOURCE, "backoff_factor", 0.5)),
+        timeout=float(source_config(SOURCE, "timeout", 20.0)),
+    )
+
+
+def _previous_body(username: str, root: Path | None) -> bytes | None:
+    newest: LandingFile | None = None
+    for f in iter_landing_files(SOURCE, ["index_lite"], root):
+        if (
+            isinstance(f, LandingFile)
+            and f.key == username
+            and (newest is None or f.captured_at > newest.captured_at)
+        ):
+            newest = f
+    return newest.read_bytes() if newest else None
+
+
+def archive_players(text: str, at: datetime, root: Path | None = None) -> str | None:
+    """Archive the players config when it differs from the newest archived version."""
+    read_players(text)  # a broken config stops the fetch before anything is written
+    newest = None
+    for f in iter_landing_files(SOURCE, ["tracked_players"], root):
+        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
+            newest = f
+    if newest is not None and newest.read_text() == text:
+        return None
+    return write_atomic(SOURCE, "tracked_players", at, text.encode(), ext="csv", root=root).relative
+
+
+def record_outcome(
+    player: dict[str, Any],
+    body: bytes | None,
+    at: datetime,
+    root: Path | None,
+    status_if_failed: tuple[str, int | None, str | None] | None = None,
+    ext: str = "json",
+) -> dict[str, Any]:
+    """Archive an answer unless it repeats the previous one; the fetch-log entry for it."""
+    entry = {"username": player["username"], "account_type": player["account_type"]}
+    if status_if_failed is not None:
+        status, http_status, detail = status_if_failed
+        return {**entry, "status": status, "http_status": http_status, "detail": detail}
+    assert body is not None
+    if _previous_body(player["username"], root) == body:
+        return {**entry, "status": "unchanged", "http_status": 200}
+    written = write_atomic(
+        SOURCE, "index_lite", at, body, key=player["username"], ext=ext, root=root
+    )
+    return {**entry, "status": "changed", "http_status": 200, "snapshot_file": written.relative}
+
+
+def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> FetchReport:
+    """One tick: archive the config if it changed, ask the hiscores about every tracked
+    player, and write the tick's fetch log (written even when some players failed)."""
+    client = client or make_client()
+    report = FetchReport(SOURCE)
+    at = now_utc()
+    text = config_file().read_text()
+    archived = archive_players(text, at, root)
+    if archived:
+        report.files.append(archived)
+    log = []
+    try:
+        for player in read_players(text):
+            path = f"{BOARDS[player['account_type']]}/index_lite.json"
+            try:
+                response = client.get(path, params={"player": player["username"]})
+            except FetchError as exc:
+                if exc.status == 404:
+                    outcome = ("not_found", 404, "not on the hiscores")
+                else:
+                    outcome = ("failed", exc.status, str(exc))
+                log.append(record_outcome(player, None, at, root, outcome))
+                continue
+            entry = record_outcome(player, response.content, at, root)
+            if entry.get("snapshot_file"):
+                report.files.append(entry["snapshot_file"])
+            else:
+                report.skipped.append(f"{player['username']}: unchanged")
+            log.append(entry)
+    finally:
+        report.count(client)
+        if log:
+            written = write_atomic(SOURCE, "fetch_log", at, json.dumps(log).encode(), root=root)
+            report.files.append(written.relative)
+    return report

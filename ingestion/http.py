@@ -134,6 +134,29 @@ class SourceClient:
                 self.stats.retries += 1
         return response
 
+    @classmethod
+    def configured(
+        cls,
+        source: str,
+        base_url: str,
+        *,
+        per_second: float = 5.0,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        backoff_factor: float = 0.5,
+    ) -> SourceClient:
+        """A client whose policy comes from the source's dlt config
+        (``SOURCES__<SOURCE>__REQUESTS_PER_SECOND``, ``__MAX_ATTEMPTS``,
+        ``__BACKOFF_FACTOR``, ``__TIMEOUT``), these arguments being the defaults."""
+        return cls(
+            source,
+            base_url,
+            per_second=float(source_config(source, "requests_per_second", per_second)),
+            max_attempts=int(source_config(source, "max_attempts", max_attempts)),
+            backoff_factor=float(source_config(source, "backoff_factor", backoff_factor)),
+            timeout=float(source_config(source, "timeout", timeout)),
+        )
+
     def get(
         self,
         path: str,

@@ -397,16 +397,20 @@ class LoadSummary:
         return sum(self.rows.values())
 
 
+def _existing_tables(client: Any, pipeline: Any) -> set[str]:
+    return {
+        row[0]
+        for row in client.execute_sql(
+            "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
+        )
+    }
+
+
 def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
     """Indexes dlt does not declare: the load id (incremental models select on it) and
     each table's declared lookup columns. Idempotent and cheap once they exist."""
     with pipeline.sql_client() as client:
-        existing = {
-            row[0]
-            for row in client.execute_sql(
-                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
-            )
-        }
+        existing = _existing_tables(client, pipeline)
         for spec in tables:
             if spec.name not in existing:
                 continue
@@ -457,12 +461,7 @@ def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
     created: list[str] = []
     with pipeline.sql_client() as client:
         client.execute_sql(f"create schema if not exists {client.fully_qualified_dataset_name()}")
-        existing = {
-            row[0]
-            for row in client.execute_sql(
-                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
-            )
-        }
+        existing = _existing_tables(client, pipeline)
         for spec in [*tables, LANDING_FILES, REJECTED_RECORDS]:
             if spec.name in existing or spec.name in created:
                 continue
@@ -514,12 +513,7 @@ def forget_changed_files(
         return 0
     deleted = 0
     with pipeline.sql_client() as client:
-        existing = {
-            row[0]
-            for row in client.execute_sql(
-                "select tablename from pg_tables where schemaname = %s", pipeline.dataset_name
-            )
-        }
+        existing = _existing_tables(client, pipeline)
         for spec in targets:
             if spec.name not in existing:
                 continue

@@ -252,14 +252,7 @@ def base_url() -> str:
 
 
 def make_client() -> SourceClient:
-    return SourceClient(
-        SOURCE,
-        base_url(),
-        per_second=float(source_config(SOURCE, "requests_per_second", 2.0)),
-        max_attempts=int(source_config(SOURCE, "max_attempts", 3)),
-        backoff_factor=float(source_config(SOURCE, "backoff_factor", 0.5)),
-        timeout=float(source_config(SOURCE, "timeout", 20.0)),
-    )
+    return SourceClient.configured(SOURCE, base_url(), per_second=2.0, max_attempts=3, timeout=20.0)
 
 
 def _previous_body(username: str, root: Path | None) -> bytes | None:

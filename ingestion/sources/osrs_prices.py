@@ -211,13 +211,7 @@ def base_url() -> str:
 
 
 def make_client() -> SourceClient:
-    return SourceClient(
-        SOURCE,
-        base_url(),
-        per_second=float(source_config(SOURCE, "requests_per_second", 5.0)),
-        max_attempts=int(source_config(SOURCE, "max_attempts", 5)),
-        backoff_factor=float(source_config(SOURCE, "backoff_factor", 0.5)),
-    )
+    return SourceClient.configured(SOURCE, base_url(), per_second=5.0)
 
 
 def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:

@@ -389,14 +389,7 @@ def base_url() -> str:
 
 
 def make_client() -> SourceClient:
-    return SourceClient(
-        SOURCE,
-        base_url(),
-        per_second=float(source_config(SOURCE, "requests_per_second", 10.0)),
-        max_attempts=int(source_config(SOURCE, "max_attempts", 5)),
-        backoff_factor=float(source_config(SOURCE, "backoff_factor", 0.5)),
-        timeout=float(source_config(SOURCE, "timeout", 120.0)),
-    )
+    return SourceClient.configured(SOURCE, base_url(), per_second=10.0, timeout=120.0)
 
 
 def access_token(client: SourceClient) -> str:

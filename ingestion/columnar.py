@@ -53,6 +53,17 @@ def str_column(values: Sequence[Any]) -> pa.Array:
     return arr
 
 
+def python_columns(
+    build: Callable[[], dict[str, pa.Array]],
+) -> dict[str, pa.Array] | None:
+    """``build()``'s columns, or None when the records do not fit the fast path (a record
+    or nested object that is not an object, a column of mixed types)."""
+    try:
+        return build()
+    except (AttributeError, NotColumnar):
+        return None
+
+
 def between(arr: pa.Array, low: int, high: int, *, nullable: bool = False) -> pa.Array:
     """Boolean mask: low ≤ value ≤ high; a null passes only where the column is optional."""
     ok = pc.and_(pc.greater_equal(arr, low), pc.less_equal(arr, high))

@@ -213,22 +213,23 @@ def commodities_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     else:
         auctions = _auctions(file)
         n = len(auctions)
-        try:
-            try:
-                items = [a.get("item") for a in auctions]
-                cols = {
-                    "auction_id": columnar.int_column([a.get("id") for a in auctions]),
-                    "item_id": columnar.int_column([it.get("id") for it in items]),
-                    "quantity": columnar.int_column([a.get("quantity") for a in auctions]),
-                    "unit_price": columnar.int_column([a.get("unit_price") for a in auctions]),
-                    "time_left": columnar.str_column([a.get("time_left") for a in auctions]),
-                }
-            except AttributeError as exc:  # a record or item that is not an object
-                raise columnar.NotColumnar(str(exc)) from exc
-        except columnar.NotColumnar:
+
+        def build() -> dict[str, pa.Array]:
+            items = [a.get("item") for a in auctions]
+            return {
+                "auction_id": columnar.int_column([a.get("id") for a in auctions]),
+                "item_id": columnar.int_column([it.get("id") for it in items]),
+                "quantity": columnar.int_column([a.get("quantity") for a in auctions]),
+                "unit_price": columnar.int_column([a.get("unit_price") for a in auctions]),
+                "time_left": columnar.str_column([a.get("time_left") for a in auctions]),
+            }
+
+        built = columnar.python_columns(build)
+        if built is None:
             return columnar.rows_to_table(
                 spec, _records(auctions, _commodity_row, region), skip=_COMMON
             )
+        cols = built
 
         def record_at(i: int) -> Any:
             return auctions[i]
@@ -253,29 +254,27 @@ def realm_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     realm_id = _realm_id(file)
     auctions = _auctions(file)
     spec = ENDPOINTS[1].table
-    try:
-        try:
-            items = [a.get("item") for a in auctions]
-            cols = {
-                "auction_id": columnar.int_column([a.get("id") for a in auctions]),
-                "item_id": columnar.int_column([it.get("id") for it in items]),
-                "item_context": columnar.int_column([it.get("context") for it in items]),
-                "bonus_lists": columnar.str_column(
-                    [_json_text(it.get("bonus_lists")) for it in items]
-                ),
-                "modifiers": columnar.str_column([_json_text(it.get("modifiers")) for it in items]),
-                **{
-                    name: columnar.int_column([it.get(name) for it in items])
-                    for name in ("pet_species_id", "pet_breed_id", "pet_level", "pet_quality_id")
-                },
-                "bid": columnar.int_column([a.get("bid") for a in auctions]),
-                "buyout": columnar.int_column([a.get("buyout") for a in auctions]),
-                "quantity": columnar.int_column([a.get("quantity") for a in auctions]),
-                "time_left": columnar.str_column([a.get("time_left") for a in auctions]),
-            }
-        except AttributeError as exc:
-            raise columnar.NotColumnar(str(exc)) from exc
-    except columnar.NotColumnar:
+
+    def build() -> dict[str, pa.Array]:
+        items = [a.get("item") for a in auctions]
+        return {
+            "auction_id": columnar.int_column([a.get("id") for a in auctions]),
+            "item_id": columnar.int_column([it.get("id") for it in items]),
+            "item_context": columnar.int_column([it.get("context") for it in items]),
+            "bonus_lists": columnar.str_column([_json_text(it.get("bonus_lists")) for it in items]),
+            "modifiers": columnar.str_column([_json_text(it.get("modifiers")) for it in items]),
+            **{
+                name: columnar.int_column([it.get(name) for it in items])
+                for name in ("pet_species_id", "pet_breed_id", "pet_level", "pet_quality_id")
+            },
+            "bid": columnar.int_column([a.get("bid") for a in auctions]),
+            "buyout": columnar.int_column([a.get("buyout") for a in auctions]),
+            "quantity": columnar.int_column([a.get("quantity") for a in auctions]),
+            "time_left": columnar.str_column([a.get("time_left") for a in auctions]),
+        }
+
+    cols = columnar.python_columns(build)
+    if cols is None:
         return columnar.rows_to_table(spec, _records(auctions, _realm_row, realm_id), skip=_COMMON)
     big = 2**63 - 1
     valid = columnar.all_of(

@@ -305,6 +305,7 @@ def demo(
     from ingestion.landing import landing_root
     from ingestion.simulator.writer import (
         write_dofus_market,
+        write_osrs_hiscores,
         write_osrs_prices,
         write_wow_auctions,
     )
@@ -327,8 +328,14 @@ def demo(
         write_dofus_market(
             days, seed=seed, progress=lambda d, t: bar.update(dofus, completed=d, total=t)
         )
+        players = bar.add_task("Simulating osrs_hiscores", total=None)
+        write_osrs_hiscores(
+            days, seed=seed, progress=lambda d, t: bar.update(players, completed=d, total=t)
+        )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
-    report = _tick(["osrs_prices", "wow_auctions", "dofus_market"], replay=True, select=None)
+    from ingestion.sources import SOURCES
+
+    report = _tick(list(SOURCES), replay=True, select=None)
     print_tick_summary(report)
     if _exit_code(report) == 0:
         print_demo_marts(info)
@@ -429,6 +436,7 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
             r[5] or "–",
         )
     console.print(m)
+    print_top_gainers(info)
     with warehouse.connect(info) as conn:
         lines = mart_lines(conn)
     ml = Table(title="Every mart (schema marts)")
@@ -444,6 +452,64 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
         "Look further: [bold]snapmart ui[/] (Dagster, http://127.0.0.1:3000), "
         "[bold]snapmart db psql[/], or [bold]snapmart db url[/] for a BI tool (schema marts)."
     )
+
+
+def print_top_gainers(info: warehouse.ConnectionInfo, limit: int = 8) -> None:
+    """The week's top gainers (Overall xp), with their best skill and their group."""
+    with warehouse.connect(info) as conn:
+        rows = conn.execute(
+            """
+            with overall as (
+                select g.player_id, g.username, g.gained, g.level_change, g.end_value,
+                       g.rank_change
+                from marts.mart_player_gains as g
+                where g.period = 'week' and g.metric = 'Overall'
+            ),
+            best_skill as (
+                select distinct on (player_id) player_id, metric, gained
+                from marts.mart_player_gains
+                where period = 'week' and metric_kind = 'skill' and metric <> 'Overall'
+                order by player_id, gained desc
+            )
+            select o.username, array_to_string(p.group_names, ', '), o.gained, o.level_change,
+                   o.end_value, o.rank_change, b.metric, b.gained, p.last_fetch_status
+            from overall as o
+            join marts.dim_players as p using (player_id)
+            left join best_skill as b using (player_id)
+            order by o.gained desc, o.username
+            limit %s
+            """,
+            (limit,),
+        ).fetchall()
+        missing = conn.execute(
+            "select string_agg(username || ' (' || last_fetch_status || ')', ', ')"
+            " from marts.dim_players where last_fetch_status in ('not_found', 'failed')"
+        ).fetchone()[0]
+    t = Table(title="Top gainers this week (OSRS hiscores, Overall xp, mart_player_gains)")
+    for col in (
+        "player",
+        "groups",
+        "xp gained",
+        "levels",
+        "overall xp",
+        "rank change",
+        "best skill",
+    ):
+        t.add_column(col, justify="left" if col in ("player", "groups", "best skill") else "right")
+    for r in rows:
+        best = f"{r[6]} +{r[7]:,}" if r[6] and r[7] else "–"
+        t.add_row(
+            r[0],
+            r[1] or "–",
+            f"{r[2]:,}",
+            f"{r[3]:+d}" if r[3] is not None else "–",
+            f"{r[4]:,}",
+            f"{r[5]:+,}" if r[5] is not None else "–",
+            best,
+        )
+    console.print(t)
+    if missing:
+        console.print(f"[dim]not on the hiscores at the last tick: {missing}[/]")
 
 
 # --------------------------------------------------------------------------- db

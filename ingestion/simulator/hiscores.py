@@ -8,7 +8,9 @@ no session in between answers byte for byte the same.
 
 Special cases real trackers meet: a banned player (the hiscores answer 404), a skill
 that is unranked until trained past the threshold, a hiscores rollback (xp goes down
-between two snapshots), and a skill the game adds later (Sailing, from ``NEW_SKILL_AT``).
+between two snapshots), and a skill the game adds later (Sailing). The rollback and the
+new skill happen at fixed offsets before the simulator's ``anchor`` (by default the
+start of the current UTC day), so any simulated week shows both.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ SKILLS = [
     "Construction",
 ]  # fmt: skip
 NEW_SKILL = "Sailing"
-NEW_SKILL_AT = datetime(2026, 11, 19, tzinfo=UTC)  # the game adds a skill mid-history
+NEW_SKILL_BEFORE = timedelta(days=3)  # the game adds a skill this long before the anchor
+ROLLBACK_BEFORE = timedelta(hours=36)  # a rollback hits this long before the anchor
+ROLLBACK_LOSES = timedelta(hours=36)  # ... and restores the hiscores of this long before it
+HISTORY = timedelta(days=90)  # players' progress is simulated from this long before
 ACTIVITIES = [
     "League Points", "Clue Scrolls (all)", "Clue Scrolls (hard)", "Clue Scrolls (elite)",
     "Chambers of Xeric", "Theatre of Blood", "Tombs of Amascut", "Vorkath", "Zulrah",
@@ -67,7 +72,7 @@ class Player:
     active_share: float  # fraction of days with any play
     sessions: float  # mean sessions on an active day
     banned: bool = False
-    rollback_at: datetime | None = None  # the hiscores lose this player's last days here
+    rolled_back: bool = False  # the hiscores lose a day and a half of this player's play
     late_skill: str | None = None  # unranked at the start, trained later
 
 
@@ -86,7 +91,7 @@ PLAYERS = [
         75,
         0.9,
         3.0,
-        rollback_at=datetime(2026, 11, 20, 12, tzinfo=UTC),
+        rolled_back=True,
     ),
     Player("Banned Bob", "regular", ("friends",), 70, 0.5, 1.0, banned=True),
 ]
@@ -101,10 +106,16 @@ class Totals:
 class Hiscores:
     """The simulated hiscores: ``lookup(name, at)`` → JSON payload, or None (404)."""
 
-    def __init__(self, seed: int = 42, start: datetime | None = None) -> None:
+    def __init__(self, seed: int = 42, anchor: datetime | None = None) -> None:
+        now = datetime.now(UTC)
         self.seed = seed
-        self.start = start or datetime(2026, 9, 1, tzinfo=UTC)
+        self.anchor = anchor or now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.start = self.anchor - HISTORY
+        self.new_skill_at = self.anchor - NEW_SKILL_BEFORE
+        self.rollback_at = self.anchor - ROLLBACK_BEFORE
         self.players = {p.name.lower(): p for p in PLAYERS}
+        self._initials: dict[str, Totals] = {}
+        self._days: dict[tuple[str, int], list] = {}
 
     def player(self, name: str) -> Player | None:
         return self.players.get(name.replace("_", " ").replace("+", " ").lower())
@@ -113,6 +124,8 @@ class Hiscores:
         return sum(ord(c) * (i + 1) for i, c in enumerate(player.name))
 
     def _initial(self, player: Player) -> Totals:
+        if player.name in self._initials:
+            return self._initials[player.name]
         rng = np.random.default_rng([self.seed, 500, self._key(player)])
         totals = Totals()
         for skill in SKILLS:
@@ -126,43 +139,51 @@ class Hiscores:
             totals.xp[skill] = min(xp, MAX_XP)
         for activity in ACTIVITIES:
             totals.score[activity] = int(rng.integers(0, 400)) if rng.random() < 0.7 else 0
+        self._initials[player.name] = totals
         return totals
 
     def _day(self, player: Player, day: int) -> list[tuple[float, str, int, str | None, int]]:
         """Sessions of one UTC day: (hour, skill, xp gained, boss, kills)."""
+        if (player.name, day) in self._days:
+            return self._days[player.name, day]
         rng = np.random.default_rng([self.seed, 501, self._key(player), day])
-        if rng.random() > player.active_share:
-            return []
         out = []
-        for _ in range(max(1, int(rng.poisson(player.sessions)))):
-            hour = float(rng.uniform(6, 23))
-            if player.late_skill and day % 4 == 0:
-                skill = player.late_skill  # the late skill gets trained now and then
-            else:
-                skill = SKILLS[int(rng.integers(0, len(SKILLS)))]
-            xp = int(rng.uniform(40_000, 180_000) * rng.uniform(0.5, 1.5))
-            boss = BOSSES[int(rng.integers(0, len(BOSSES)))] if rng.random() < 0.4 else None
-            out.append((hour, skill, xp, boss, int(rng.integers(1, 25)) if boss else 0))
+        if rng.random() <= player.active_share:
+            for _ in range(max(1, int(rng.poisson(player.sessions)))):
+                hour = float(rng.uniform(6, 23))
+                if player.late_skill and day % 4 == 0:
+                    skill = player.late_skill  # the late skill gets trained now and then
+                else:
+                    skill = SKILLS[int(rng.integers(0, len(SKILLS)))]
+                xp = int(rng.uniform(40_000, 180_000) * rng.uniform(0.5, 1.5))
+                boss = BOSSES[int(rng.integers(0, len(BOSSES)))] if rng.random() < 0.4 else None
+                out.append((hour, skill, xp, boss, int(rng.integers(1, 25)) if boss else 0))
+        self._days[player.name, day] = out
         return out
 
     def totals(self, player: Player, at: datetime) -> Totals:
-        totals = self._initial(player)
-        effective = at
-        if player.rollback_at and at >= player.rollback_at:
-            # the rollback restores the hiscores of a day and a half before it
-            effective = player.rollback_at - timedelta(hours=36)
+        initial = self._initial(player)
+        totals = Totals(dict(initial.xp), dict(initial.score))
+        lost_from = lost_to = None
+        if player.rolled_back and at >= self.rollback_at:
+            # the rollback wipes what was played in the day and a half before it; play
+            # after it counts again, so xp drops once and then grows from the old state
+            lost_from, lost_to = self.rollback_at - ROLLBACK_LOSES, self.rollback_at
         first = int(self.start.timestamp()) // 86_400
-        last = int(effective.timestamp()) // 86_400
-        end_ts = effective.timestamp()
+        last = int(at.timestamp()) // 86_400
+        end_ts = at.timestamp()
         for day in range(first, last + 1):
             for hour, skill, xp, boss, kills in self._day(player, day):
-                if day * 86_400 + hour * 3600 > end_ts:
+                ts = day * 86_400 + hour * 3600
+                if ts > end_ts:
+                    continue
+                if lost_from and lost_from.timestamp() <= ts < lost_to.timestamp():
                     continue
                 totals.xp[skill] = min(totals.xp[skill] + xp, MAX_XP)
                 if boss:
                     totals.score[boss] += kills
-        if at >= NEW_SKILL_AT:
-            days_since = (at - NEW_SKILL_AT).days  # trained overnight, a step a day
+        if at >= self.new_skill_at:
+            days_since = (at - self.new_skill_at).days  # trained overnight, a step a day
             totals.xp[NEW_SKILL] = int(days_since * 60_000 * player.active_share)
         return totals
 

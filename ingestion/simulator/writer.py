@@ -179,3 +179,64 @@ def write_dofus_market(
         if progress and n % 20 == 0:
             progress(n + 1, len(times))
     return report
+
+
+def write_osrs_hiscores(
+    days: float,
+    *,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    every: timedelta = timedelta(minutes=30),
+    players_csv: str | None = None,
+    legacy_players: tuple[str, ...] = ("Weekend Wendy",),
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """A fetch tick every ``every``: the players config when it changed, each player's
+    answer only when it differs from their previous one, and the tick's fetch log, all
+    through the source's own archive functions. ``legacy_players`` answer in the legacy
+    CSV (as a deployment on ``legacy_csv = true`` would), and now and then a player's
+    request fails with a 503, to be asked again next tick."""
+    from ingestion.simulator.hiscores import Hiscores, to_legacy_csv
+    from ingestion.sources import osrs_hiscores as src
+
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    hiscores = Hiscores(seed=seed, anchor=end.replace(hour=0, minute=0, second=0, microsecond=0))
+    text = players_csv if players_csv is not None else src.config_file().read_text()
+    players = src.read_players(text)
+    step = int(every.total_seconds())
+    last = int(end.timestamp()) // step * step
+    first = last - int(days * 86_400)
+    times = list(range(first, last + 1, step))
+    report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
+    previous: dict[str, bytes] = {}
+    for n, ts in enumerate(times):
+        at = datetime.fromtimestamp(ts, UTC)
+        if src.archive_players(text, at, root):
+            report.files += 1
+        log = []
+        for player in players:
+            name = player["username"]
+            if (ts // step * 7 + len(name)) % 151 == 0:  # an unlucky 503 now and then
+                outcome = ("failed", 503, "HTTP 503 from the hiscores")
+                log.append(src.record_outcome(player, None, at, root, status_if_failed=outcome))
+                continue
+            payload = hiscores.lookup(name, at)
+            if payload is None:
+                outcome = ("not_found", 404, "not on the hiscores")
+                log.append(src.record_outcome(player, None, at, root, status_if_failed=outcome))
+                continue
+            legacy = name in legacy_players
+            body = to_legacy_csv(payload).encode() if legacy else _dump(payload)
+            entry = src.record_outcome(
+                player, body, at, root, previous=previous.get(name), ext="csv" if legacy else "json"
+            )
+            if entry["status"] == "changed":
+                previous[name] = body
+                report.files += 1
+            log.append(entry)
+        write_atomic(src.SOURCE, "fetch_log", at, _dump(log), root=root, durable=False)
+        report.files += 1
+        if progress and (n % 20 == 0 or n == len(times) - 1):
+            progress(n + 1, len(times))
+    return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SOURCES = ("osrs_prices", "wow_auctions", "dofus_market")
+SOURCES = ("osrs_prices", "wow_auctions", "dofus_market", "osrs_hiscores")
 
 
 def get(name: str) -> ModuleType:

@@ -12,7 +12,9 @@ Endpoints (landing dirs):
   ``unchanged``, ``not_found`` on a 404, ``failed`` after retries), so a player's
   ``last_fetched_at`` moves even when nothing else does.
 
-Not registered in ``ingestion.sources.SOURCES`` until its dbt models land (issue 4).
+A 404 marks a player ``not_found`` and a timeout or 5xx ``failed`` (asked again next
+tick); neither fails the run. ``sources.osrs_hiscores.legacy_csv = true`` asks the
+legacy CSV (``index_lite.ws``) instead; both formats load the same rows.
 
 Metrics are taken by name (JSON) or by the published order (CSV), so a skill or boss
 the game adds becomes a new metric; unranked (-1) stays -1 in raw.
@@ -255,16 +257,29 @@ def make_client() -> SourceClient:
     return SourceClient.configured(SOURCE, base_url(), per_second=2.0, max_attempts=3, timeout=20.0)
 
 
-def _previous_body(username: str, root: Path | None) -> bytes | None:
-    newest: LandingFile | None = None
+def newest_answers(root: Path | None = None) -> dict[str, LandingFile]:
+    """Each player's newest archived answer: one directory listing per tick, not one per
+    player, so a tick costs the same however many players are tracked."""
+    newest: dict[str, LandingFile] = {}
     for f in iter_landing_files(SOURCE, ["index_lite"], root):
         if (
             isinstance(f, LandingFile)
-            and f.key == username
-            and (newest is None or f.captured_at > newest.captured_at)
+            and f.key
+            and (f.key not in newest or f.captured_at >= newest[f.key].captured_at)
         ):
-            newest = f
-    return newest.read_bytes() if newest else None
+            newest[f.key] = f
+    return newest
+
+
+def _entries(body: bytes, ext: str) -> int | None:
+    """How many metrics an answer holds (None when it cannot be read: the loader says why)."""
+    try:
+        if ext == "csv":
+            return sum(1 for line in body.decode().splitlines() if line.strip())
+        payload = json.loads(body)
+        return len(payload.get("skills") or []) + len(payload.get("activities") or [])
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 def archive_players(text: str, at: datetime, root: Path | None = None) -> str | None:
@@ -284,21 +299,38 @@ def record_outcome(
     body: bytes | None,
     at: datetime,
     root: Path | None,
+    previous: bytes | None = None,
     status_if_failed: tuple[str, int | None, str | None] | None = None,
     ext: str = "json",
 ) -> dict[str, Any]:
-    """Archive an answer unless it repeats the previous one; the fetch-log entry for it."""
-    entry = {"username": player["username"], "account_type": player["account_type"]}
+    """Archive an answer unless it repeats ``previous`` (the player's newest archived
+    one); the fetch-log entry for it.
+
+    An answer with fewer metrics than the previous one is archived like any other (raw
+    is never dropped) and its log entry says so; the marts read a metric missing from a
+    snapshot as unranked there, so it yields no gain rather than a negative one.
+    """
+    entry: dict[str, Any] = {"username": player["username"], "account_type": player["account_type"]}
     if status_if_failed is not None:
         status, http_status, detail = status_if_failed
         return {**entry, "status": status, "http_status": http_status, "detail": detail}
     assert body is not None
-    if _previous_body(player["username"], root) == body:
+    if previous == body:
         return {**entry, "status": "unchanged", "http_status": 200}
     written = write_atomic(
         SOURCE, "index_lite", at, body, key=player["username"], ext=ext, root=root
     )
-    return {**entry, "status": "changed", "http_status": 200, "snapshot_file": written.relative}
+    entry.update(status="changed", http_status=200, snapshot_file=written.relative)
+    if previous is not None:
+        now, before = _entries(body, ext), _entries(previous, ext)
+        if now is not None and before is not None and now < before:
+            entry["detail"] = f"{before - now} fewer metrics than the previous answer"
+    return entry
+
+
+def legacy_format() -> bool:
+    """``sources.osrs_hiscores.legacy_csv = true`` asks the old ``index_lite.ws`` CSV."""
+    return str(source_config(SOURCE, "legacy_csv", "false")).lower() in ("1", "true", "yes")
 
 
 def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> FetchReport:
@@ -312,9 +344,12 @@ def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> Fe
     if archived:
         report.files.append(archived)
     log = []
+    legacy = legacy_format()
+    endpoint, ext = ("index_lite.ws", "csv") if legacy else ("index_lite.json", "json")
+    newest = newest_answers(root)
     try:
         for player in read_players(text):
-            path = f"{BOARDS[player['account_type']]}/index_lite.json"
+            path = f"{BOARDS[player['account_type']]}/{endpoint}"
             try:
                 response = client.get(path, params={"player": player["username"]})
             except FetchError as exc:
@@ -322,9 +357,17 @@ def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> Fe
                     outcome = ("not_found", 404, "not on the hiscores")
                 else:
                     outcome = ("failed", exc.status, str(exc))
-                log.append(record_outcome(player, None, at, root, outcome))
+                log.append(record_outcome(player, None, at, root, status_if_failed=outcome))
                 continue
-            entry = record_outcome(player, response.content, at, root)
+            before = newest.get(player["username"])
+            entry = record_outcome(
+                player,
+                response.content,
+                at,
+                root,
+                previous=before.read_bytes() if before else None,
+                ext=ext,
+            )
             if entry.get("snapshot_file"):
                 report.files.append(entry["snapshot_file"])
             else:

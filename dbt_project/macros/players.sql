@@ -1,0 +1,86 @@
+{#- A player's stable id: hiscores names are case-insensitive and treat '-', '_' and
+    spaces alike, so "Lynx_Titan" and "lynx titan" are one player (as Wise Old Man does). -#}
+{% macro player_id(username) -%}
+    'osrs:' || lower(regexp_replace(btrim({{ username }}), '[-_[:space:]]+', ' ', 'g'))
+{%- endmacro %}
+
+{#- A skill's level where the hiscores leave it out or unranked: 1, Hitpoints 10 (what an
+    account starts with). Used for levels of skills and for the recomputed total level. -#}
+{% macro skill_floor_level(metric) -%}
+    case when {{ metric }} = 'Hitpoints' then 10 else 1 end
+{%- endmacro %}
+
+{#- The gain periods, as Wise Old Man measures them: back from the window's end. -#}
+{% macro hiscore_periods() -%}
+    (
+        values
+        ('day', interval '1 day'),
+        ('week', interval '7 days'),
+        ('month', interval '31 days'),
+        ('year', interval '365 days')
+    ) as periods (period, period_length)
+{%- endmacro %}
+
+{#- The snapshot a window starts from: the state the player was in when the period began
+    (the last changed snapshot at or before it, since only changes are stored), or, for a
+    player first seen inside the period, their earliest snapshot in it. -#}
+{% macro window_start_snapshot(snapshots, player_id, period_start) -%}
+    coalesce(
+        (
+            select max(s.captured_at) from {{ snapshots }} as s
+            where s.player_id = {{ player_id }} and s.captured_at <= {{ period_start }}
+        ),
+        (
+            select min(s.captured_at) from {{ snapshots }} as s
+            where s.player_id = {{ player_id }} and s.captured_at > {{ period_start }}
+        )
+    )
+{%- endmacro %}
+
+{#- Per window (player_id, period, start_snapshot_at, end_snapshot_at) × metric in either
+    snapshot: DESIGN §4's gain. A metric missing from a snapshot (new in the game, or left
+    out of a truncated answer) reads as unranked (-1) there; gained = max(0, end −
+    max(start, 0)), and an unranked end gains nothing, so a rollback never shows as a
+    negative gain. Rank change is end − start (negative = climbed) when ranked at both. -#}
+{% macro hiscore_window_gains(windows, metrics) -%}
+    select
+        w.player_id,
+        w.period,
+        w.start_snapshot_at,
+        w.end_snapshot_at,
+        m.metric_kind,
+        m.metric,
+        coalesce(max(case when m.captured_at = w.start_snapshot_at then m.value end), -1) as start_value,
+        coalesce(max(case when m.captured_at = w.end_snapshot_at then m.value end), -1) as end_value,
+        coalesce(max(case when m.captured_at = w.start_snapshot_at then m.rank end), -1) as start_rank,
+        coalesce(max(case when m.captured_at = w.end_snapshot_at then m.rank end), -1) as end_rank,
+        case
+            when m.metric_kind = 'skill'
+                then coalesce(
+                    max(case when m.captured_at = w.start_snapshot_at then m.level end),
+                    case when m.metric <> 'Overall' then {{ skill_floor_level('m.metric') }} end
+                )
+        end as start_level,
+        case
+            when m.metric_kind = 'skill'
+                then coalesce(
+                    max(case when m.captured_at = w.end_snapshot_at then m.level end),
+                    case when m.metric <> 'Overall' then {{ skill_floor_level('m.metric') }} end
+                )
+        end as end_level
+    from {{ windows }} as w
+    inner join {{ metrics }} as m
+        on
+            w.player_id = m.player_id
+            and m.captured_at in (w.start_snapshot_at, w.end_snapshot_at)
+    group by w.player_id, w.period, w.start_snapshot_at, w.end_snapshot_at, m.metric_kind, m.metric
+{%- endmacro %}
+
+{#- gained / rank_change / level_change from the columns hiscore_window_gains returns. -#}
+{% macro hiscore_gain_columns(g) -%}
+    case when {{ g }}.end_value < 0 then 0 else greatest(0, {{ g }}.end_value - greatest({{ g }}.start_value, 0)) end
+        as gained,
+    case when {{ g }}.start_rank > 0 and {{ g }}.end_rank > 0 then {{ g }}.end_rank - {{ g }}.start_rank end
+        as rank_change,
+    {{ g }}.end_level - {{ g }}.start_level as level_change
+{%- endmacro %}

@@ -28,6 +28,13 @@ wow_auctions_tick = define_asset_job(
     selection=AssetSelection.groups("wow_auctions").downstream(),
 )
 
+osrs_hiscores_tick = define_asset_job(
+    name="osrs_hiscores_tick",
+    description="Ask the hiscores about every tracked player, load what changed and the fetch"
+    " log, rebuild the player marts.",
+    selection=AssetSelection.groups("osrs_hiscores").downstream(),
+)
+
 refresh_all = define_asset_job(
     name="refresh_all",
     description="Every source, then every model: what `snapmart refresh` does.",
@@ -37,7 +44,7 @@ refresh_all = define_asset_job(
 defs = Definitions(
     assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models],
     asset_checks=GX_CHECKS,
-    jobs=[osrs_prices_tick, wow_auctions_tick, dofus_market_tick, refresh_all],
+    jobs=[osrs_prices_tick, osrs_hiscores_tick, wow_auctions_tick, dofus_market_tick, refresh_all],
     sensors=[dofus_inbox_sensor],
     schedules=[
         ScheduleDefinition(
@@ -45,6 +52,14 @@ defs = Definitions(
             job=osrs_prices_tick,
             cron_schedule="*/10 * * * *",
             execution_timezone="UTC",
+            default_status=DefaultScheduleStatus.RUNNING,
+        ),
+        ScheduleDefinition(
+            name="osrs_hiscores_every_30_minutes",
+            job=osrs_hiscores_tick,
+            cron_schedule="*/30 * * * *",
+            execution_timezone="UTC",
+            description="Tracked players from config/tracked_players.csv.",
             default_status=DefaultScheduleStatus.RUNNING,
         ),
         ScheduleDefinition(

@@ -123,6 +123,49 @@ HEADLINES: dict[str, str] = {
         where margin > 0 and volume_24h > 0 and max_profit is not null
         order by max_profit desc limit 1
     """,
+    "dim_players": """
+        select count(*) || ' players; last tick ' ||
+               coalesce(to_char(max(last_fetched_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), '–')
+               || ': ' || coalesce(string_agg(last_fetch_status || ' ' || n, ', '), '')
+        from (select last_fetch_status, max(last_fetched_at) as last_fetched_at,
+                     count(*)::text as n
+              from marts.dim_players group by last_fetch_status) as s
+    """,
+    "fct_hiscore_snapshots": """
+        select count(distinct (player_id, captured_at)) || ' changed snapshots of '
+               || count(distinct player_id) || ' players, '
+               || count(distinct metric) || ' metrics'
+        from marts.fct_hiscore_snapshots
+    """,
+    "mart_player_gains": """
+        select 'top this week: ' || username || ' +' || to_char(gained, 'FM999,999,999,999')
+               || ' xp'
+        from marts.mart_player_gains
+        where period = 'week' and metric = 'Overall'
+        order by gained desc limit 1
+    """,
+    "mart_player_records": """
+        select 'best day: ' || username || ' +' || to_char(gained, 'FM999,999,999,999') || ' '
+               || metric
+        from marts.mart_player_records
+        where period = 'day' and metric_kind = 'skill' and metric <> 'Overall'
+        order by gained desc limit 1
+    """,
+    "mart_player_achievements": """
+        select count(*) filter (where achieved_at is not null) || ' dated, '
+               || count(*) filter (where achieved_at is null) || ' before tracking; newest: '
+               || coalesce((select username || ' ' || achievement_name
+                            from marts.mart_player_achievements
+                            where achieved_at is not null
+                            order by achieved_at desc limit 1), '–')
+        from marts.mart_player_achievements
+    """,
+    "mart_leaderboards": """
+        select count(distinct group_name) || ' groups; week leaders: '
+               || string_agg(group_name || ' ' || username, ', ' order by group_name)
+        from marts.mart_leaderboards
+        where period = 'week' and metric = 'Overall' and position = 1
+    """,
 }
 
 

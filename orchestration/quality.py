@@ -105,6 +105,39 @@ def _wow_realm_suite() -> list[Any]:
     ]
 
 
+def _hiscore_metrics_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["username", "captured_at", "metric_kind", "metric"]
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="metric_kind", value_set=["skill", "activity"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="metric"),
+        # -1 is unranked; anything below is corrupt (the parser rejects it before here)
+        gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=-1),
+        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=-1, max_value=10**10),
+        gxe.ExpectColumnValuesToBeBetween(column="level", min_value=-1, max_value=3_000),
+        gxe.ExpectColumnMaxToBeBetween(
+            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+        ),
+    ]
+
+
+def _fetch_log_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "username"]),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status", value_set=["changed", "unchanged", "not_found", "failed"]
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="account_type", value_set=["regular", "ironman", "hardcore", "ultimate"]
+        ),
+    ]
+
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
@@ -114,6 +147,10 @@ SUITES: tuple[RawSuite, ...] = (
         "raw_wow_auctions", "commodity_auctions", _wow_commodities_suite, description="commodities"
     ),
     RawSuite("raw_wow_auctions", "realm_auctions", _wow_realm_suite, description="realm auctions"),
+    RawSuite(
+        "raw_osrs_hiscores", "hiscore_metrics", _hiscore_metrics_suite, description="hiscores"
+    ),
+    RawSuite("raw_osrs_hiscores", "fetch_log", _fetch_log_suite, description="fetch outcomes"),
 )
 
 

@@ -79,9 +79,13 @@ def test_checks_cover_raw_and_marts(defs) -> None:
     assert any("expression_true" in n for n in by_asset["mart_flips"])
 
 
-def test_schedule_every_ten_minutes(defs) -> None:
-    schedule = defs.resolve_schedule_def("osrs_prices_every_10_minutes")
-    assert schedule.cron_schedule == "*/10 * * * *"
+def test_schedules_follow_design(defs) -> None:
+    assert defs.resolve_schedule_def("osrs_prices_every_10_minutes").cron_schedule == "*/10 * * * *"
+    hiscores = defs.resolve_schedule_def("osrs_hiscores_every_30_minutes")
+    assert hiscores.cron_schedule == "*/30 * * * *"
+    selected = hiscores.job.asset_selection.resolve(defs.get_repository_def().asset_graph)
+    names = {k.path[-1] for k in selected}
+    assert {"hiscore_metrics", "fetch_log", "fct_hiscore_snapshots", "mart_player_gains"} <= names
 
 
 def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
@@ -92,6 +96,7 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
             "ops": {
                 "osrs_prices_raw": {"config": {"replay": True}},
                 "wow_auctions_raw": {"config": {"replay": True}},
+                "osrs_hiscores_raw": {"config": {"replay": True}},
             }
         },
         instance=DagsterInstance.ephemeral(),

@@ -17,6 +17,7 @@ from ingestion.simulator.server import SimulatorServer
 from ingestion.sources import osrs_hiscores as src
 
 AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+ANCHOR = datetime(2026, 11, 22, tzinfo=UTC)  # Sailing added 3 days before, as in the server
 PLAYERS = (
     "username,account_type,groups\n"
     "Zezima,regular,legends\nSettled,ironman,irons\nBanned Bob,regular,friends\n"
@@ -62,7 +63,7 @@ def test_unchanged_player_is_archived_once_and_logged_twice(tmp_path, configured
 
 
 def test_json_and_legacy_csv_parse_to_the_same_metrics(tmp_path) -> None:
-    payload = Hiscores().lookup("Settled", AT)
+    payload = Hiscores(anchor=ANCHOR).lookup("Settled", AT)
     as_json = write_atomic(
         src.SOURCE, "index_lite", AT, json.dumps(payload).encode(), key="Settled", root=tmp_path
     )
@@ -84,7 +85,7 @@ def test_json_and_legacy_csv_parse_to_the_same_metrics(tmp_path) -> None:
 
 
 def test_bad_answers_are_rejected_with_reasons(tmp_path) -> None:
-    payload = Hiscores().lookup("Zezima", AT)
+    payload = Hiscores(anchor=ANCHOR).lookup("Zezima", AT)
     payload["skills"][3]["xp"] = "lots"
     payload["skills"].append(
         {"id": 99, "name": "Brand New Skill", "rank": -1, "level": 1, "xp": -1}

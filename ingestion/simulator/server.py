@@ -53,7 +53,8 @@ class SimulatorServer:
             raise ValueError("the simulator only listens on loopback")
         self.market = GEMarket(seed=seed, n_items=n_items)
         self.wow = WowMarket(seed=seed)
-        self.hiscores = Hiscores(seed=seed)
+        day = int(clock()) // 86_400 * 86_400  # the hiscores story is anchored on the clock's day
+        self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         self.clock = clock
         self.requests: list[str] = []

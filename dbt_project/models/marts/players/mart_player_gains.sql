@@ -6,14 +6,14 @@ with snapshots as (
 ),
 
 as_of as (
-    select max(last_fetched_at) as as_of from {{ ref('dim_players') }}
+    select max(last_fetched_at) as as_of from {{ ref('int_players__latest_fetches') }}
 ),
 
 ends as (
     select
         p.player_id,
         e.captured_at as end_snapshot_at
-    from {{ ref('dim_players') }} as p
+    from {{ ref('int_players__latest_fetches') }} as p
     cross join lateral (
         select s.captured_at from snapshots as s
         where s.player_id = p.player_id
@@ -59,4 +59,4 @@ select
     w.as_of
 from gains as g
 inner join windows as w on g.player_id = w.player_id and g.period = w.period
-inner join {{ ref('dim_players') }} as p on g.player_id = p.player_id
+inner join {{ ref('int_players__latest_fetches') }} as p on g.player_id = p.player_id

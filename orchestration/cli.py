@@ -255,10 +255,15 @@ def refresh(
         bool, typer.Option(help="Load only landing files not yet loaded; no live fetch.")
     ] = False,
 ) -> None:
-    """One scheduled tick: ingest → raw checks → dbt build (with its tests)."""
+    """One scheduled tick: ingest → raw checks → dbt build (with its tests).
+
+    With ``--source`` the build covers what those sources feed (and those models'
+    parents, seeds included), as the source's Dagster job does; without, everything.
+    """
     sources = _sources(source)
     _warehouse()
-    report = _tick(sources, replay, None)
+    select = " ".join(f"@source:{s}" for s in sources) if source else None
+    report = _tick(sources, replay, select)
     print_tick_summary(report)
     code = _exit_code(report)
     console.print(
@@ -626,27 +631,33 @@ def simulate_write(
     days: Annotated[float, typer.Option(help="Days of history to write.")] = 7,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,
     items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
+    source: SourceOpt = None,
     landing: Annotated[
         Path | None, typer.Option(help="Landing dir (default SNAPMART_LANDING_DIR).")
     ] = None,
 ) -> None:
-    """Write simulated landing files, as fetch would have."""
+    """Write simulated landing files, as fetch would have (every source by default)."""
     from ingestion.landing import landing_root
-    from ingestion.simulator.writer import write_osrs_prices
+    from ingestion.simulator import writer
 
-    with progress() as bar:
-        task = bar.add_task("osrs_prices", total=None)
-        rep = write_osrs_prices(
-            days,
-            seed=seed,
-            n_items=items,
-            root=landing,
-            progress=lambda d, t: bar.update(task, completed=d, total=t),
+    writers = {
+        "osrs_prices": lambda **kw: writer.write_osrs_prices(days, n_items=items, **kw),
+        "wow_auctions": lambda **kw: writer.write_wow_auctions(days, **kw),
+        "dofus_market": lambda **kw: writer.write_dofus_market(days, **kw),
+        "osrs_hiscores": lambda **kw: writer.write_osrs_hiscores(days, **kw),
+    }
+    for name in _sources(source):
+        with progress() as bar:
+            task = bar.add_task(name, total=None)
+            rep = writers[name](
+                seed=seed,
+                root=landing,
+                progress=lambda d, t, task=task: bar.update(task, completed=d, total=t),
+            )
+        console.print(
+            f"{name}: wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
+            f"under {landing or landing_root()}."
         )
-    console.print(
-        f"Wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
-        f"under {landing or landing_root()}."
-    )
 
 
 @sim_app.command("serve")
@@ -660,7 +671,9 @@ def simulate_serve(
 
     server = SimulatorServer(port=port, seed=seed, n_items=items)
     console.print(
-        f"Simulator on {server.url}\n  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}"
+        f"Simulator on {server.url}\n"
+        f"  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}\n"
+        f"  export SOURCES__OSRS_HISCORES__BASE_URL={server.url}"
     )
     try:
         server.httpd.serve_forever()

@@ -190,6 +190,7 @@ def write_osrs_hiscores(
     every: timedelta = timedelta(minutes=30),
     players_csv: str | None = None,
     legacy_players: tuple[str, ...] = ("Weekend Wendy",),
+    anchor: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WriteReport:
     """A fetch tick every ``every``: the players config when it changed, each player's
@@ -201,7 +202,9 @@ def write_osrs_hiscores(
     from ingestion.sources import osrs_hiscores as src
 
     end = (end or datetime.now(UTC)).astimezone(UTC)
-    hiscores = Hiscores(seed=seed, anchor=end.replace(hour=0, minute=0, second=0, microsecond=0))
+    # the rollback and the new skill are placed relative to the anchor (default: end's day)
+    anchor = anchor or end.replace(hour=0, minute=0, second=0, microsecond=0)
+    hiscores = Hiscores(seed=seed, anchor=anchor)
     text = players_csv if players_csv is not None else src.config_file().read_text()
     players = src.read_players(text)
     step = int(every.total_seconds())
@@ -209,7 +212,8 @@ def write_osrs_hiscores(
     first = last - int(days * 86_400)
     times = list(range(first, last + 1, step))
     report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
-    previous: dict[str, bytes] = {}
+    # carry on from what is archived already, as the live fetch does
+    previous = {k: f.read_bytes() for k, f in src.newest_answers(root).items()}
     for n, ts in enumerate(times):
         at = datetime.fromtimestamp(ts, UTC)
         if src.archive_players(text, at, root):

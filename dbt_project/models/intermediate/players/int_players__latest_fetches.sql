@@ -20,6 +20,16 @@ with new_events as (
     {% endif %}
 ),
 
+fresh as (
+    -- a fetch-log file delivered again (rewritten, reloaded) must not count twice
+    select e.*
+    from new_events as e
+    {% if is_incremental() %}
+        left join {{ this }} as t on e.player_id = t.player_id
+        where t.last_fetched_at is null or e.fetched_at > t.last_fetched_at
+    {% endif %}
+),
+
 newest as (
     select distinct on (player_id)
         player_id,
@@ -29,7 +39,7 @@ newest as (
         fetch_status as last_fetch_status,
         http_status as last_http_status,
         detail as last_detail
-    from new_events
+    from fresh
     order by player_id asc, fetched_at desc, load_id desc
 ),
 
@@ -40,7 +50,7 @@ counts as (
         count(*) filter (where fetch_status in ('changed', 'unchanged')) as found_fetches,
         max(fetched_at) filter (where fetch_status in ('changed', 'unchanged')) as last_found_at,
         max(load_id) as load_id
-    from new_events
+    from fresh
     group by player_id
 )
 

@@ -83,7 +83,7 @@ def test_schedules_follow_design(defs) -> None:
     assert defs.resolve_schedule_def("osrs_prices_every_10_minutes").cron_schedule == "*/10 * * * *"
     hiscores = defs.resolve_schedule_def("osrs_hiscores_every_30_minutes")
     assert hiscores.cron_schedule == "*/30 * * * *"
-    selected = hiscores.job.asset_selection.resolve(defs.get_repository_def().asset_graph)
+    selected = hiscores.job.selection.resolve(defs.get_repository_def().asset_graph)
     names = {k.path[-1] for k in selected}
     assert {"hiscore_metrics", "fetch_log", "fct_hiscore_snapshots", "mart_player_gains"} <= names
 

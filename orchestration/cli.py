@@ -497,7 +497,7 @@ def print_top_gainers(info: warehouse.ConnectionInfo, limit: int = 8) -> None:
         "xp gained",
         "levels",
         "overall xp",
-        "rank change",
+        "rank Δ (− = up)",
         "best skill",
     ):
         t.add_column(col, justify="left" if col in ("player", "groups", "best skill") else "right")
@@ -507,9 +507,9 @@ def print_top_gainers(info: warehouse.ConnectionInfo, limit: int = 8) -> None:
             r[0],
             r[1] or "–",
             f"{r[2]:,}",
-            f"{r[3]:+d}" if r[3] is not None else "–",
+            f"{int(r[3]):+d}" if r[3] is not None else "–",
             f"{r[4]:,}",
-            f"{r[5]:+,}" if r[5] is not None else "–",
+            f"{int(r[5]):+,}" if r[5] is not None else "–",
             best,
         )
     console.print(t)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_osrs_hiscores
-from orchestration import warehouse
+from orchestration import cli, warehouse
 from orchestration.cli import app
 from orchestration.mart_lines import mart_lines
 from tests.conftest import SIM_END, query, scalar
@@ -142,6 +142,15 @@ def test_records_cover_current_gains_and_leaderboards_rank_them(db, built) -> No
     with warehouse.connect(db) as conn:
         lines = {line.mart: line for line in mart_lines(conn)}
     assert lines["mart_player_gains"].headline.startswith("top this week: ")
+    with cli.console.capture() as printed:  # what `make demo` shows
+        cli.print_top_gainers(db)
+    leader = scalar(
+        db,
+        "select username from marts.mart_player_gains where period = 'week'"
+        " and metric = 'Overall' order by gained desc limit 1",
+    )
+    out = printed.get()
+    assert "Top gainers this week" in out and leader in out and "Banned Bob (not_found)" in out
 
 
 def _tables(db) -> dict[str, list[tuple]]:

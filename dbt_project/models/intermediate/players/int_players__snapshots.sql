@@ -49,7 +49,7 @@ batch as (
             )
         ) as fingerprint,
         count(*) as metric_count,
-        sum(skill_level) as total_level,
+        sum(skill_level)::bigint as total_level,
         min(skill_level) as base_level,
         max(case when metric_kind = 'skill' and metric = 'Overall' then value end) as overall_xp,
         max(load_id) as load_id

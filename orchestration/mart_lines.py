@@ -124,11 +124,11 @@ HEADLINES: dict[str, str] = {
         order by max_profit desc limit 1
     """,
     "dim_players": """
-        select count(*) || ' players; last tick ' ||
+        select sum(n) || ' players; last tick ' ||
                coalesce(to_char(max(last_fetched_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), '–')
-               || ': ' || coalesce(string_agg(last_fetch_status || ' ' || n, ', '), '')
-        from (select last_fetch_status, max(last_fetched_at) as last_fetched_at,
-                     count(*)::text as n
+               || ': ' || coalesce(string_agg(last_fetch_status || ' ' || n, ', '
+                                              order by last_fetch_status), '')
+        from (select last_fetch_status, max(last_fetched_at) as last_fetched_at, count(*) as n
               from marts.dim_players group by last_fetch_status) as s
     """,
     "fct_hiscore_snapshots": """

@@ -142,6 +142,7 @@ def test_records_cover_current_gains_and_leaderboards_rank_them(db, built) -> No
     with warehouse.connect(db) as conn:
         lines = {line.mart: line for line in mart_lines(conn)}
     assert lines["mart_player_gains"].headline.startswith("top this week: ")
+    assert lines["dim_players"].headline.startswith("9 players; last tick ")
     with cli.console.capture() as printed:  # what `make demo` shows
         cli.print_top_gainers(db)
     leader = scalar(

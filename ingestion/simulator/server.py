@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ingestion.simulator.exchanges import Exchanges
 from ingestion.simulator.hiscores import Hiscores, to_legacy_csv
 from ingestion.simulator.osrs_ge import STEP, GEMarket
 from ingestion.simulator.wow import WowMarket
@@ -48,6 +49,8 @@ class SimulatorServer:
         n_items: int = 300,
         faults: list[tuple[int, dict[str, str]]] | None = None,
         clock: Any = time.time,
+        n_assets: int = 1_000,
+        binance_per_minute: int | None = None,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -55,6 +58,9 @@ class SimulatorServer:
         self.wow = WowMarket(seed=seed)
         day = int(clock()) // 86_400 * 86_400  # the hiscores story is anchored on the clock's day
         self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
+        self.exchanges = Exchanges(seed=seed, n_assets=n_assets)
+        self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute
+        self._binance_minute: tuple[int, int] = (0, 0)
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         self.clock = clock
         self.requests: list[str] = []
@@ -109,6 +115,18 @@ class SimulatorServer:
             return self._wow(path, query, headers, now)
         if path.startswith("/m=hiscore_oldschool"):
             return self._hiscores(path, query, now)
+        if path.startswith("/api/v3/"):
+            return self._binance(path, query, now)
+        if path.startswith("/v8/finance/chart/"):
+            symbol = path.removeprefix("/v8/finance/chart/").strip("/")
+            try:
+                period1 = int(query.get("period1", ["0"])[0])
+                period2 = int(query.get("period2", [str(now)])[0])
+            except ValueError:
+                why = {"code": "Bad Request", "description": "period1, period2: epoch seconds"}
+                return 400, {}, {"chart": {"result": None, "error": why}}
+            status, body = self.exchanges.chart(symbol, period1, period2, now)
+            return status, {}, body
         if not path.startswith(OSRS_PREFIX):
             return 404, {}, {"error": "not found"}
         endpoint = path[len(OSRS_PREFIX) :]
@@ -129,6 +147,43 @@ class SimulatorServer:
                 return 400, {}, {"error": f"timestamp must be a multiple of {width}"}
             return 200, {}, self.market.bucket(endpoint, ts)
         return 404, {}, {"error": "not found"}
+
+    def _binance(self, path: str, query: dict, now: int) -> tuple[int, dict, Any]:
+        if self.binance_per_minute is not None:
+            with self._lock:
+                minute, used = self._binance_minute
+                used = used + 1 if minute == now // 60 else 1
+                self._binance_minute = (now // 60, used)
+            if used > self.binance_per_minute:
+                wait = str(60 - now % 60)
+                return 429, {"Retry-After": wait}, {"code": -1003, "msg": "Too many requests."}
+        if path == "/api/v3/klines":
+            interval = query.get("interval", [""])[0]
+            if interval not in ("1m", "1d"):
+                return 400, {}, {"code": -1120, "msg": "Invalid interval."}
+            try:
+                start = int(query.get("startTime", ["0"])[0])
+                end = int(query["endTime"][0]) if "endTime" in query else None
+                limit = min(int(query.get("limit", ["500"])[0]), 1000)
+            except ValueError:
+                return 400, {}, {"code": -1100, "msg": "Illegal characters found in parameter."}
+            symbol = query.get("symbol", [""])[0]
+            rows = self.exchanges.klines(symbol, interval, start, end, limit, now)
+            if rows is None:
+                return 400, {}, {"code": -1121, "msg": "Invalid symbol."}
+            return 200, {}, rows
+        if path == "/api/v3/ticker/24hr":
+            try:
+                symbols = json.loads(query["symbols"][0]) if "symbols" in query else None
+            except ValueError:
+                return 400, {}, {"code": -1100, "msg": "Illegal characters found in parameter."}
+            if symbols is None:
+                symbols = query.get("symbol", [])
+            tickers = self.exchanges.ticker_24hr(list(symbols), now)
+            if tickers is None:
+                return 400, {}, {"code": -1121, "msg": "Invalid symbol."}
+            return 200, {}, tickers
+        return 404, {}, {"code": -1, "msg": "not found"}
 
     def _hiscores(self, path: str, query: dict, now: int) -> tuple[int, dict, Any]:
         board_part, _, page = path.strip("/").partition("/")

@@ -28,9 +28,10 @@ class FetchError(RuntimeError):
     """A request that still failed after its retries; the message names it, ``status``
     is the last HTTP status (None when no answer came)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, body: bytes | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.body = body  # the error answer, for sources that archive it
 
 
 def user_agent() -> str:
@@ -107,6 +108,7 @@ class SourceClient:
         max_attempts: int = 5,
         backoff_factor: float = 0.5,
         max_delay: float = 60.0,
+        extra_retry_status: tuple[int, ...] = (),
     ) -> None:
         self.source = source
         self.base_url = base_url.rstrip("/")
@@ -118,6 +120,7 @@ class SourceClient:
             request_backoff_factor=backoff_factor,
             request_max_retry_delay=max_delay,
             respect_retry_after_header=True,
+            status_codes=(429, *range(500, 600), *extra_retry_status),
             raise_for_status=False,
         )
         self.session = self._client.session
@@ -144,13 +147,20 @@ class SourceClient:
         timeout: float = 30.0,
         max_attempts: int = 5,
         backoff_factor: float = 0.5,
+        extra_retry_status: tuple[int, ...] = (),
     ) -> SourceClient:
         """A client whose policy comes from the source's dlt config
-        (``SOURCES__<SOURCE>__REQUESTS_PER_SECOND``, ``__MAX_ATTEMPTS``,
-        ``__BACKOFF_FACTOR``, ``__TIMEOUT``), these arguments being the defaults."""
+        (``SOURCES__<SOURCE>__REQUESTS_PER_SECOND`` or ``__REQUESTS_PER_MINUTE``,
+        ``__MAX_ATTEMPTS``, ``__BACKOFF_FACTOR``, ``__TIMEOUT``), these arguments being the
+        defaults. One client serves a whole run, so its budget is shared by every request
+        of the run."""
+        per_minute = source_config(source, "requests_per_minute", None)
+        if per_minute is not None:
+            per_second = float(per_minute) / 60
         return cls(
             source,
             base_url,
+            extra_retry_status=extra_retry_status,
             per_second=float(source_config(source, "requests_per_second", per_second)),
             max_attempts=int(source_config(source, "max_attempts", max_attempts)),
             backoff_factor=float(source_config(source, "backoff_factor", backoff_factor)),
@@ -181,5 +191,6 @@ class SourceClient:
                 f"{self.source}: {method} {response.url} answered HTTP "
                 f"{response.status_code} after retries",
                 status=response.status_code,
+                body=response.content,
             )
         return response

@@ -1,0 +1,66 @@
+"""The tracked-assets config shared by the exchange sources (``config/tracked_assets.csv``).
+
+One line per asset: ``symbol,name,asset_type,provider,provider_symbol,currency``.
+Each exchange source archives its own provider's lines as a ``tracked_assets`` landing
+file whenever they change, so the warehouse knows what was tracked when.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from ingestion.http import source_config
+from ingestion.landing import LandingFile, iter_landing_files, write_atomic
+
+ASSET_TYPES = ("crypto", "stock", "etf")
+PROVIDERS = ("binance", "yahoo_finance")
+COLUMNS = ("symbol", "name", "asset_type", "provider", "provider_symbol", "currency")
+
+
+def config_file(source: str) -> Path:
+    default = Path(__file__).resolve().parents[1] / "config" / "tracked_assets.csv"
+    return Path(str(source_config(source, "assets_file", default)))
+
+
+def read_assets(text: str, provider: str | None = None) -> list[dict[str, Any]]:
+    """The config's rows (of one provider); a bad line is a ValueError naming it."""
+    rows, seen = [], set()
+    for n, rec in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        row = {k: (rec.get(k) or "").strip() for k in COLUMNS}
+        if not row["symbol"] or not row["provider_symbol"]:
+            raise ValueError(f"line {n}: symbol and provider_symbol are required")
+        if row["asset_type"] not in ASSET_TYPES:
+            raise ValueError(f"line {n}: asset_type {row['asset_type']!r} not in {ASSET_TYPES}")
+        if row["provider"] not in PROVIDERS:
+            raise ValueError(f"line {n}: provider {row['provider']!r} not in {PROVIDERS}")
+        if (row["provider"], row["provider_symbol"]) in seen:
+            raise ValueError(f"line {n}: {row['provider_symbol']} is listed twice")
+        seen.add((row["provider"], row["provider_symbol"]))
+        if provider is None or row["provider"] == provider:
+            rows.append(row)
+    return rows
+
+
+def archive_assets(source: str, at: Any, root: Path | None = None) -> tuple[list[dict], str | None]:
+    """The source's tracked assets, archived when they differ from the newest archived copy."""
+    rows = read_assets(config_file(source).read_text(), provider=source)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    text = out.getvalue()
+    newest = None
+    for f in iter_landing_files(source, ["tracked_assets"], root):
+        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
+            newest = f
+    if newest is not None and newest.read_text() == text:
+        return rows, None
+    written = write_atomic(source, "tracked_assets", at, text.encode(), ext="csv", root=root)
+    return rows, written.relative
+
+
+def parse_assets(file: LandingFile):
+    yield from read_assets(file.read_text())

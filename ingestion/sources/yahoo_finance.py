@@ -1,0 +1,228 @@
+"""Yahoo Finance daily bars (chart API) for the tracked stocks and ETFs.
+
+Endpoints (landing dirs, DESIGN §3):
+
+* ``chart`` — one answer per symbol and fetch, ``<first bar time>__<symbol>``: daily bars
+  from the day after the newest one landed (``period1``) to the last session that has
+  closed (``period2`` = now − 7 h: a US bar stamped 14:30 UTC is complete at 21:00), with
+  dividends and splits. A bar Yahoo leaves empty (nulls) loads with null prices and is
+  dropped in staging; an answer with ``chart.error`` set (unknown or delisted symbol) is
+  archived under the fetch time and rejected with Yahoo's own description, and the other
+  symbols carry on.
+* ``tracked_assets`` — this provider's lines of ``config/tracked_assets.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ingestion import assets
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.loader import EndpointSpec, Reject, TableSpec
+
+SOURCE = "yahoo_finance"
+DEFAULT_BASE_URL = "https://query1.finance.yahoo.com"
+SESSION_DONE = timedelta(hours=7)
+
+
+def _number(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} is not a number: {value!r}")
+    if value != value or value < 0:
+        raise ValueError(f"{what} is out of range: {value!r}")
+    return float(value)
+
+
+def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    symbol = file.key or ""
+    if not symbol:
+        raise ValueError("symbol missing from the file name")
+    payload = json.loads(file.read_text())
+    chart = payload.get("chart") if isinstance(payload, dict) else None
+    if not isinstance(chart, dict):
+        raise ValueError("no 'chart' object")
+    if chart.get("error"):
+        error = chart["error"]
+        if isinstance(error, dict):
+            error = f"{error.get('code')}: {error.get('description')}"
+        raise ValueError(f"Yahoo answered an error for {symbol}: {error}")
+    results = chart.get("result")
+    if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        raise ValueError("no chart result")
+    result = results[0]
+    stamps = result.get("timestamp") or []
+    indicators = result.get("indicators") or {}
+    quote = (indicators.get("quote") or [{}])[0] or {}
+    adjclose = ((indicators.get("adjclose") or [{}])[0] or {}).get("adjclose") or []
+    events = result.get("events") or {}
+    dividends = {int(k): v for k, v in (events.get("dividends") or {}).items()}
+    splits = {int(k): v for k, v in (events.get("splits") or {}).items()}
+    currency = (result.get("meta") or {}).get("currency")
+    for i, ts in enumerate(stamps):
+        try:
+            if isinstance(ts, bool) or not isinstance(ts, int):
+                raise ValueError(f"timestamp is not epoch seconds: {ts!r}")
+
+            def col(name: str, values: list = quote, i: int = i) -> Any:
+                vals = values.get(name) if isinstance(values, dict) else values
+                return vals[i] if isinstance(vals, list) and i < len(vals) else None
+
+            split = splits.get(ts) or {}
+            yield {
+                "symbol": symbol,
+                "bar_at": datetime.fromtimestamp(ts, UTC),
+                "currency": currency,
+                "open": _number(col("open"), "open"),
+                "high": _number(col("high"), "high"),
+                "low": _number(col("low"), "low"),
+                "close": _number(col("close"), "close"),
+                "adj_close": _number(adjclose[i] if i < len(adjclose) else None, "adjclose"),
+                "volume": _number(col("volume"), "volume"),
+                "dividend": _number((dividends.get(ts) or {}).get("amount"), "dividend"),
+                "split_numerator": _number(split.get("numerator"), "split numerator"),
+                "split_denominator": _number(split.get("denominator"), "split denominator"),
+            }
+        except ValueError as exc:
+            yield Reject(f"/chart/result/0/timestamp/{i}", str(exc), ts)
+
+
+_COMMON = {"landing_file": "text", "captured_at": "timestamp"}
+
+ENDPOINTS: tuple[EndpointSpec, ...] = (
+    EndpointSpec(
+        "tracked_assets",
+        TableSpec(
+            "tracked_assets",
+            ("captured_at", "symbol"),
+            {**{c: "text" for c in assets.COLUMNS}, **_COMMON},
+        ),
+        assets.parse_assets,
+    ),
+    EndpointSpec(
+        "chart",
+        TableSpec(
+            "daily_bars",
+            ("symbol", "bar_at"),
+            {
+                "symbol": "text",
+                "bar_at": "timestamp",
+                "currency": "text",
+                "open": "decimal",
+                "high": "decimal",
+                "low": "decimal",
+                "close": "decimal",
+                "adj_close": "decimal",
+                "volume": "decimal",
+                "dividend": "decimal",
+                "split_numerator": "decimal",
+                "split_denominator": "decimal",
+                **_COMMON,
+            },
+            nullable=frozenset(
+                {
+                    "currency",
+                    "open",
+                    "high",
+                    "low",
+                    "close",
+                    "adj_close",
+                    "volume",
+                    "dividend",
+                    "split_numerator",
+                    "split_denominator",
+                }
+            ),  # fmt: skip
+        ),
+        parse_chart,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def base_url() -> str:
+    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
+
+
+def make_client() -> SourceClient:
+    return SourceClient.configured(SOURCE, base_url(), per_second=5.0, max_attempts=5)
+
+
+def _cursors_from_landing(root: Path | None) -> dict[str, int]:
+    """Next ``period1`` per symbol: a second after the newest bar landed."""
+    newest: dict[str, LandingFile] = {}
+    for f in iter_landing_files(SOURCE, ["chart"], root):
+        if (
+            isinstance(f, LandingFile)
+            and f.key
+            and (f.key not in newest or f.captured_at >= newest[f.key].captured_at)
+        ):
+            newest[f.key] = f
+    cursors = {}
+    for key, f in newest.items():
+        try:
+            bars = [r["bar_at"] for r in parse_chart(f) if not isinstance(r, Reject)]
+        except (ValueError, AttributeError):
+            continue
+        if bars:
+            cursors[key] = int(max(bars).timestamp()) + 1
+    return cursors
+
+
+def fetch(
+    *, root: Path | None = None, client: SourceClient | None = None, now: datetime | None = None
+) -> FetchReport:
+    """API → landing, one chart call per tracked symbol with anything new to ask for."""
+    client = client or make_client()
+    now = now or now_utc()
+    report = FetchReport(SOURCE)
+    tracked, archived = assets.archive_assets(SOURCE, now, root)
+    if archived:
+        report.files.append(archived)
+    cursors = _cursors_from_landing(root)
+    history = int(source_config(SOURCE, "history_days", 3650))
+    period2 = int((now - SESSION_DONE).timestamp())
+    default_start = int((now - timedelta(days=history)).timestamp())
+    try:
+        for asset in tracked:
+            symbol = asset["provider_symbol"]
+            period1 = max(cursors.get(symbol, default_start), default_start)
+            if period1 > period2:
+                report.skipped.append(f"{symbol}: up to date")
+                continue
+            params = {
+                "period1": period1,
+                "period2": period2,
+                "interval": "1d",
+                "events": "div,splits",
+            }
+            try:
+                body = client.get(f"v8/finance/chart/{symbol}", params=params).content
+            except FetchError as exc:
+                if exc.body:  # Yahoo's own error answer: archive it, the loader says why
+                    written = write_atomic(SOURCE, "chart", now, exc.body, key=symbol, root=root)
+                    report.files.append(written.relative)
+                report.skipped.append(f"{symbol}: {exc}")
+                continue
+            try:
+                stamps = json.loads(body)["chart"]["result"][0].get("timestamp") or []
+                first = min(int(t) for t in stamps) if stamps else None
+            except (ValueError, TypeError, KeyError, IndexError):
+                first = None
+            if first is None and b'"error":null' in body.replace(b" ", b""):
+                report.skipped.append(f"{symbol}: no new bars")
+                continue
+            at = datetime.fromtimestamp(first, UTC) if first is not None else now
+            written = write_atomic(SOURCE, "chart", at, body, key=symbol, root=root)
+            report.files.append(written.relative)
+    finally:
+        report.count(client)
+    return report

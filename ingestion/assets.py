@@ -44,9 +44,11 @@ def read_assets(text: str, provider: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def archive_assets(source: str, at: Any, root: Path | None = None) -> tuple[list[dict], str | None]:
+def archive_assets(
+    source: str, at: Any, root: Path | None = None, path: Path | None = None
+) -> tuple[list[dict], str | None]:
     """The source's tracked assets, archived when they differ from the newest archived copy."""
-    rows = read_assets(config_file(source).read_text(), provider=source)
+    rows = read_assets((path or config_file(source)).read_text(), provider=source)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -48,7 +48,7 @@ BATCH_ROWS = 100_000
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "bigint": pa.int64(),
     "double": pa.float64(),
-    "decimal": pa.float64(),
+    "decimal": pa.decimal128(38, 9),  # dlt's default precision: exact prices, COPY to numeric
     "text": pa.string(),
     "bool": pa.bool_(),
     "timestamp": pa.timestamp("us", tz="UTC"),

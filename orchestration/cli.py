@@ -310,6 +310,7 @@ def demo(
     from ingestion.landing import landing_root
     from ingestion.simulator.writer import (
         write_dofus_market,
+        write_exchanges,
         write_osrs_hiscores,
         write_osrs_prices,
         write_wow_auctions,
@@ -337,6 +338,8 @@ def demo(
         write_osrs_hiscores(
             days, seed=seed, progress=lambda d, t: bar.update(players, completed=d, total=t)
         )
+        exchanges = bar.add_task("Fetching binance + yahoo_finance (simulated)", total=2)
+        write_exchanges(seed=seed, progress=lambda d, t: bar.update(exchanges, completed=d))
     console.print(f"[dim]landing zone: {landing_root()}[/]")
     from ingestion.sources import SOURCES
 

@@ -97,6 +97,8 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
                 "osrs_prices_raw": {"config": {"replay": True}},
                 "wow_auctions_raw": {"config": {"replay": True}},
                 "osrs_hiscores_raw": {"config": {"replay": True}},
+                "binance_raw": {"config": {"replay": True}},
+                "yahoo_finance_raw": {"config": {"replay": True}},
             }
         },
         instance=DagsterInstance.ephemeral(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -104,7 +105,7 @@ def test_wrong_arity_kline_is_rejected_alone(tmp_path) -> None:
     rejects = [(r.record_pointer, r.reason) for r in out if isinstance(r, Reject)]
     assert rejects == [("/1", "a kline has 12 fields, got 9")]
     rows = [r for r in out if not isinstance(r, Reject)]
-    assert [r["close"] for r in rows] == [1.5, 2.0]
+    assert [r["close"] for r in rows] == [Decimal("1.5"), Decimal("2")]
 
 
 def test_yahoo_bars_nulls_events_and_errors(configured) -> None:

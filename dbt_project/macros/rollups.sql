@@ -17,7 +17,7 @@
     load id), from all rows of those buckets, so late observations land correctly.
     Observations use price_open/high/low where present (candles keep true OHLC), else
     the first/last/max/min price. -#}
-{% macro rollup_from_observations(part, observations) %}
+{% macro rollup_from_observations(part, observations, resolution_filter=none) %}
 with
 {% if is_incremental() %}
 touched as (
@@ -28,6 +28,7 @@ touched as (
     from {{ observations }} as o
     where o.is_rollup_input
       and o.load_id > (select coalesce(max(t.max_load_id), 0) from {{ this }} as t)
+      {% if resolution_filter %}and o.resolution {{ resolution_filter }}{% endif %}
 ),
 {% endif %}
 obs as (
@@ -43,6 +44,7 @@ obs as (
             and o.observed_at < t.bucket_start + {{ bucket_interval(part) }}
     {% endif %}
     where o.is_rollup_input
+    {% if resolution_filter %}and o.resolution {{ resolution_filter }}{% endif %}
 )
 select
     market_id,

@@ -244,3 +244,31 @@ def write_osrs_hiscores(
         if progress and (n % 20 == 0 or n == len(times) - 1):
             progress(n + 1, len(times))
     return report
+
+
+def write_exchanges(
+    *,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    assets_file: Path | None = None,
+    n_assets: int = 1_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """One Binance and one Yahoo tick at ``end`` through the sources' own fetch code,
+    against the simulator on loopback: from an empty landing zone that is the full
+    history (``history_days``, ten years by default) plus the last day of minutes."""
+    from ingestion.http import SourceClient
+    from ingestion.simulator.server import SimulatorServer
+    from ingestion.sources import binance, yahoo_finance
+
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    report = WriteReport(start=None, end=end)
+    with SimulatorServer(seed=seed, clock=lambda: end.timestamp(), n_assets=n_assets) as sim:
+        for n, module in enumerate((binance, yahoo_finance)):
+            client = SourceClient(module.SOURCE, sim.url, per_second=0, backoff_factor=0.05)
+            fetched = module.fetch(root=root, client=client, now=end, assets_file=assets_file)
+            report.files += len(fetched.files)
+            if progress:
+                progress(n + 1, 2)
+    return report

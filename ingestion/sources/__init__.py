@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SOURCES = ("osrs_prices", "wow_auctions", "dofus_market", "osrs_hiscores")
+SOURCES = (
+    "osrs_prices",
+    "wow_auctions",
+    "dofus_market",
+    "osrs_hiscores",
+    "binance",
+    "yahoo_finance",
+)
 
 
 def get(name: str) -> ModuleType:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,17 @@ PAGE = 1_000
 KLINE_FIELDS = 12
 
 
-def _decimal(value: Any, what: str) -> float:
-    if isinstance(value, bool):
+def _decimal(value: Any, what: str) -> Decimal:
+    """Binance sends prices as decimal strings: kept exact (9 places, dlt's decimal)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{what} is not a number: {value!r}")
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = Decimal(str(value))
+    except InvalidOperation:
         raise ValueError(f"{what} is not a number: {value!r}") from None
-    if number != number or number < 0 or number in (float("inf"),):
+    if not number.is_finite() or number < 0 or number >= 10**29:
         raise ValueError(f"{what} is out of range: {value!r}")
-    return number
+    return number.quantize(Decimal("1e-9"))
 
 
 def _ms(value: Any, what: str) -> datetime:
@@ -64,7 +66,7 @@ def parse_kline(symbol: str, interval: str, rec: Any) -> dict[str, Any]:
         raise ValueError("close time is not after open time")
     row = {
         "symbol": symbol,
-        "interval": interval,
+        "kline_interval": interval,
         "open_time": open_time,
         "close_time": close_time,
         "open": _decimal(rec[1], "open"),
@@ -137,10 +139,10 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         "klines",
         TableSpec(
             "klines",
-            ("symbol", "interval", "open_time"),
+            ("symbol", "kline_interval", "open_time"),
             {
                 "symbol": "text",
-                "interval": "text",
+                "kline_interval": "text",
                 "open_time": "timestamp",
                 "close_time": "timestamp",
                 "open": "decimal",
@@ -213,7 +215,7 @@ def _cursors_from_landing(root: Path | None) -> dict[str, int]:
             continue
         if rows:
             last = max(r["open_time"] for r in rows)
-            cursors[key] = int(last.timestamp() * 1000) + INTERVAL_MS[rows[0]["interval"]]
+            cursors[key] = int(last.timestamp() * 1000) + INTERVAL_MS[rows[0]["kline_interval"]]
     return cursors
 
 
@@ -222,6 +224,7 @@ def fetch(
     root: Path | None = None,
     client: SourceClient | None = None,
     now: datetime | None = None,
+    assets_file: Path | None = None,
 ) -> FetchReport:
     """API → landing: the config when it changed, closed daily and minute klines for every
     tracked symbol from its cursor (page by page), then the 24h ticker in one call. A
@@ -229,7 +232,7 @@ def fetch(
     client = client or make_client()
     now = now or now_utc()
     report = FetchReport(SOURCE)
-    tracked, archived = assets.archive_assets(SOURCE, now, root)
+    tracked, archived = assets.archive_assets(SOURCE, now, root, assets_file)
     if archived:
         report.files.append(archived)
     cursors = _cursors_from_landing(root)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,15 @@ DEFAULT_BASE_URL = "https://query1.finance.yahoo.com"
 SESSION_DONE = timedelta(hours=7)
 
 
-def _number(value: Any, what: str) -> float | None:
+def _number(value: Any, what: str) -> Decimal | None:
+    """JSON numbers as exact decimals (9 places, dlt's decimal); null stays null."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{what} is not a number: {value!r}")
-    if value != value or value < 0:
+    if value != value or value < 0 or value >= 10**29:
         raise ValueError(f"{what} is out of range: {value!r}")
-    return float(value)
+    return Decimal(repr(value)).quantize(Decimal("1e-9"))
 
 
 def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
@@ -178,13 +180,17 @@ def _cursors_from_landing(root: Path | None) -> dict[str, int]:
 
 
 def fetch(
-    *, root: Path | None = None, client: SourceClient | None = None, now: datetime | None = None
+    *,
+    root: Path | None = None,
+    client: SourceClient | None = None,
+    now: datetime | None = None,
+    assets_file: Path | None = None,
 ) -> FetchReport:
     """API → landing, one chart call per tracked symbol with anything new to ask for."""
     client = client or make_client()
     now = now or now_utc()
     report = FetchReport(SOURCE)
-    tracked, archived = assets.archive_assets(SOURCE, now, root)
+    tracked, archived = assets.archive_assets(SOURCE, now, root, assets_file)
     if archived:
         report.files.append(archived)
     cursors = _cursors_from_landing(root)

@@ -3,3 +3,5 @@ union all
 select * from {{ ref('int_wow_auctions__items') }}
 union all
 select * from {{ ref('int_dofus_market__items') }}
+union all
+select * from {{ ref('int_exchanges__items') }}

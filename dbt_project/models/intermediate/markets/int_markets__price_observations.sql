@@ -4,3 +4,5 @@ union all
 select * from {{ ref('int_wow_auctions__observations') }}
 union all
 select * from {{ ref('int_dofus_market__observations') }}
+union all
+select * from {{ ref('int_exchanges__observations') }}

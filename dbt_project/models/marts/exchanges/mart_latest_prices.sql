@@ -28,16 +28,17 @@ bars as (
         lag(b.close) over (partition by a.item_id order by b.bucket_start) as previous_close,
         row_number() over (partition by a.item_id order by b.bucket_start desc) as newest_first
     from assets as a
-    cross join lateral (
-        select
-            d.close,
-            d.bucket_start,
-            d.last_observed_at
-        from {{ ref('fct_prices_daily') }} as d
-        where d.market_id = a.market_id and d.item_id = a.item_id
-        order by d.bucket_start desc
-        limit 2
-    ) as b
+    cross join
+        lateral (
+            select
+                d.close,
+                d.bucket_start,
+                d.last_observed_at
+            from {{ ref('fct_prices_daily') }} as d
+            where d.market_id = a.market_id and d.item_id = a.item_id
+            order by d.bucket_start desc
+            limit 2
+        ) as b
     where a.source = 'yahoo_finance'
 )
 

@@ -123,6 +123,22 @@ HEADLINES: dict[str, str] = {
         where margin > 0 and volume_24h > 0 and max_profit is not null
         order by max_profit desc limit 1
     """,
+    "mart_latest_prices": """
+        select count(*) || ' assets; biggest 24h move: ' ||
+               (select symbol || ' ' || to_char(change_24h_pct, 'FMS990.00') || ' %'
+                from marts.mart_latest_prices
+                order by abs(change_24h_pct) desc nulls last limit 1)
+        from marts.mart_latest_prices
+    """,
+    "mart_asset_history": """
+        select item_id || ': ' || string_agg(range_name || ' ' || n || ' ' || tier, ', '
+                                             order by min_start desc)
+        from (select item_id, range_name, tier, count(*) as n, min(bucket_start) as min_start
+              from marts.mart_asset_history
+              where item_id = (select min(item_id) from marts.mart_latest_prices)
+              group by item_id, range_name, tier) as r
+        group by item_id
+    """,
     "dim_players": """
         select sum(n) || ' players; last tick ' ||
                coalesce(to_char(max(last_fetched_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), '–')
@@ -177,13 +193,13 @@ class MartLine:
 
 
 def mart_lines(conn: psycopg.Connection) -> list[MartLine]:
-    """A line for every table in the marts schema, dims and facts first."""
+    """A line for every table and view in the marts schema, dims and facts first."""
     tables = [
         r[0]
         for r in conn.execute(
             """
             select table_name from information_schema.tables
-            where table_schema = 'marts' and table_type = 'BASE TABLE'
+            where table_schema = 'marts'
             order by case split_part(table_name, '_', 1)
                          when 'dim' then 0 when 'fct' then 1 else 2 end,
                      table_name

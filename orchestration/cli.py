@@ -301,6 +301,32 @@ def transform(
 
 
 @app.command()
+def prune(
+    hourly_days: Annotated[int, typer.Option(help="Keep this many days of hourly candles.")] = 30,
+    daily_days: Annotated[int, typer.Option(help="Keep this many days of daily candles.")] = 730,
+    dry_run: Annotated[bool, typer.Option(help="Count what would go; delete nothing.")] = False,
+) -> None:
+    """Retention (DESIGN §4): drop hourly candles older than 30 days and daily older than
+    2 years, only where the coarser tier holds their period. Off unless you run it."""
+    from orchestration import retention
+
+    info = _warehouse()
+    results = retention.prune(info, hourly_days=hourly_days, daily_days=daily_days, dry_run=dry_run)
+    table = Table(title="Retention" + (" (dry run: nothing deleted)" if dry_run else ""))
+    for col in ("table", "rows pruned", "≈ space freed", "rows kept"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for r in results:
+        table.add_row(
+            r.table, f"{r.rows:,}", f"{r.bytes_estimate / 1e6:,.1f} MB", f"{r.kept_rows:,}"
+        )
+    console.print(table)
+    if not dry_run and any(r.rows for r in results):
+        console.print(
+            "[dim]New rows reuse the space; VACUUM FULL (or pg_repack) returns it to the OS.[/]"
+        )
+
+
+@app.command()
 def demo(
     days: Annotated[float, typer.Option(help="Days of simulated history.")] = 7,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 42,

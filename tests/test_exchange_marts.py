@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.landing import write_atomic
-from ingestion.simulator.writer import write_exchanges
+from ingestion.simulator.writer import write_exchanges, write_osrs_prices
 from orchestration.cli import app
 from tests.conftest import SIM_END, query, scalar
 
@@ -47,8 +47,8 @@ def tick(db, landing, tmp_path_factory):
     path = tmp_path_factory.mktemp("config") / "tracked_assets.csv"
     path.write_text(ASSETS)
     mp = pytest.MonkeyPatch()
-    for source in ("BINANCE", "YAHOO_FINANCE"):
-        mp.setenv(f"SOURCES__{source}__HISTORY_DAYS", "400")
+    mp.setenv("SOURCES__BINANCE__HISTORY_DAYS", "400")
+    mp.setenv("SOURCES__YAHOO_FINANCE__HISTORY_DAYS", "900")  # past what the daily tier keeps
     write_exchanges(seed=5, end=END, root=landing, assets_file=path)
     _refresh()
     yield path
@@ -146,3 +146,33 @@ def test_weekly_tier_recomputed_from_daily(db, tick) -> None:
         )
     }
     assert len(got) > 50 and got == weeks
+
+
+def test_prune_keeps_every_range(db, landing, tick) -> None:
+    """Retention shrunk to the ranges' own spans (hourly 1 day for the 1d range, daily
+    366 days for 1y) still deletes rows, and every range of every item is unchanged."""
+    write_osrs_prices(3, seed=5, n_items=4, end=END, root=landing)  # three days of hours
+    result = CliRunner().invoke(app, ["refresh", "--replay", "--source", "osrs_prices"])
+    assert result.exit_code == 0, result.output
+    history = "select * from marts.mart_asset_history order by 1, 2, 3, 4, 5"
+    before = query(db, history)
+    result = CliRunner().invoke(app, ["prune", "--hourly-days", "1", "--daily-days", "366"])
+    assert result.exit_code == 0, result.output
+    assert "marts.fct_prices_hourly" in result.output
+    assert query(db, history) == before
+    oldest_day, newest_day = query(
+        db,
+        "select min(bucket_start), max(bucket_start) from marts.fct_prices_daily"
+        " where item_id = 'yahoo_finance:SPY'",
+    )[0]
+    assert newest_day - oldest_day <= timedelta(days=366)  # the days older than that went
+    assert scalar(
+        db,
+        "select min(bucket_start) from marts.fct_prices_weekly where item_id = 'yahoo_finance:SPY'",
+    ) < newest_day - timedelta(days=800)  # ... and the weeks still hold them
+    spans = query(
+        db,
+        "select max(bucket_start) - min(bucket_start) from marts.fct_prices_hourly"
+        " group by market_id, item_id",
+    )
+    assert len(spans) > 4 and max(s[0] for s in spans) <= timedelta(days=1)  # per item

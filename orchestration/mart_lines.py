@@ -135,7 +135,9 @@ HEADLINES: dict[str, str] = {
                                              order by min_start desc)
         from (select item_id, range_name, tier, count(*) as n, min(bucket_start) as min_start
               from marts.mart_asset_history
-              where item_id = (select min(item_id) from marts.mart_latest_prices)
+              where item_id = coalesce(
+                  (select min(item_id) from marts.mart_latest_prices),
+                  (select min(item_id) from marts.fct_prices_daily))
               group by item_id, range_name, tier) as r
         group by item_id
     """,
@@ -215,6 +217,7 @@ def mart_lines(conn: psycopg.Connection) -> list[MartLine]:
         ).fetchone()[0]
         headline = None
         if table in HEADLINES and rows:
-            headline = conn.execute(HEADLINES[table]).fetchone()[0]
+            row = conn.execute(HEADLINES[table]).fetchone()
+            headline = row[0] if row else None
         lines.append(MartLine(table, rows, headline))
     return lines

@@ -35,6 +35,13 @@ osrs_hiscores_tick = define_asset_job(
     selection=AssetSelection.groups("osrs_hiscores").downstream(),
 )
 
+exchanges_tick = define_asset_job(
+    name="exchanges_tick",
+    description="Binance klines and tickers, Yahoo daily bars for config/tracked_assets.csv;"
+    " load, rebuild the exchange marts.",
+    selection=AssetSelection.groups("binance", "yahoo_finance").downstream(),
+)
+
 refresh_all = define_asset_job(
     name="refresh_all",
     description="Every source, then every model: what `snapmart refresh` does.",
@@ -44,7 +51,14 @@ refresh_all = define_asset_job(
 defs = Definitions(
     assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models],
     asset_checks=GX_CHECKS,
-    jobs=[osrs_prices_tick, osrs_hiscores_tick, wow_auctions_tick, dofus_market_tick, refresh_all],
+    jobs=[
+        osrs_prices_tick,
+        osrs_hiscores_tick,
+        wow_auctions_tick,
+        dofus_market_tick,
+        exchanges_tick,
+        refresh_all,
+    ],
     sensors=[dofus_inbox_sensor],
     schedules=[
         ScheduleDefinition(
@@ -60,6 +74,15 @@ defs = Definitions(
             cron_schedule="*/30 * * * *",
             execution_timezone="UTC",
             description="Tracked players from config/tracked_players.csv.",
+            default_status=DefaultScheduleStatus.RUNNING,
+        ),
+        ScheduleDefinition(
+            name="exchanges_every_5_minutes",
+            job=exchanges_tick,
+            cron_schedule="*/5 * * * *",
+            execution_timezone="UTC",
+            description="Assets from config/tracked_assets.csv; budgets per provider"
+            " (SOURCES__BINANCE__REQUESTS_PER_MINUTE, SOURCES__YAHOO_FINANCE__...).",
             default_status=DefaultScheduleStatus.RUNNING,
         ),
         ScheduleDefinition(

@@ -138,6 +138,33 @@ def _fetch_log_suite() -> list[Any]:
     ]
 
 
+def _klines_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", "kline_interval", "open_time"]),
+        gxe.ExpectColumnValuesToBeInSet(column="kline_interval", value_set=["1m", "1d"]),
+        gxe.ExpectColumnValuesToBeBetween(column="low", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="close_time", column_B="open_time", or_equal=False
+        ),
+        # only closed klines are fetched: none may close after it was loaded
+        gxe.ExpectColumnMaxToBeBetween(column="close_time", max_value=datetime.now(UTC)),
+    ]
+
+
+def _daily_bars_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", "bar_at"]),
+        gxe.ExpectColumnValuesToBeBetween(column="low", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0),
+        gxe.ExpectColumnMaxToBeBetween(column="bar_at", max_value=datetime.now(UTC)),
+    ]
+
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
@@ -151,6 +178,8 @@ SUITES: tuple[RawSuite, ...] = (
         "raw_osrs_hiscores", "hiscore_metrics", _hiscore_metrics_suite, description="hiscores"
     ),
     RawSuite("raw_osrs_hiscores", "fetch_log", _fetch_log_suite, description="fetch outcomes"),
+    RawSuite("raw_binance", "klines", _klines_suite, description="closed klines"),
+    RawSuite("raw_yahoo_finance", "daily_bars", _daily_bars_suite, description="daily bars"),
 )
 
 

@@ -86,6 +86,11 @@ def test_schedules_follow_design(defs) -> None:
     selected = hiscores.job.selection.resolve(defs.get_repository_def().asset_graph)
     names = {k.path[-1] for k in selected}
     assert {"hiscore_metrics", "fetch_log", "fct_hiscore_snapshots", "mart_player_gains"} <= names
+    exchanges = defs.resolve_schedule_def("exchanges_every_5_minutes")
+    assert exchanges.cron_schedule == "*/5 * * * *"
+    graph = defs.get_repository_def().asset_graph
+    names = {k.path[-1] for k in exchanges.job.selection.resolve(graph)}
+    assert {"klines", "daily_bars", "mart_latest_prices", "fct_prices_daily"} <= names
 
 
 def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:

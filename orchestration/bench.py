@@ -35,10 +35,10 @@ from typing import Any
 from orchestration import warehouse
 
 SCALES: dict[str, dict[str, int]] = {
-    # listings in the timed WoW commodity snapshot
-    "tiny": {"wow_listings": 5_000},
-    "small": {"wow_listings": 300_000},
-    "full": {"wow_listings": 300_000},
+    # listings in the timed WoW commodity snapshot; exchange assets × years of daily history
+    "tiny": {"wow_listings": 5_000, "assets": 12, "years": 2},
+    "small": {"wow_listings": 300_000, "assets": 100, "years": 10},
+    "full": {"wow_listings": 300_000, "assets": 1_000, "years": 10},
 }
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
 
@@ -229,6 +229,109 @@ def bench_ingest_wow(info: warehouse.ConnectionInfo, listings: int, log: Callabl
     ]
 
 
+def bench_exchanges(
+    info: warehouse.ConnectionInfo, n_assets: int, years: int, log: Callable[[str], None]
+) -> list[Measure]:
+    """``n_assets`` simulated assets (a third crypto on Binance, the rest on Yahoo) with
+    ``years`` of daily history and a day of minutes: fetched from the simulator on
+    loopback, loaded, and built (``dbt build`` of what the two sources feed). Reports
+    wall times and bytes per asset-year, raw and marts."""
+    from ingestion.simulator.exchanges import assets, tracked_assets_csv
+    from ingestion.simulator.writer import write_exchanges
+    from orchestration import ingest, transform
+
+    config = Path(os.environ["SNAPMART_LANDING_DIR"]).parent / "tracked_assets.csv"
+    config.write_text(tracked_assets_csv(assets(n_assets)))
+    saved = {
+        k: os.environ.get(k)
+        for k in ("SOURCES__BINANCE__HISTORY_DAYS", "SOURCES__YAHOO_FINANCE__HISTORY_DAYS")
+    }
+    for k in saved:
+        os.environ[k] = str(years * 365)
+    end = datetime(2026, 11, 22, 6, tzinfo=UTC)
+    try:
+        fetch_s, fetched = _timed(
+            lambda: write_exchanges(seed=11, end=end, assets_file=config, n_assets=n_assets)
+        )
+        log(f"exchanges: fetched {fetched.files:,} files from the simulator in {fetch_s:.1f} s")
+        load_s = 0.0
+        rows = 0
+        for source in ("binance", "yahoo_finance"):
+            seconds, summary = _timed(lambda source=source: ingest.load_source(source))
+            load_s += seconds
+            rows += sum(summary.rows.values())
+        log(f"exchanges: loaded {rows:,} rows in {load_s:.1f} s")
+        build_s, built = _timed(
+            lambda: transform.run_dbt("build", "@source:binance @source:yahoo_finance")
+        )
+        if not built.success:
+            raise RuntimeError(
+                f"dbt build failed in the bench: {built.error or [n.name for n in built.failed()]}"
+            )
+        log(f"exchanges: dbt build in {build_s:.1f} s")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    with warehouse.connect(info) as conn:
+        sizes = dict(
+            conn.execute(
+                """
+                select n.nspname, sum(pg_total_relation_size(c.oid))
+                from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+                where c.relkind in ('r', 'p') and n.nspname in
+                      ('raw_binance', 'raw_yahoo_finance', 'marts', 'staging', 'intermediate')
+                group by n.nspname
+                """
+            ).fetchall()
+        )
+        observations = conn.execute("select count(*) from marts.fct_price_observations").fetchone()[
+            0
+        ]
+        daily = conn.execute("select count(*) from marts.fct_prices_daily").fetchone()[0]
+    raw_bytes = int(sizes.get("raw_binance", 0) + sizes.get("raw_yahoo_finance", 0))
+    mart_bytes = int(sizes.get("marts", 0))
+    asset_years = n_assets * years
+    detail = {
+        "assets": n_assets,
+        "years": years,
+        "files": fetched.files,
+        "raw_rows": rows,
+        "observations": observations,
+        "daily_candles": daily,
+        "fetch_seconds": round(fetch_s, 1),
+        "load_seconds": round(load_s, 1),
+        "build_seconds": round(build_s, 1),
+        "raw_bytes": raw_bytes,
+        "mart_bytes": mart_bytes,
+    }
+    log(
+        f"exchanges: {raw_bytes / asset_years / 1e3:.0f} kB raw and "
+        f"{mart_bytes / asset_years / 1e3:.0f} kB marts per asset-year"
+    )
+    return [
+        Measure(
+            "exchanges", "load + build wall time", round(load_s + build_s, 1), "s", detail=detail
+        ),
+        Measure(
+            "exchanges",
+            "raw bytes per asset-year",
+            round(raw_bytes / asset_years),
+            "bytes",
+            detail=detail,
+        ),
+        Measure(
+            "exchanges",
+            "marts bytes per asset-year",
+            round(mart_bytes / asset_years),
+            "bytes",
+            detail=detail,
+        ),
+    ]
+
+
 def run(
     scale: str = "small",
     out_dir: Path | None = None,
@@ -242,6 +345,8 @@ def run(
     result = BenchRun(scale, stamp.isoformat(timespec="seconds"), _machine())
     with bench_environment(keep=keep) as info:
         result.measures += bench_ingest_wow(info, params["wow_listings"], log)
+    with bench_environment(keep=keep) as info:
+        result.measures += bench_exchanges(info, params["assets"], params["years"], log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

@@ -734,7 +734,7 @@ def bench(
         table.add_row(
             m.suite,
             m.name,
-            f"{m.value:,.0f} {m.unit}",
+            f"{m.value:,.1f} {m.unit}" if m.unit == "s" else f"{m.value:,.0f} {m.unit}",
             m.baseline or "–",
             f"{m.baseline_value:,.0f} {m.unit}" if m.baseline_value else "–",
             f"{m.ratio:.2f}" if m.ratio is not None else "–",

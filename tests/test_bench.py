@@ -26,6 +26,15 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     for m in ingest:
         assert m["value"] > 0 and m["baseline_value"] > 0 and m["ratio"] > 0
         assert 4_000 < m["detail"]["rows"] < 6_500  # about the 5,000 listings asked for
+    exchanges = {m["name"]: m for m in run["measures"] if m["suite"] == "exchanges"}
+    assert set(exchanges) == {
+        "load + build wall time",
+        "raw bytes per asset-year",
+        "marts bytes per asset-year",
+    }
+    detail = exchanges["raw bytes per asset-year"]["detail"]
+    assert detail["assets"] == 12 and detail["daily_candles"] > 12 * 365  # two years each
+    assert all(m["value"] > 0 for m in exchanges.values())
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

@@ -54,8 +54,8 @@ select
     max(greatest(price_high, price_low, price)) as high,
     min(least(price_high, price_low, price)) as low,
     (array_agg(price order by observed_at desc))[1] as close,
-    round(avg(price), 4) as avg_price,
-    round(sum(price * volume) / nullif(sum(volume), 0), 4) as vwap,
+    round(avg(price), 9) as avg_price,
+    round(sum(price * volume) / nullif(sum(volume), 0), 9) as vwap,
     sum(volume) as volume,
     count(*) as observations,
     min(observed_at) as first_observed_at,
@@ -98,11 +98,11 @@ select
     max(high) as high,
     min(low) as low,
     (array_agg(close order by bucket_start desc))[1] as close,
-    round(sum(avg_price * observations) / sum(observations), 4) as avg_price,
+    round(sum(avg_price * observations) / sum(observations), 9) as avg_price,
     round(
         sum(vwap * volume) filter (where vwap is not null)
         / nullif(sum(volume) filter (where vwap is not null), 0),
-        4
+        9
     ) as vwap,
     sum(volume) as volume,
     sum(observations) as observations,

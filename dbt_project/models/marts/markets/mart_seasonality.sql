@@ -55,8 +55,8 @@ select
     (array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])[s.dow] as day_name,
     s.hour_of_day,
     round(s.slot_price / i.average_price, 4) as price_index,
-    round(s.slot_price, 4) as slot_price,
-    round(i.average_price, 4) as average_price,
+    round(s.slot_price, 9) as slot_price,
+    round(i.average_price, 9) as average_price,
     s.hours_observed,
     i.slots_observed
 from slots as s

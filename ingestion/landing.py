@@ -179,6 +179,16 @@ def iter_landing_files(
     yield from sorted(found, key=order)
 
 
+def newest_per_key(source: str, endpoint: str, root: Path | None = None) -> dict[str, LandingFile]:
+    """Each key's newest file of one endpoint (a player's last answer, a symbol's last
+    page): one directory listing, however many keys."""
+    newest: dict[str, LandingFile] = {}
+    for f in iter_landing_files(source, [endpoint], root):  # oldest first: later ones win
+        if isinstance(f, LandingFile) and f.key:
+            newest[f.key] = f
+    return newest
+
+
 @dataclass(frozen=True)
 class LoadedFile:
     """What the warehouse remembers of a loaded landing file."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from ingestion import assets
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.landing import LandingFile, newest_per_key, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "binance"
@@ -199,16 +199,8 @@ def history_days() -> int:
 
 def _cursors_from_landing(root: Path | None) -> dict[str, int]:
     """Next open time (ms) per ``symbol@interval``: after the newest kline landed."""
-    newest: dict[str, LandingFile] = {}
-    for f in iter_landing_files(SOURCE, ["klines"], root):
-        if (
-            isinstance(f, LandingFile)
-            and f.key
-            and (f.key not in newest or f.captured_at >= newest[f.key].captured_at)
-        ):
-            newest[f.key] = f
     cursors = {}
-    for key, f in newest.items():
+    for key, f in newest_per_key(SOURCE, "klines", root).items():
         try:
             rows = [r for r in parse_klines(f) if not isinstance(r, Reject)]
         except ValueError:

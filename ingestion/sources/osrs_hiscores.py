@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.landing import LandingFile, iter_landing_files, newest_per_key, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "osrs_hiscores"
@@ -260,15 +260,7 @@ def make_client() -> SourceClient:
 def newest_answers(root: Path | None = None) -> dict[str, LandingFile]:
     """Each player's newest archived answer: one directory listing per tick, not one per
     player, so a tick costs the same however many players are tracked."""
-    newest: dict[str, LandingFile] = {}
-    for f in iter_landing_files(SOURCE, ["index_lite"], root):
-        if (
-            isinstance(f, LandingFile)
-            and f.key
-            and (f.key not in newest or f.captured_at >= newest[f.key].captured_at)
-        ):
-            newest[f.key] = f
-    return newest
+    return newest_per_key(SOURCE, "index_lite", root)
 
 
 def _entries(body: bytes, ext: str) -> int | None:

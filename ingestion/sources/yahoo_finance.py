@@ -23,7 +23,7 @@ from typing import Any
 
 from ingestion import assets
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.landing import LandingFile, newest_per_key, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "yahoo_finance"
@@ -160,16 +160,8 @@ def make_client() -> SourceClient:
 
 def _cursors_from_landing(root: Path | None) -> dict[str, int]:
     """Next ``period1`` per symbol: a second after the newest bar landed."""
-    newest: dict[str, LandingFile] = {}
-    for f in iter_landing_files(SOURCE, ["chart"], root):
-        if (
-            isinstance(f, LandingFile)
-            and f.key
-            and (f.key not in newest or f.captured_at >= newest[f.key].captured_at)
-        ):
-            newest[f.key] = f
     cursors = {}
-    for key, f in newest.items():
+    for key, f in newest_per_key(SOURCE, "chart", root).items():
         try:
             bars = [r["bar_at"] for r in parse_chart(f) if not isinstance(r, Reject)]
         except (ValueError, AttributeError):

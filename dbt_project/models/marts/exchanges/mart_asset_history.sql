@@ -18,88 +18,26 @@ with ranges (range_name, tier, span) as (
     ('all', 'month', null)
 )
 
-select
-    r.range_name,
-    r.tier,
-    h.market_id,
-    h.item_id,
-    h.bucket_start,
-    h.open,
-    h.high,
-    h.low,
-    h.close,
-    h.volume
-from ranges as r
-inner join {{ ref('fct_prices_hourly') }} as h on r.tier = 'hour'
-where
-    r.span is null
-    or h.bucket_start > (
-        select max(x.bucket_start) from {{ ref('fct_prices_hourly') }} as x
-        where x.market_id = h.market_id and x.item_id = h.item_id
-    ) - r.span
-
-union all
-
-select
-    r.range_name,
-    r.tier,
-    d.market_id,
-    d.item_id,
-    d.bucket_start,
-    d.open,
-    d.high,
-    d.low,
-    d.close,
-    d.volume
-from ranges as r
-inner join {{ ref('fct_prices_daily') }} as d on r.tier = 'day'
-where
-    r.span is null
-    or d.bucket_start > (
-        select max(x.bucket_start) from {{ ref('fct_prices_daily') }} as x
-        where x.market_id = d.market_id and x.item_id = d.item_id
-    ) - r.span
-
-union all
-
-select
-    r.range_name,
-    r.tier,
-    w.market_id,
-    w.item_id,
-    w.bucket_start,
-    w.open,
-    w.high,
-    w.low,
-    w.close,
-    w.volume
-from ranges as r
-inner join {{ ref('fct_prices_weekly') }} as w on r.tier = 'week'
-where
-    r.span is null
-    or w.bucket_start > (
-        select max(x.bucket_start) from {{ ref('fct_prices_weekly') }} as x
-        where x.market_id = w.market_id and x.item_id = w.item_id
-    ) - r.span
-
-union all
-
-select
-    r.range_name,
-    r.tier,
-    m.market_id,
-    m.item_id,
-    m.bucket_start,
-    m.open,
-    m.high,
-    m.low,
-    m.close,
-    m.volume
-from ranges as r
-inner join {{ ref('fct_prices_monthly') }} as m on r.tier = 'month'
-where
-    r.span is null
-    or m.bucket_start > (
-        select max(x.bucket_start) from {{ ref('fct_prices_monthly') }} as x
-        where x.market_id = m.market_id and x.item_id = m.item_id
-    ) - r.span
+{% for tier, model in [('hour', 'fct_prices_hourly'), ('day', 'fct_prices_daily'),
+                        ('week', 'fct_prices_weekly'), ('month', 'fct_prices_monthly')] %}
+    select
+        r.range_name,
+        r.tier,
+        c.market_id,
+        c.item_id,
+        c.bucket_start,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volume
+    from ranges as r
+    inner join {{ ref(model) }} as c on r.tier = '{{ tier }}'
+    where
+        r.span is null
+        or c.bucket_start > (
+            select max(x.bucket_start) from {{ ref(model) }} as x
+            where x.market_id = c.market_id and x.item_id = c.item_id
+        ) - r.span
+    {% if not loop.last %}union all{% endif %}
+{% endfor %}

@@ -20,6 +20,11 @@ PROVIDERS = ("binance", "yahoo_finance")
 COLUMNS = ("symbol", "name", "asset_type", "provider", "provider_symbol", "currency")
 
 
+def history_days(source: str) -> int:
+    """How far back a first fetch of a symbol reaches (``sources.<source>.history_days``)."""
+    return int(source_config(source, "history_days", 3650))
+
+
 def config_file(source: str) -> Path:
     default = Path(__file__).resolve().parents[1] / "config" / "tracked_assets.csv"
     return Path(str(source_config(source, "assets_file", default)))

@@ -10,6 +10,12 @@
     case when {{ metric }} = 'Hitpoints' then 10 else 1 end
 {%- endmacro %}
 
+{#- A skill's level as the marts read it: the hiscores' level, raised to the floor above
+    where the skill is unranked or left out. -#}
+{% macro skill_level(level, metric) -%}
+    greatest(coalesce({{ level }}, 1), {{ skill_floor_level(metric) }})
+{%- endmacro %}
+
 {#- The gain periods, as Wise Old Man measures them: back from the window's end. -#}
 {% macro hiscore_periods() -%}
     (

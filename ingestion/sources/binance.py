@@ -193,21 +193,18 @@ def make_client() -> SourceClient:
     )
 
 
-def history_days() -> int:
-    return int(source_config(SOURCE, "history_days", 3650))
-
-
 def _cursors_from_landing(root: Path | None) -> dict[str, int]:
     """Next open time (ms) per ``symbol@interval``: after the newest kline landed."""
     cursors = {}
     for key, f in newest_per_key(SOURCE, "klines", root).items():
+        interval = key.partition("@")[2]
         try:
-            rows = [r for r in parse_klines(f) if not isinstance(r, Reject)]
-        except ValueError:
-            continue
-        if rows:
-            last = max(r["open_time"] for r in rows)
-            cursors[key] = int(last.timestamp() * 1000) + INTERVAL_MS[rows[0]["kline_interval"]]
+            page = json.loads(f.read_text())
+            opens = [k[0] for k in page if isinstance(k, list) and k and isinstance(k[0], int)]
+        except (ValueError, TypeError):
+            continue  # an unreadable page: the loader rejects it; start from the config
+        if opens and interval in INTERVAL_MS:
+            cursors[key] = max(opens) + INTERVAL_MS[interval]
     return cursors
 
 
@@ -230,7 +227,7 @@ def fetch(
     cursors = _cursors_from_landing(root)
     now_ms = int(now.timestamp() * 1000)
     day_ms = INTERVAL_MS["1d"]
-    starts = {"1d": now_ms - history_days() * day_ms, "1m": now_ms - day_ms}
+    starts = {"1d": now_ms - assets.history_days(SOURCE) * day_ms, "1m": now_ms - day_ms}
     known = []
     try:
         for asset in tracked:

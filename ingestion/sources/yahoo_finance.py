@@ -163,11 +163,12 @@ def _cursors_from_landing(root: Path | None) -> dict[str, int]:
     cursors = {}
     for key, f in newest_per_key(SOURCE, "chart", root).items():
         try:
-            bars = [r["bar_at"] for r in parse_chart(f) if not isinstance(r, Reject)]
-        except (ValueError, AttributeError):
-            continue
-        if bars:
-            cursors[key] = int(max(bars).timestamp()) + 1
+            stamps = json.loads(f.read_text())["chart"]["result"][0]["timestamp"] or []
+        except (ValueError, TypeError, KeyError, IndexError):
+            continue  # an error answer (chart.error) or unreadable: no bars to continue from
+        stamps = [t for t in stamps if isinstance(t, int) and not isinstance(t, bool)]
+        if stamps:
+            cursors[key] = max(stamps) + 1
     return cursors
 
 
@@ -186,7 +187,7 @@ def fetch(
     if archived:
         report.files.append(archived)
     cursors = _cursors_from_landing(root)
-    history = int(source_config(SOURCE, "history_days", 3650))
+    history = assets.history_days(SOURCE)
     period2 = int((now - SESSION_DONE).timestamp())
     default_start = int((now - timedelta(days=history)).timestamp())
     try:

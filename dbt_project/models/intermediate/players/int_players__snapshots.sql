@@ -29,7 +29,7 @@ with new_metrics as (
         {{ player_id('m.username') }} as player_id,
         case
             when m.metric_kind = 'skill' and m.metric <> 'Overall'
-                then greatest(coalesce(m.level, 1), {{ skill_floor_level('m.metric') }})
+                then {{ skill_level('m.level', 'm.metric') }}
         end as skill_level
     from {{ ref('stg_osrs_hiscores__hiscore_metrics') }} as m
     {% if is_incremental() %}

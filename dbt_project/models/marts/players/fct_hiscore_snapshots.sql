@@ -41,7 +41,7 @@ metrics as (
         m.value,
         case
             when m.metric_kind = 'skill' and m.metric = 'Overall' then s.total_level
-            when m.metric_kind = 'skill' then greatest(coalesce(m.level, 1), {{ skill_floor_level('m.metric') }})
+            when m.metric_kind = 'skill' then {{ skill_level('m.level', 'm.metric') }}
         end as level
     from snapshots as s
     inner join {{ ref('stg_osrs_hiscores__hiscore_metrics') }} as m

@@ -47,6 +47,7 @@ BATCH_ROWS = 100_000
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "bigint": pa.int64(),
+    "int": pa.int32(),
     "double": pa.float64(),
     "decimal": pa.decimal128(38, 9),  # dlt's default precision: exact prices, COPY to numeric
     "text": pa.string(),
@@ -76,12 +77,19 @@ class TableSpec:
     nullable: frozenset[str] = field(default_factory=frozenset)
     indexes: tuple[tuple[str, ...], ...] = ()
     replace_by_file: bool = False  # snapshot table: append, re-load a file by deleting its rows
+    # A snapshot table too big to repeat the landing path on every row names the column
+    # holding the file's key instead: a file's rows are (captured_at, key_column).
+    key_column: str | None = None
+    # Range-partitioned by month on this timestamp column: old months drop whole.
+    partition_by: str | None = None
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
-        cols = {
-            name: {"data_type": dtype, "nullable": name in self.nullable}
-            for name, dtype in self.columns.items()
-        }
+        cols: dict[str, dict[str, Any]] = {}
+        for name, dtype in self.columns.items():
+            col: dict[str, Any] = {"data_type": dtype, "nullable": name in self.nullable}
+            if dtype == "int":
+                col.update(data_type="bigint", precision=32)
+            cols[name] = col
         return cols
 
     def arrow_schema(self) -> pa.Schema:
@@ -430,6 +438,11 @@ def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
                     f'create index if not exists "{spec.name}__load_id" on {table} '
                     f"((_dlt_load_id::numeric))",
                 ]
+            if spec.partition_by:  # within a month, a time range without a btree's cost
+                statements.append(
+                    f'create index if not exists "{spec.name}__{spec.partition_by}_brin" '
+                    f"on {table} using brin ({spec.partition_by}) with (autosummarize = on)"
+                )
             for cols in spec.indexes:
                 name = f"{spec.name}__{'_'.join(cols)}"
                 statements.append(
@@ -441,6 +454,7 @@ def ensure_indexes(pipeline: Any, tables: Iterable[TableSpec]) -> None:
 
 _PG_TYPES = {
     "bigint": "bigint",
+    "int": "integer",
     "double": "double precision",
     "decimal": "numeric",
     "text": "varchar",
@@ -471,9 +485,77 @@ def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
             ]
             cols.append('"_dlt_load_id" varchar not null')
             table = client.make_qualified_table_name(spec.name)
-            client.execute_sql(f"create table if not exists {table} ({', '.join(cols)})")
+            partitioned = f" partition by range ({spec.partition_by})" if spec.partition_by else ""
+            client.execute_sql(
+                f"create table if not exists {table} ({', '.join(cols)}){partitioned}"
+            )
             created.append(spec.name)
     return created
+
+
+def month_start(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(start: datetime) -> datetime:
+    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
+        month=start.month + 1
+    )
+
+
+def partition_name(spec: TableSpec, month: datetime) -> str:
+    return f"{spec.name}_p{month:%Y%m}"
+
+
+def ensure_partitions(
+    pipeline: Any, tables: Iterable[TableSpec], captures: Iterable[datetime]
+) -> list[str]:
+    """The monthly partitions the captures about to load fall into (the parent table
+    takes no rows of its own: a month without its partition would fail the load)."""
+    months = sorted({month_start(ts) for ts in captures})
+    targets = [t for t in tables if t.partition_by]
+    if not months or not targets:
+        return []
+    made: list[str] = []
+    with pipeline.sql_client() as client:
+        dataset = client.fully_qualified_dataset_name()
+        for spec in targets:
+            parent = client.make_qualified_table_name(spec.name)
+            for month in months:
+                name = partition_name(spec, month)
+                client.execute_sql(
+                    f'create table if not exists {dataset}."{name}" partition of {parent} '
+                    f"for values from ('{month.isoformat()}') to ('{next_month(month).isoformat()}')"
+                )
+                made.append(name)
+    return made
+
+
+def drop_partitions_before(pipeline: Any, spec: TableSpec, cutoff: datetime) -> list[str]:
+    """Drop the monthly partitions that end at or before ``cutoff``: instant, no
+    vacuum, whatever their size. The landing archive still holds their files."""
+    dropped: list[str] = []
+    with pipeline.sql_client() as client:
+        dataset = pipeline.dataset_name
+        rows = client.execute_sql(
+            "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid "
+            "join pg_class p on p.oid = i.inhparent join pg_namespace n on n.oid = p.relnamespace "
+            "where n.nspname = %s and p.relname = %s",
+            dataset,
+            spec.name,
+        )
+        for (name,) in rows or []:
+            stamp = name.removeprefix(f"{spec.name}_p")
+            try:
+                month = datetime.strptime(stamp, "%Y%m").replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            if next_month(month) <= cutoff:
+                client.execute_sql(
+                    f'drop table {client.fully_qualified_dataset_name()}."{name}"'
+                )
+                dropped.append(name)
+    return dropped
 
 
 def superseded_files(
@@ -519,14 +601,21 @@ def forget_changed_files(
                 continue
             table = client.make_qualified_table_name(spec.name)
             for path, load_id in changed.items():
-                if load_id is None:
-                    condition, args = "landing_file = %s", (path,)
-                else:
-                    condition = "_dlt_load_id::numeric = %s::numeric and landing_file = %s"
-                    args = (load_id, path)
+                condition, args = _file_rows(spec, path)
+                if load_id is not None:
+                    condition = f"_dlt_load_id::numeric = %s::numeric and {condition}"
+                    args = (load_id, *args)
                 with client.execute_query(f"delete from {table} where {condition}", *args) as cur:
                     deleted += max(cur.rowcount or 0, 0)
     return deleted
+
+
+def _file_rows(spec: TableSpec, path: str) -> tuple[str, tuple]:
+    """The SQL condition picking one landing file's rows out of a snapshot table."""
+    if spec.key_column is None:
+        return "landing_file = %s", (path,)
+    file = LandingFile.parse(Path(path))
+    return f'captured_at = %s and "{spec.key_column}" = %s', (file.captured_at, file.key)
 
 
 def run_load(pipeline: Any, dlt_source: Any, tables: Iterable[TableSpec] = ()) -> LoadSummary:

@@ -80,6 +80,10 @@ def prepare_load(
     done = loader.loaded_files(pipeline)
     tables = [e.table for e in module.ENDPOINTS]
     pending = pending_files(source, done, [e.endpoint for e in endpoints], root)
+    if any(t.partition_by for t in tables):  # created partitioned before dlt creates it plain
+        loader.ensure_tables(pipeline, tables)
+        captures = [f.captured_at for f in pending if not isinstance(f, tuple)]
+        loader.ensure_partitions(pipeline, tables, captures)
     loader.forget_changed_files(pipeline, tables, loader.superseded_files(pending, done))
     dlt_source = loader.landing_source(source, endpoints, done, root, progress, pending)
     return pipeline, dlt_source, tables

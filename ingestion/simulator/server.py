@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from ingestion.simulator.exchanges import Exchanges
 from ingestion.simulator.hiscores import Hiscores, to_legacy_csv
 from ingestion.simulator.osrs_ge import STEP, GEMarket
+from ingestion.simulator.tickets import Tickets
 from ingestion.simulator.wow import WowMarket
 
 OSRS_PREFIX = "/api/v1/osrs/"
@@ -36,6 +37,7 @@ BOARD_SHOWS = {  # which account types each board lists
     "hardcore": {"hardcore"},
     "ultimate": {"ultimate"},
 }
+TICKETS_PREFIX = "/hermes/api/v1/"
 WOW_CLIENT = ("sim-client", "sim-secret")  # what the simulated OAuth server accepts
 WOW_TOKEN = "sim-token-0123456789"
 
@@ -51,6 +53,9 @@ class SimulatorServer:
         clock: Any = time.time,
         n_assets: int = 1_000,
         binance_per_minute: int | None = None,
+        n_events: int = 12,
+        n_listings: int = 160,
+        blocked_productions: tuple[int, ...] = (),
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -59,6 +64,10 @@ class SimulatorServer:
         day = int(clock()) // 86_400 * 86_400  # the hiscores story is anchored on the clock's day
         self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
         self.exchanges = Exchanges(seed=seed, n_assets=n_assets)
+        self.tickets = Tickets(
+            seed=seed, n_events=n_events, n_listings=n_listings, anchor=datetime.fromtimestamp(day, UTC)
+        )
+        self.blocked_productions = set(blocked_productions)  # answer these with a 403
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute
         self._binance_minute: tuple[int, int] = (0, 0)
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
@@ -117,6 +126,8 @@ class SimulatorServer:
             return self._hiscores(path, query, now)
         if path.startswith("/api/v3/"):
             return self._binance(path, query, now)
+        if path.startswith(TICKETS_PREFIX):
+            return self._tickets(path[len(TICKETS_PREFIX) :], query, now)
         if path.startswith("/v8/finance/chart/"):
             symbol = path.removeprefix("/v8/finance/chart/").strip("/")
             try:
@@ -184,6 +195,28 @@ class SimulatorServer:
                 return 400, {}, {"code": -1121, "msg": "Invalid symbol."}
             return 200, {}, tickers
         return 404, {}, {"code": -1, "msg": "not found"}
+
+    def _tickets(self, path: str, query: dict, now: int) -> tuple[int, dict, Any]:
+        at = datetime.fromtimestamp(now, UTC)
+        if path == "productions":
+            return 200, {}, self.tickets.search(query.get("performerName", [""])[0], at)
+        if path.startswith("productions/"):
+            raw_id = path.removeprefix("productions/").strip("/")
+            kind = "production"
+        elif path == "listings":
+            raw_id = query.get("productionId", [""])[0]
+            kind = "listings"
+        else:
+            return 404, {}, {"message": "Not Found"}
+        if not raw_id.isdigit():
+            return 400, {}, {"message": "productionId must be a number"}
+        if int(raw_id) in self.blocked_productions:  # bot protection: an HTML wall
+            return 403, {}, b"<html><body>Access denied</body></html>"
+        if kind == "production":
+            body = self.tickets.production(int(raw_id), at)
+        else:
+            body = self.tickets.listings(int(raw_id), at)
+        return (404, {}, {"message": "Not Found"}) if body is None else (200, {}, body)
 
     def _hiscores(self, path: str, query: dict, now: int) -> tuple[int, dict, Any]:
         board_part, _, page = path.strip("/").partition("/")

@@ -272,3 +272,52 @@ def write_exchanges(
             if progress:
                 progress(n + 1, 2)
     return report
+
+
+def write_vividseats(
+    days: float,
+    *,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    every: timedelta = timedelta(minutes=15),
+    events_csv: str | None = None,
+    n_events: int = 12,
+    n_listings: int = 160,
+    blocked_every: int = 29,
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """A Vivid Seats tick every ``every`` through the source's own fetch code, against
+    the simulator on loopback with its clock set to the tick. Every ``blocked_every``-th
+    tick one event meets the bot protection (a 403) and is marked ``blocked``."""
+    from ingestion.http import SourceClient
+    from ingestion.simulator.server import SimulatorServer
+    from ingestion.sources import vividseats as src
+
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    step = int(every.total_seconds())
+    last = int(end.timestamp()) // step * step
+    first = last - int(days * 86_400)
+    times = list(range(first, last + 1, step))
+    text = events_csv if events_csv is not None else src.config_file().read_text()
+    ids = [r["production_id"] for r in src.read_config(text) if r["production_id"]]
+    clock = {"now": float(first)}
+    report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
+    with SimulatorServer(
+        seed=seed, clock=lambda: clock["now"], n_events=n_events, n_listings=n_listings
+    ) as sim:
+        # the simulator's events are placed around the day the history ends
+        sim.tickets = type(sim.tickets)(
+            seed=seed, n_events=n_events, n_listings=n_listings, anchor=end
+        )
+        client = SourceClient(src.SOURCE, sim.url, per_second=0, backoff_factor=0.01)
+        for n, ts in enumerate(times):
+            clock["now"] = float(ts)
+            unlucky = ids[(n // blocked_every) % len(ids)] if ids and n % blocked_every == 7 else None
+            sim.blocked_productions = {unlucky} if unlucky else set()
+            at = datetime.fromtimestamp(ts, UTC)
+            fetched = src.fetch(root=root, client=client, now=at, config_text=text)
+            report.files += len(fetched.files)
+            if progress and (n % 20 == 0 or n == len(times) - 1):
+                progress(n + 1, len(times))
+    return report

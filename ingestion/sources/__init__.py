@@ -12,6 +12,7 @@ SOURCES = (
     "osrs_hiscores",
     "binance",
     "yahoo_finance",
+    "vividseats",
 )
 
 

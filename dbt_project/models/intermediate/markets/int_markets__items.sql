@@ -5,3 +5,5 @@ union all
 select * from {{ ref('int_dofus_market__items') }}
 union all
 select * from {{ ref('int_exchanges__items') }}
+union all
+select * from {{ ref('int_tickets__items') }}

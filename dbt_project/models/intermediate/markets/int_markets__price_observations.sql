@@ -6,3 +6,5 @@ union all
 select * from {{ ref('int_dofus_market__observations') }}
 union all
 select * from {{ ref('int_exchanges__observations') }}
+union all
+select * from {{ ref('int_tickets__observations') }}

@@ -1,0 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['production_id', 'section'],
+        indexes=[{'columns': ['production_id', 'section'], 'unique': true}],
+    )
+}}
+
+{#- Every section an event has had listings in: the tradable things of the tickets
+    market (production × section). -#}
+select
+    s.production_id,
+    s.section,
+    max(s.load_id) as load_id
+from {{ ref('int_tickets__section_snapshots') }} as s
+{% if is_incremental() %}
+    where s.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+{% endif %}
+group by s.production_id, s.section

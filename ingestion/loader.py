@@ -498,8 +498,10 @@ def month_start(ts: datetime) -> datetime:
 
 
 def next_month(start: datetime) -> datetime:
-    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-        month=start.month + 1
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
     )
 
 
@@ -523,9 +525,10 @@ def ensure_partitions(
             parent = client.make_qualified_table_name(spec.name)
             for month in months:
                 name = partition_name(spec, month)
+                start, end = month.isoformat(), next_month(month).isoformat()
                 client.execute_sql(
                     f'create table if not exists {dataset}."{name}" partition of {parent} '
-                    f"for values from ('{month.isoformat()}') to ('{next_month(month).isoformat()}')"
+                    f"for values from ('{start}') to ('{end}')"
                 )
                 made.append(name)
     return made
@@ -551,9 +554,7 @@ def drop_partitions_before(pipeline: Any, spec: TableSpec, cutoff: datetime) -> 
             except ValueError:
                 continue
             if next_month(month) <= cutoff:
-                client.execute_sql(
-                    f'drop table {client.fully_qualified_dataset_name()}."{name}"'
-                )
+                client.execute_sql(f'drop table {client.fully_qualified_dataset_name()}."{name}"')
                 dropped.append(name)
     return dropped
 

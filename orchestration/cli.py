@@ -339,6 +339,7 @@ def demo(
         write_exchanges,
         write_osrs_hiscores,
         write_osrs_prices,
+        write_vividseats,
         write_wow_auctions,
     )
 
@@ -366,6 +367,10 @@ def demo(
         )
         exchanges = bar.add_task("Fetching binance + yahoo_finance (simulated)", total=2)
         write_exchanges(seed=seed, progress=lambda d, t: bar.update(exchanges, completed=d))
+        tickets = bar.add_task("Fetching vividseats every 15 min (simulated)", total=None)
+        write_vividseats(
+            min(days, 3), seed=seed, progress=lambda d, t: bar.update(tickets, completed=d, total=t)
+        )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
     from ingestion.sources import SOURCES
 
@@ -471,6 +476,7 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
         )
     console.print(m)
     print_top_gainers(info)
+    print_best_deals(info)
     with warehouse.connect(info) as conn:
         lines = mart_lines(conn)
     ml = Table(title="Every mart (schema marts)")
@@ -486,6 +492,50 @@ def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
         "Look further: [bold]snapmart ui[/] (Dagster, http://127.0.0.1:3000), "
         "[bold]snapmart db psql[/], or [bold]snapmart db url[/] for a BI tool (schema marts)."
     )
+
+
+def print_best_deals(info: warehouse.ConnectionInfo, limit: int = 10) -> None:
+    """The best ticket deals now (mart_ticket_deals), and each tracked event's state."""
+    with warehouse.connect(info) as conn:
+        deals = conn.execute(
+            """
+            select event_name, event_date, section, seat_row, quantity, all_in_price,
+                   section_median_price, discount_pct
+            from marts.mart_ticket_deals
+            order by discount_pct desc, all_in_price
+            limit %s
+            """,
+            (limit,),
+        ).fetchall()
+        events = conn.execute(
+            """
+            select event_name, event_date, last_fetch_status, listings, tickets, get_in_price
+            from marts.dim_events
+            order by event_date nulls last, production_id
+            """
+        ).fetchall()
+    t = Table(title="Best ticket deals now (Vivid Seats, ≥ 20 % under the section median)")
+    for col in ("event", "date", "section", "row", "tickets", "all-in $", "median $", "off %"):
+        t.add_column(col, justify="left" if col in ("event", "section", "row") else "right")
+    for r in deals:
+        t.add_row(
+            r[0], f"{r[1]}", r[2], r[3] or "–", str(r[4]), f"{r[5]:,.2f}", f"{r[6]:,.2f}",
+            f"{r[7]:.1f}",
+        )  # fmt: skip
+    console.print(t)
+    e = Table(title="Tracked events (dim_events)")
+    for col in ("event", "date", "last fetch", "listings", "tickets", "get-in $"):
+        e.add_column(col, justify="left" if col in ("event", "last fetch") else "right")
+    for r in events:
+        e.add_row(
+            r[0] or "–",
+            f"{r[1]}" if r[1] else "–",
+            r[2] or "–",
+            f"{r[3]:,}" if r[3] is not None else "–",
+            f"{r[4]:,}" if r[4] is not None else "–",
+            f"{r[5]:,.2f}" if r[5] is not None else "–",
+        )
+    console.print(e)
 
 
 def print_top_gainers(info: warehouse.ConnectionInfo, limit: int = 8) -> None:
@@ -674,8 +724,16 @@ def simulate_write(
         "wow_auctions": lambda **kw: writer.write_wow_auctions(days, **kw),
         "dofus_market": lambda **kw: writer.write_dofus_market(days, **kw),
         "osrs_hiscores": lambda **kw: writer.write_osrs_hiscores(days, **kw),
+        # one tick of both exchange sources fetches their whole history
+        "binance": lambda **kw: writer.write_exchanges(**kw),
+        "vividseats": lambda **kw: writer.write_vividseats(days, **kw),
     }
-    for name in _sources(source):
+    chosen = _sources(source)
+    if "binance" in chosen and "yahoo_finance" in chosen:
+        chosen.remove("yahoo_finance")
+    for name in chosen:
+        if name not in writers:  # yahoo_finance alone: the exchanges writer does both
+            name = "binance"
         with progress() as bar:
             task = bar.add_task(name, total=None)
             rep = writers[name](
@@ -683,10 +741,8 @@ def simulate_write(
                 root=landing,
                 progress=lambda d, t, task=task: bar.update(task, completed=d, total=t),
             )
-        console.print(
-            f"{name}: wrote {rep.files:,} files ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC) "
-            f"under {landing or landing_root()}."
-        )
+        span = f" ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC)" if rep.start else ""
+        console.print(f"{name}: wrote {rep.files:,} files{span} under {landing or landing_root()}.")
 
 
 @sim_app.command("serve")
@@ -702,7 +758,8 @@ def simulate_serve(
     console.print(
         f"Simulator on {server.url}\n"
         f"  export SOURCES__OSRS_PRICES__BASE_URL={server.osrs_base_url}\n"
-        f"  export SOURCES__OSRS_HISCORES__BASE_URL={server.url}"
+        f"  export SOURCES__OSRS_HISCORES__BASE_URL={server.url}\n"
+        f"  export SOURCES__VIVIDSEATS__BASE_URL={server.url}"
     )
     try:
         server.httpd.serve_forever()

@@ -42,6 +42,13 @@ exchanges_tick = define_asset_job(
     selection=AssetSelection.groups("binance", "yahoo_finance").downstream(),
 )
 
+tickets_tick = define_asset_job(
+    name="tickets_tick",
+    description="Vivid Seats production records and listings for config/tracked_events.csv"
+    " (events not yet past); load, rebuild the tickets marts.",
+    selection=AssetSelection.groups("vividseats").downstream(),
+)
+
 refresh_all = define_asset_job(
     name="refresh_all",
     description="Every source, then every model: what `snapmart refresh` does.",
@@ -57,6 +64,7 @@ defs = Definitions(
         wow_auctions_tick,
         dofus_market_tick,
         exchanges_tick,
+        tickets_tick,
         refresh_all,
     ],
     sensors=[dofus_inbox_sensor],
@@ -83,6 +91,15 @@ defs = Definitions(
             execution_timezone="UTC",
             description="Assets from config/tracked_assets.csv; budgets per provider"
             " (SOURCES__BINANCE__REQUESTS_PER_MINUTE, SOURCES__YAHOO_FINANCE__...).",
+            default_status=DefaultScheduleStatus.RUNNING,
+        ),
+        ScheduleDefinition(
+            name="tickets_every_15_minutes",
+            job=tickets_tick,
+            cron_schedule="*/15 * * * *",
+            execution_timezone="UTC",
+            description="Events from config/tracked_events.csv; requests spread under"
+            " SOURCES__VIVIDSEATS__REQUESTS_PER_MINUTE (default 180).",
             default_status=DefaultScheduleStatus.RUNNING,
         ),
         ScheduleDefinition(

@@ -184,6 +184,34 @@ HEADLINES: dict[str, str] = {
         from marts.mart_leaderboards
         where period = 'week' and metric = 'Overall' and position = 1
     """,
+    "dim_events": """
+        select count(*) filter (where not is_past) || ' upcoming, '
+               || count(*) filter (where is_past) || ' past; last fetch: '
+               || coalesce(string_agg(distinct last_fetch_status, ', '), '–')
+        from marts.dim_events
+    """,
+    "mart_event_prices_hourly": """
+        select count(distinct production_id) || ' events × '
+               || count(distinct (production_id, section)) || ' sections, '
+               || count(distinct bucket_start) || ' hours'
+        from marts.mart_event_prices_hourly
+    """,
+    "mart_event_prices_daily": """
+        select count(distinct production_id) || ' events, ' || count(distinct bucket_start)
+               || ' days; lowest get-in $' || min(get_in_price)
+        from marts.mart_event_prices_daily
+    """,
+    "mart_event_sellthrough": """
+        select sum(tickets_gone) || ' tickets gone, ' || sum(tickets_new) || ' new; '
+               || count(*) filter (where projected_sellout_date <= event_date)
+               || ' section-days projected to sell out before the event'
+        from marts.mart_event_sellthrough
+    """,
+    "mart_ticket_deals": """
+        select count(*) || ' deals in ' || count(distinct production_id)
+               || ' events; best ' || max(discount_pct) || ' % off'
+        from marts.mart_ticket_deals
+    """,
 }
 
 

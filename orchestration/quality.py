@@ -165,6 +165,40 @@ def _daily_bars_suite() -> list[Any]:
     ]
 
 
+def _listings_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    from ingestion.sources.vividseats import MAX_PRICE_CENTS, MAX_QUANTITY
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["production_id", "captured_at", "listing_id"]
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="price_cents", min_value=1, max_value=MAX_PRICE_CENTS
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="all_in_price_cents", column_B="price_cents", or_equal=True
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=1, max_value=MAX_QUANTITY),
+        gxe.ExpectColumnValuesToNotBeNull(column="section"),
+        gxe.ExpectColumnMaxToBeBetween(
+            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+        ),
+    ]
+
+
+def _tickets_fetch_log_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    from ingestion.sources.vividseats import STATUSES
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "production_id"]),
+        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES)),
+    ]
+
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
@@ -180,6 +214,10 @@ SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_hiscores", "fetch_log", _fetch_log_suite, description="fetch outcomes"),
     RawSuite("raw_binance", "klines", _klines_suite, description="closed klines"),
     RawSuite("raw_yahoo_finance", "daily_bars", _daily_bars_suite, description="daily bars"),
+    RawSuite("raw_vividseats", "listings", _listings_suite, description="ticket listings"),
+    RawSuite(
+        "raw_vividseats", "fetch_log", _tickets_fetch_log_suite, description="event fetch outcomes"
+    ),
 )
 
 

@@ -91,6 +91,10 @@ def test_schedules_follow_design(defs) -> None:
     graph = defs.get_repository_def().asset_graph
     names = {k.path[-1] for k in exchanges.job.selection.resolve(graph)}
     assert {"klines", "daily_bars", "mart_latest_prices", "fct_prices_daily"} <= names
+    tickets = defs.resolve_schedule_def("tickets_every_15_minutes")
+    assert tickets.cron_schedule == "*/15 * * * *"
+    names = {k.path[-1] for k in tickets.job.selection.resolve(graph)}
+    assert {"listings", "mart_event_prices_hourly", "mart_ticket_deals", "mart_movers"} <= names
 
 
 def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
@@ -104,6 +108,7 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
                 "osrs_hiscores_raw": {"config": {"replay": True}},
                 "binance_raw": {"config": {"replay": True}},
                 "yahoo_finance_raw": {"config": {"replay": True}},
+                "vividseats_raw": {"config": {"replay": True}},
             }
         },
         instance=DagsterInstance.ephemeral(),

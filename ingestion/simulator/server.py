@@ -65,7 +65,10 @@ class SimulatorServer:
         self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
         self.exchanges = Exchanges(seed=seed, n_assets=n_assets)
         self.tickets = Tickets(
-            seed=seed, n_events=n_events, n_listings=n_listings, anchor=datetime.fromtimestamp(day, UTC)
+            seed=seed,
+            n_events=n_events,
+            n_listings=n_listings,
+            anchor=datetime.fromtimestamp(day, UTC),
         )
         self.blocked_productions = set(blocked_productions)  # answer these with a 403
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute

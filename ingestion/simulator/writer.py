@@ -285,6 +285,7 @@ def write_vividseats(
     n_events: int = 12,
     n_listings: int = 160,
     blocked_every: int = 29,
+    anchor: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WriteReport:
     """A Vivid Seats tick every ``every`` through the source's own fetch code, against
@@ -297,7 +298,7 @@ def write_vividseats(
     end = (end or datetime.now(UTC)).astimezone(UTC)
     step = int(every.total_seconds())
     last = int(end.timestamp()) // step * step
-    first = last - int(days * 86_400)
+    first = last - int(days * 86_400) // step * step
     times = list(range(first, last + 1, step))
     text = events_csv if events_csv is not None else src.config_file().read_text()
     ids = [r["production_id"] for r in src.read_config(text) if r["production_id"]]
@@ -306,14 +307,17 @@ def write_vividseats(
     with SimulatorServer(
         seed=seed, clock=lambda: clock["now"], n_events=n_events, n_listings=n_listings
     ) as sim:
-        # the simulator's events are placed around the day the history ends
+        # the simulator's events are placed around ``anchor`` (default: the day the
+        # history ends), so two writes with one anchor continue the same story
         sim.tickets = type(sim.tickets)(
-            seed=seed, n_events=n_events, n_listings=n_listings, anchor=end
+            seed=seed, n_events=n_events, n_listings=n_listings, anchor=anchor or end
         )
         client = SourceClient(src.SOURCE, sim.url, per_second=0, backoff_factor=0.01)
         for n, ts in enumerate(times):
             clock["now"] = float(ts)
-            unlucky = ids[(n // blocked_every) % len(ids)] if ids and n % blocked_every == 7 else None
+            unlucky = (
+                ids[(n // blocked_every) % len(ids)] if ids and n % blocked_every == 7 else None
+            )
             sim.blocked_productions = {unlucky} if unlucky else set()
             at = datetime.fromtimestamp(ts, UTC)
             fetched = src.fetch(root=root, client=client, now=at, config_text=text)

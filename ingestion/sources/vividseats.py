@@ -137,7 +137,7 @@ def _listing_row(rec: Any, production_id: int) -> dict[str, Any]:
         "production_id": production_id,
         "listing_id": _whole(rec.get("i"), "listing id", 1, 2**63 - 1),
         "section": section,
-        "row": _text(rec.get("r")),
+        "seat_row": _text(rec.get("r")),
         "quantity": _whole(rec.get("q"), "quantity", 1, MAX_QUANTITY),
         "price_cents": price,
         "all_in_price_cents": all_in,
@@ -210,7 +210,7 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
         return {
             "listing_id": columnar.int_column([t.get("i") for t in tickets]),
             "section": _optional_text([t.get("s") for t in tickets]),
-            "row": _optional_text([t.get("r") for t in tickets]),
+            "seat_row": _optional_text([t.get("r") for t in tickets]),
             "quantity": columnar.int_column([t.get("q") for t in tickets]),
             "price_cents": _cents_column([t.get("p") for t in tickets]),
             "all_in_price_cents": _cents_column([t.get("aip") for t in tickets]),
@@ -375,10 +375,10 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 "all_in_price_cents": "int",
                 "quantity": "int",
                 "section": "text",
-                "row": "text",
+                "seat_row": "text",
                 "notes": "text",
             },
-            nullable=frozenset({"row", "notes"}),
+            nullable=frozenset({"seat_row", "notes"}),
             replace_by_file=True,
             key_column="production_id",
             partition_by="captured_at",
@@ -561,6 +561,8 @@ def fetch(
             if "performer" in e:
                 report.skipped.append(f"performer {e['performer']!r}: {e['detail']}")
         if entries:
-            written = write_atomic(SOURCE, "fetch_log", now, json.dumps(entries).encode(), root=root)
+            written = write_atomic(
+                SOURCE, "fetch_log", now, json.dumps(entries).encode(), root=root
+            )
             report.files.append(written.relative)
     return report

@@ -2,7 +2,7 @@ select
     production_id::bigint as production_id,
     listing_id,
     section,
-    "row" as seat_row,
+    seat_row,
     quantity,
     (price_cents / 100.0)::numeric(12, 2) as price,
     (all_in_price_cents / 100.0)::numeric(12, 2) as all_in_price,

@@ -534,31 +534,6 @@ def ensure_partitions(
     return made
 
 
-def drop_partitions_before(pipeline: Any, spec: TableSpec, cutoff: datetime) -> list[str]:
-    """Drop the monthly partitions that end at or before ``cutoff``: instant, no
-    vacuum, whatever their size. The landing archive still holds their files."""
-    dropped: list[str] = []
-    with pipeline.sql_client() as client:
-        dataset = pipeline.dataset_name
-        rows = client.execute_sql(
-            "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid "
-            "join pg_class p on p.oid = i.inhparent join pg_namespace n on n.oid = p.relnamespace "
-            "where n.nspname = %s and p.relname = %s",
-            dataset,
-            spec.name,
-        )
-        for (name,) in rows or []:
-            stamp = name.removeprefix(f"{spec.name}_p")
-            try:
-                month = datetime.strptime(stamp, "%Y%m").replace(tzinfo=UTC)
-            except ValueError:
-                continue
-            if next_month(month) <= cutoff:
-                client.execute_sql(f'drop table {client.fully_qualified_dataset_name()}."{name}"')
-                dropped.append(name)
-    return dropped
-
-
 def superseded_files(
     pending: Iterable[LandingFile | tuple[Path, str]], loaded: dict[str, LoadedFile]
 ) -> dict[str, str | None]:

@@ -304,6 +304,13 @@ def transform(
 def prune(
     hourly_days: Annotated[int, typer.Option(help="Keep this many days of hourly candles.")] = 30,
     daily_days: Annotated[int, typer.Option(help="Keep this many days of daily candles.")] = 730,
+    raw_listings_days: Annotated[
+        int,
+        typer.Option(
+            help="Drop raw ticket listings' monthly partitions that ended this many days before"
+            " the newest snapshot (0: keep all; the tickets marts keep their history)."
+        ),
+    ] = 0,
     dry_run: Annotated[bool, typer.Option(help="Count what would go; delete nothing.")] = False,
 ) -> None:
     """Retention (DESIGN §4): drop hourly candles older than 30 days and daily older than
@@ -311,7 +318,13 @@ def prune(
     from orchestration import retention
 
     info = _warehouse()
-    results = retention.prune(info, hourly_days=hourly_days, daily_days=daily_days, dry_run=dry_run)
+    results = retention.prune(
+        info,
+        hourly_days=hourly_days,
+        daily_days=daily_days,
+        raw_listings_days=raw_listings_days,
+        dry_run=dry_run,
+    )
     table = Table(title="Retention" + (" (dry run: nothing deleted)" if dry_run else ""))
     for col in ("table", "rows pruned", "≈ space freed", "rows kept"):
         table.add_column(col, justify="left" if col == "table" else "right")

@@ -7,11 +7,18 @@ weekly and monthly tiers, so every range `mart_asset_history` serves keeps its d
 Ages count back from each item's newest candle in that tier, so an item that stopped
 trading keeps its last month of hours. Run it on settled data: an observation arriving
 later than the retention window re-rolls its hour or day from what is left.
+
+Raw ticket listings (``raw_vividseats.listings``, one row per listing per snapshot, about
+100 bytes each) can be kept for a window only (``raw_listings_days``): their monthly
+partitions are dropped whole once the month ended that many days before the newest
+snapshot: instant, no VACUUM. The tickets marts keep their history (they never re-read
+old snapshots) and the landing archive keeps every file, so a replay restores them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -81,6 +88,7 @@ def prune(
     *,
     hourly_days: int = 30,
     daily_days: int = 730,
+    raw_listings_days: int = 0,
     dry_run: bool = False,
 ) -> list[PruneResult]:
     """Delete (or, with ``dry_run``, count) what the retention policy lets go; one
@@ -97,6 +105,45 @@ def prune(
                 n = conn.execute(_statement(table, held, False), {"days": days}).rowcount
             per_row = size // rows if rows else 0
             results.append(PruneResult(table, int(n), int(n) * per_row, rows - int(n)))
+        if raw_listings_days:
+            conn.execute("reset role")
+            results.append(_prune_raw_listings(conn, raw_listings_days, dry_run))
         if dry_run:
             conn.rollback()
     return results
+
+
+def _prune_raw_listings(conn: psycopg.Connection, days: int, dry_run: bool) -> PruneResult:
+    """Drop the monthly partitions of raw ticket listings that ended ``days`` before the
+    newest snapshot (as the loader role, which owns them)."""
+    from ingestion.loader import next_month
+
+    table = "raw_vividseats.listings"
+    if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
+        return PruneResult(table, 0, 0, 0)
+    conn.execute(f"set role {warehouse.LOADER_ROLE}")
+    newest = conn.execute(f"select max(captured_at) from {table}").fetchone()[0]
+    parts = conn.execute(
+        """
+        select c.relname, pg_total_relation_size(c.oid), greatest(c.reltuples, 0)::bigint
+        from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+        where i.inhparent = %s::regclass
+        """,
+        (table,),
+    ).fetchall()
+    rows = freed = kept = 0
+    for name, size, tuples in parts:
+        try:  # partitions are named listings_pYYYYMM by the loader
+            month = datetime.strptime(name.rsplit("_p", 1)[1], "%Y%m").replace(tzinfo=UTC)
+        except (IndexError, ValueError):
+            kept += int(tuples)
+            continue
+        if newest is not None and next_month(month) <= newest - timedelta(days=days):
+            rows += int(tuples)
+            freed += int(size)
+            if not dry_run:
+                conn.execute(f'drop table raw_vividseats."{name}"')
+        else:
+            kept += int(tuples)
+    conn.execute("reset role")
+    return PruneResult(table + " (monthly partitions)", rows, freed, kept)

@@ -35,6 +35,20 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     detail = exchanges["raw bytes per asset-year"]["detail"]
     assert detail["assets"] == 12 and detail["daily_candles"] > 12 * 365  # two years each
     assert all(m["value"] > 0 for m in exchanges.values())
+    tickets = {m["name"]: m for m in run["measures"] if m["suite"] == "tickets"}
+    assert set(tickets) == {
+        "load rows/s (listings)",
+        "full build wall time",
+        "tick (load + build) vs full build",
+        "raw bytes per listing snapshot",
+        "projected raw at 100 events × 4 months",
+    }
+    detail = tickets["raw bytes per listing snapshot"]["detail"]
+    # 3 events, a day of quarter-hours (97 ticks) plus the timed tick, ~200 listings each
+    assert detail["snapshots"] == 3 * 98 and 100 < detail["listings_per_snapshot"] < 300
+    assert 30 < tickets["raw bytes per listing snapshot"]["value"] < 500
+    projected = tickets["projected raw at 100 events × 4 months"]
+    assert projected["baseline_value"] == 20.0 and projected["ratio"] > 0
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

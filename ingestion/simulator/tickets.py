@@ -14,7 +14,6 @@ for any moment, and a week of 15-minute snapshots for many events is quick to wr
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -79,8 +78,10 @@ class Tickets:
         n_events: int = 12,
         n_listings: int = 160,
         anchor: datetime | None = None,
+        horizon_days: int = HORIZON_DAYS,
     ) -> None:
         self.seed = seed
+        self.horizon_days = horizon_days  # listings open this long before each event
         day = int((anchor or datetime.now(UTC)).timestamp()) // DAY * DAY
         self.anchor = datetime.fromtimestamp(day, UTC)
         self.productions = [self._production(i, n_listings) for i in range(n_events)]
@@ -177,13 +178,14 @@ class Tickets:
         after the event."""
         t = int(at.timestamp())
         event = int(p.event_at.replace(tzinfo=UTC).timestamp())
-        opens = event - HORIZON_DAYS * DAY
+        horizon = self.horizon_days * DAY
+        opens = event - horizon
         if t < opens or t >= event:
             return {k: np.array([], dtype=np.int64) for k in _FIELDS}
         k = np.arange(p.slots, dtype=np.int64)
         pid = p.production_id
         # the share of slots still open falls from 100 % to 25 % as the event nears
-        to_go = (event - t) / (HORIZON_DAYS * DAY)
+        to_go = (event - t) / horizon
         open_share = 0.25 + 0.75 * to_go**0.7
         slot_rank = _uniform(self.seed, 1, pid, k)
         period = (6 + 90 * _uniform(self.seed, 2, pid, k)) * 3600  # 6 h .. 4 days
@@ -205,7 +207,7 @@ class Tickets:
         # repriced every 4..28 hours at the then-current curve, at the listing's markup
         every = (4 + 24 * _uniform(self.seed, 10, pid, k, cycle)) * 3600
         priced_at = np.floor(t / every) * every
-        curve = 1 + p.trend * (1 - np.clip((event - priced_at) / (HORIZON_DAYS * DAY), 0, 1)) ** 2
+        curve = 1 + p.trend * (1 - np.clip((event - priced_at) / horizon, 0, 1)) ** 2
         markup = 0.8 + 0.8 * _uniform(self.seed, 11, pid, k, cycle) ** 2
         drift = 0.95 + 0.1 * _uniform(self.seed, 12, pid, k, cycle, priced_at.astype(np.int64))
         base = np.array([s[2] for s in p.sections])[section]
@@ -233,7 +235,3 @@ def tracked_events_csv(chosen: list[Production], performers: tuple[str, ...] = (
     lines += [f"{p.production_id},,,{p.name}" for p in chosen]
     lines += [f",{name},," for name in performers]
     return "\n".join(lines) + "\n"
-
-
-def stable_key(text: str) -> int:
-    return zlib.crc32(text.encode())

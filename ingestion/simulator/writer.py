@@ -325,3 +325,86 @@ def write_vividseats(
             if progress and (n % 20 == 0 or n == len(times) - 1):
                 progress(n + 1, len(times))
     return report
+
+
+def write_vividseats_history(
+    days: float,
+    *,
+    n_events: int = 100,
+    n_listings: int = 1_000,
+    seed: int = 42,
+    end: datetime | None = None,
+    root: Path | None = None,
+    every: timedelta = timedelta(minutes=15),
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteReport:
+    """Months of 15-minute snapshots for many events, written straight into the landing
+    layout the fetch produces (tracked events, then per tick each event's production
+    record and listings, and the tick's fetch log) without the HTTP round trips: what
+    the benchmark loads. Every event lies after ``end`` and its listings open before the
+    history starts, so every snapshot holds a full book (``n_listings`` slots, most of
+    them on sale at any moment)."""
+    import orjson
+
+    from ingestion.simulator.tickets import Tickets
+    from ingestion.sources.vividseats import compress
+
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    step = int(every.total_seconds())
+    last = int(end.timestamp()) // step * step
+    first = last - int(days * 86_400) // step * step
+    times = list(range(first, last + 1, step))
+    # anchor the events after the history (the simulator puts one of them 2 days before
+    # its anchor: that one is past for the last two days, as a real tracked list would)
+    tickets = Tickets(
+        seed=seed,
+        n_events=n_events,
+        n_listings=n_listings,
+        anchor=end + timedelta(days=2),
+        horizon_days=int(days) + 150,
+    )
+    report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
+    tracked = [
+        {"production_id": p.production_id, "performer": None, "venue": None,
+         "note": p.name, "resolved_from": "production_id"}
+        for p in tickets.productions
+    ]  # fmt: skip
+    write_atomic(
+        "vividseats",
+        "tracked_events",
+        report.start,
+        json.dumps(tracked, sort_keys=True).encode(),
+        root=root,
+        durable=False,
+    )
+    report.files += 1
+    for n, ts in enumerate(times):
+        at = datetime.fromtimestamp(ts, UTC)
+        log = []
+        for p in tickets.productions:
+            if p.event_at.date() < at.date():
+                log.append({"production_id": p.production_id, "status": "past"})
+                continue
+            key = str(p.production_id)
+            body = orjson.dumps(tickets.production(p.production_id, at))
+            write_atomic("vividseats", "production", at, body, key=key, root=root, durable=False)
+            book = tickets.listings(p.production_id, at)
+            written = write_atomic(
+                "vividseats", "listings", at, compress(orjson.dumps(book)), key=key,
+                ext="json.gz", root=root, durable=False,
+            )  # fmt: skip
+            report.files += 2
+            log.append(
+                {
+                    "production_id": p.production_id,
+                    "status": "ok",
+                    "http_status": 200,
+                    "listings_file": written.relative,
+                    "listings": len(book["tickets"]),
+                }
+            )
+        write_atomic("vividseats", "fetch_log", at, orjson.dumps(log), root=root, durable=False)
+        report.files += 1
+        if progress and (n % 10 == 0 or n == len(times) - 1):
+            progress(n + 1, len(times))
+    return report

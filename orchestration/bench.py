@@ -53,6 +53,7 @@ SCALES: dict[str, dict[str, int]] = {
 # The shape issue 6 sizes the tickets source at, and the raw storage its original
 # design expected for it: the tickets suite projects its measured costs onto this.
 TICKETS_TARGET = {"events": 100, "days": 120, "listings": 1_000, "raw_gb": 20.0}
+SUITES = ("ingest", "exchanges", "tickets")
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
 
 
@@ -482,20 +483,25 @@ def run(
     out_dir: Path | None = None,
     keep: bool = False,
     log: Callable[[str], None] = print,
+    suites: list[str] | None = None,
 ) -> tuple[BenchRun, Path]:
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     params = SCALES[scale]
     stamp = datetime.now(UTC)
     result = BenchRun(scale, stamp.isoformat(timespec="seconds"), _machine())
-    with bench_environment(keep=keep) as info:
-        result.measures += bench_ingest_wow(info, params["wow_listings"], log)
-    with bench_environment(keep=keep) as info:
-        result.measures += bench_exchanges(info, params["assets"], params["years"], log)
-    with bench_environment(keep=keep) as info:
-        result.measures += bench_tickets(
-            info, params["events"], params["event_days"], params["event_listings"], log
-        )
+    wanted = set(suites or SUITES)
+    if "ingest" in wanted:
+        with bench_environment(keep=keep) as info:
+            result.measures += bench_ingest_wow(info, params["wow_listings"], log)
+    if "exchanges" in wanted:
+        with bench_environment(keep=keep) as info:
+            result.measures += bench_exchanges(info, params["assets"], params["years"], log)
+    if "tickets" in wanted:
+        with bench_environment(keep=keep) as info:
+            result.measures += bench_tickets(
+                info, params["events"], params["event_days"], params["event_listings"], log
+            )
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

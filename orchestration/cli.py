@@ -789,14 +789,23 @@ def bench(
         Path | None, typer.Option(help="Directory for the JSON (default bench/results).")
     ] = None,
     keep: Annotated[bool, typer.Option(help="Keep the bench database afterwards.")] = False,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these suites (ingest, exchanges, tickets); default all."),
+    ] = None,
 ) -> None:
     """Measured performance against same-run baselines (DESIGN §7) → bench/results/*.json."""
     from orchestration import bench as bench_mod
 
     if scale not in bench_mod.SCALES:
         fail(UserError(f"unknown scale {scale!r}; choose one of {', '.join(bench_mod.SCALES)}"))
+    unknown = sorted(set(suite or []) - set(bench_mod.SUITES))
+    if unknown:
+        fail(UserError(f"unknown suite {unknown[0]!r}; choose from {', '.join(bench_mod.SUITES)}"))
     _warehouse()
-    result, path = bench_mod.run(scale, out, keep, log=lambda m: console.print(f"[dim]{m}[/]"))
+    result, path = bench_mod.run(
+        scale, out, keep, log=lambda m: console.print(f"[dim]{m}[/]"), suites=suite
+    )
     table = Table(title=f"snapmart bench ({scale})")
     for col in ("suite", "measure", "value", "baseline", "baseline value", "ratio"):
         table.add_column(col, justify="right" if "value" in col or col == "ratio" else "left")

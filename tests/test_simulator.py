@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +71,32 @@ def test_server_and_writer_agree(tmp_path: Path) -> None:
             requests.get(f"{sim.osrs_base_url}/5m", params={"timestamp": 7}, timeout=10).status_code
             == 400
         )
+
+
+def test_ticket_books_drift_toward_the_event_and_turn_over() -> None:
+    from ingestion.simulator.tickets import Tickets
+
+    anchor = datetime(2026, 11, 22, tzinfo=UTC)
+    tickets = Tickets(n_listings=400, anchor=anchor)
+    hot = next(p for p in tickets.productions if p.trend > 0 and p.event_at > anchor)
+    cold = next(p for p in tickets.productions if p.trend < 0 and p.event_at > anchor)
+    for event, rising in ((hot, True), (cold, False)):
+        early = tickets.listings_arrays(event, event.event_at - timedelta(days=60))
+        late = tickets.listings_arrays(event, event.event_at - timedelta(days=1))
+        early_median = float(np.median(early["aip"]))
+        late_median = float(np.median(late["aip"]))
+        assert (late_median > early_median) is rising
+        assert len(late["id"]) < len(early["id"])  # inventory sells through
+    # a day later most of the book is new listings (sold, relisted under new ids)
+    at = hot.event_at - timedelta(days=20)
+    now, later = (
+        tickets.listings_arrays(hot, at),
+        tickets.listings_arrays(hot, at + timedelta(days=1)),
+    )
+    assert len(set(now["id"]) & set(later["id"])) < 0.8 * len(now["id"])
+    # same moment, same answer (the server and the landing writer agree)
+    again = tickets.listings(hot.production_id, at)
+    assert again == tickets.listings(hot.production_id, at)
+    assert all(t["aip"] >= t["p"] > 0 for t in again["tickets"])
+    # nothing on sale once the event has started
+    assert tickets.listings(hot.production_id, hot.event_at)["tickets"] == []

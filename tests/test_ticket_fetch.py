@@ -64,6 +64,7 @@ BAD = {
         {"i": 6, "s": "101", "r": "5", "q": 2, "p": 80.001, "aip": 100.0, "l": "L", "n": None},
         {"i": 7, "s": None, "r": "5", "q": 2, "p": 80.0, "aip": 100.0, "l": "Lower", "n": None},
         {"i": 8, "s": "102", "r": None, "q": 4, "p": 60.5, "aip": 75.63, "l": "L", "n": "Aisle"},
+        {"i": 1, "s": "101", "r": "6", "q": 1, "p": 99.0, "aip": 120.0, "l": "Lower", "n": None},
     ],
 }
 
@@ -163,6 +164,7 @@ def test_bad_listings_rejected_with_reasons_rest_loads(db, ticks) -> None:
         "/tickets/4": "all-in price 70.0 is below the price 80.0",
         "/tickets/5": "price is not whole cents: 80.001",
         "/tickets/6": "listing has no section",
+        "/tickets/8": "listing id 1 appears earlier in this snapshot (first one kept)",
     }
     loaded = query(
         db,

@@ -195,10 +195,9 @@ class Tickets:
         gap = _uniform(self.seed, 4, pid, k, cycle) * 0.25 * period  # empty until relisted
         alive = (slot_rank < open_share) & (into >= gap)
         k, cycle, into, gap, period = k[alive], cycle[alive], into[alive], gap[alive], period[alive]
-        listing_id = 1_000_000_000 + (
-            _mix(np.uint64(pid) * np.uint64(1_000_003) + k.astype(np.uint64) * np.uint64(7919)
-                 + cycle.astype(np.uint64)) % np.uint64(8_000_000_000)
-        ).astype(np.int64)  # fmt: skip
+        # a fresh id per (event, slot, cycle): 52 hash bits, so ids never collide in practice
+        key = _mix(_mix(_mix(np.uint64(pid)) ^ k.astype(np.uint64)) ^ cycle.astype(np.uint64))
+        listing_id = 1_000_000_000 + (key >> np.uint64(12)).astype(np.int64)
         section = (_uniform(self.seed, 5, pid, k) * len(p.sections)).astype(np.int64)
         row = 1 + (_uniform(self.seed, 6, pid, k, cycle) * 30).astype(np.int64)
         quantity = 1 + (_uniform(self.seed, 9, pid, k, cycle) * 8).astype(np.int64)

@@ -165,11 +165,20 @@ def _tickets(file: LandingFile) -> list[Any]:
 def parse_listings(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     """Record by record: the reference validator (the columnar path falls back to it)."""
     production_id = _production_id(file)
+    seen: set[int] = set()
     for i, rec in enumerate(_tickets(file)):
         try:
-            yield _listing_row(rec, production_id)
+            row = _listing_row(rec, production_id)
+            if row["listing_id"] in seen:
+                raise ValueError(_duplicate(row["listing_id"]))
+            seen.add(row["listing_id"])
+            yield row
         except ValueError as exc:
             yield Reject(f"/tickets/{i}", str(exc), rec)
+
+
+def _duplicate(listing_id: Any) -> str:
+    return f"listing id {listing_id} appears earlier in this snapshot (first one kept)"
 
 
 def _cents_column(values: list[Any]) -> pa.Array:
@@ -237,12 +246,24 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
             pc.fill_null(pc.greater_equal(cols["all_in_price_cents"], cols["price_cents"]), False),
         ]
     )
+    # a listing id twice in one snapshot: the first is kept, the others rejected
+    first_seen: set[int] = set()
+    duplicates = []
+    for i, listing_id in enumerate(cols["listing_id"].to_pylist()):
+        if listing_id is not None and listing_id in first_seen:
+            duplicates.append(i)
+        first_seen.add(listing_id)
+    if duplicates:
+        mask = [True] * len(tickets)
+        for i in duplicates:
+            mask[i] = False
+        valid = pc.and_(valid, pa.array(mask))
     cols["production_id"] = pa.array([production_id] * len(tickets), pa.int64())
     cols["quantity"] = pc.if_else(valid, cols["quantity"], 1).cast(pa.int32())
     for name in ("price_cents", "all_in_price_cents"):
         cols[name] = pc.if_else(valid, cols[name], 0).cast(pa.int32())
     cols["production_id"] = cols["production_id"].cast(pa.int32())
-    return columnar.split_valid(
+    table, rejects = columnar.split_valid(
         spec,
         cols,
         valid,
@@ -250,6 +271,15 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
         lambda r: _listing_row(r, production_id),
         "/tickets/{}",
     )
+    dup_pointers = {f"/tickets/{i}": i for i in duplicates}
+    rejects = [
+        Reject(r.record_pointer, _duplicate(tickets[dup_pointers[r.record_pointer]].get("i")),
+               r.payload)
+        if r.record_pointer in dup_pointers and r.reason == "rejected by a column check"
+        else r
+        for r in rejects
+    ]  # fmt: skip
+    return table, rejects
 
 
 def parse_production(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 from ingestion import columnar
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, newest_per_key, now_utc, write_atomic
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "vividseats"
@@ -451,13 +451,20 @@ def make_client() -> SourceClient:
     return SourceClient.configured(SOURCE, base_url(), per_second=3.0, max_attempts=3, timeout=30.0)
 
 
-def event_date(file: LandingFile) -> datetime | None:
-    """The event's local date and time from an archived production record."""
+def known_past(root: Path | None = None) -> set[int]:
+    """Events the newest fetch log marked ``past``: not asked again. One small file per
+    tick is read, not the production archive (a million files after a season)."""
+    newest = None
+    for f in iter_landing_files(SOURCE, ["fetch_log"], root):
+        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
+            newest = f
+    if newest is None:
+        return set()
     try:
-        payload = json.loads(file.read_text())
-        return datetime.fromisoformat(str(payload["localDate"])).replace(tzinfo=None)
-    except (ValueError, KeyError, TypeError, OSError):
-        return None
+        entries = json.loads(newest.read_text())
+        return {int(e["production_id"]) for e in entries if e.get("status") == "past"}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return set()  # an unreadable log: ask every event once more, the loader says why
 
 
 def is_past(local_date: datetime | None, now: datetime) -> bool:
@@ -524,13 +531,13 @@ def fetch_event(
     client: SourceClient,
     root: Path | None,
     now: datetime,
-    last_production: LandingFile | None,
+    was_past: bool,
     stamp: Any = now_utc,
 ) -> dict[str, Any]:
     """One event's production record and listings → landing; its fetch-log entry.
     Each file is stamped when its answer arrived (``stamp()``), its observation time."""
     entry: dict[str, Any] = {"production_id": production_id}
-    if is_past(event_date(last_production) if last_production else None, now):
+    if was_past:
         return {**entry, "status": "past", "detail": "event date has passed: not asked again"}
     key = str(production_id)
     try:
@@ -584,10 +591,10 @@ def fetch(
         archived = archive_tracked(events, now, root)
         if archived:
             report.files.append(archived)
-        newest = newest_per_key(SOURCE, "production", root)
+        past = known_past(root)
         for event in events:
             pid = event["production_id"]
-            entry = fetch_event(pid, client, root, now, newest.get(str(pid)), stamp)
+            entry = fetch_event(pid, client, root, now, pid in past, stamp)
             for name in ("production_file", "listings_file"):
                 if entry.get(name):
                     report.files.append(entry[name])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.http import source_config
-from ingestion.landing import LandingFile, iter_landing_files, write_atomic
+from ingestion.landing import LandingFile, archive_if_changed
 
 ASSET_TYPES = ("crypto", "stock", "etf")
 PROVIDERS = ("binance", "yahoo_finance")
@@ -59,14 +59,8 @@ def archive_assets(
     writer.writeheader()
     writer.writerows(rows)
     text = out.getvalue()
-    newest = None
-    for f in iter_landing_files(source, ["tracked_assets"], root):
-        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
-            newest = f
-    if newest is not None and newest.read_text() == text:
-        return rows, None
-    written = write_atomic(source, "tracked_assets", at, text.encode(), ext="csv", root=root)
-    return rows, written.relative
+    written = archive_if_changed(source, "tracked_assets", at, text.encode(), ext="csv", root=root)
+    return rows, written.relative if written else None
 
 
 def parse_assets(file: LandingFile):

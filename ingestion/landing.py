@@ -189,6 +189,32 @@ def newest_per_key(source: str, endpoint: str, root: Path | None = None) -> dict
     return newest
 
 
+def newest_file(source: str, endpoint: str, root: Path | None = None) -> LandingFile | None:
+    """An endpoint's newest file by capture time (a config's last archived version, the
+    last fetch log)."""
+    newest = None
+    for f in iter_landing_files(source, [endpoint], root):
+        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
+            newest = f
+    return newest
+
+
+def archive_if_changed(
+    source: str,
+    endpoint: str,
+    at: datetime,
+    body: bytes,
+    ext: str = "json",
+    root: Path | None = None,
+) -> LandingFile | None:
+    """Archive a versioned config (tracked players, assets, events) only when it differs
+    from its newest archived version, so the warehouse knows what was tracked when."""
+    newest = newest_file(source, endpoint, root)
+    if newest is not None and newest.read_bytes() == body:
+        return None
+    return write_atomic(source, endpoint, at, body, ext=ext, root=root)
+
+
 @dataclass(frozen=True)
 class LoadedFile:
     """What the warehouse remembers of a loaded landing file."""

@@ -56,6 +56,7 @@ class SimulatorServer:
         n_events: int = 12,
         n_listings: int = 160,
         blocked_productions: tuple[int, ...] = (),
+        tickets_anchor: datetime | None = None,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -64,11 +65,12 @@ class SimulatorServer:
         day = int(clock()) // 86_400 * 86_400  # the hiscores story is anchored on the clock's day
         self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
         self.exchanges = Exchanges(seed=seed, n_assets=n_assets)
+        # events are placed around the clock's day unless told otherwise
         self.tickets = Tickets(
             seed=seed,
             n_events=n_events,
             n_listings=n_listings,
-            anchor=datetime.fromtimestamp(day, UTC),
+            anchor=tickets_anchor or datetime.fromtimestamp(day, UTC),
         )
         self.blocked_productions = set(blocked_productions)  # answer these with a 403
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute

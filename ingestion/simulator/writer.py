@@ -304,14 +304,15 @@ def write_vividseats(
     ids = [r["production_id"] for r in src.read_config(text) if r["production_id"]]
     clock = {"now": float(first)}
     report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
+    # the events are placed around ``anchor`` (default: the day the history ends), so
+    # two writes with one anchor continue the same story
     with SimulatorServer(
-        seed=seed, clock=lambda: clock["now"], n_events=n_events, n_listings=n_listings
+        seed=seed,
+        clock=lambda: clock["now"],
+        n_events=n_events,
+        n_listings=n_listings,
+        tickets_anchor=anchor or end,
     ) as sim:
-        # the simulator's events are placed around ``anchor`` (default: the day the
-        # history ends), so two writes with one anchor continue the same story
-        sim.tickets = type(sim.tickets)(
-            seed=seed, n_events=n_events, n_listings=n_listings, anchor=anchor or end
-        )
         client = SourceClient(src.SOURCE, sim.url, per_second=0, backoff_factor=0.01)
         for n, ts in enumerate(times):
             clock["now"] = float(ts)

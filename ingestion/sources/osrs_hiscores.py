@@ -31,7 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, newest_per_key, now_utc, write_atomic
+from ingestion.landing import (
+    LandingFile,
+    archive_if_changed,
+    newest_per_key,
+    now_utc,
+    write_atomic,
+)
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "osrs_hiscores"
@@ -277,13 +283,8 @@ def _entries(body: bytes, ext: str) -> int | None:
 def archive_players(text: str, at: datetime, root: Path | None = None) -> str | None:
     """Archive the players config when it differs from the newest archived version."""
     read_players(text)  # a broken config stops the fetch before anything is written
-    newest = None
-    for f in iter_landing_files(SOURCE, ["tracked_players"], root):
-        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
-            newest = f
-    if newest is not None and newest.read_text() == text:
-        return None
-    return write_atomic(SOURCE, "tracked_players", at, text.encode(), ext="csv", root=root).relative
+    written = archive_if_changed(SOURCE, "tracked_players", at, text.encode(), ext="csv", root=root)
+    return written.relative if written else None
 
 
 def record_outcome(

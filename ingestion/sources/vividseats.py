@@ -42,7 +42,13 @@ import pyarrow.compute as pc
 
 from ingestion import columnar
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.landing import (
+    LandingFile,
+    archive_if_changed,
+    newest_file,
+    now_utc,
+    write_atomic,
+)
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "vividseats"
@@ -454,10 +460,7 @@ def make_client() -> SourceClient:
 def known_past(root: Path | None = None) -> set[int]:
     """Events the newest fetch log marked ``past``: not asked again. One small file per
     tick is read, not the production archive (a million files after a season)."""
-    newest = None
-    for f in iter_landing_files(SOURCE, ["fetch_log"], root):
-        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
-            newest = f
+    newest = newest_file(SOURCE, "fetch_log", root)
     if newest is None:
         return set()
     try:
@@ -509,14 +512,10 @@ def _resolve(
 
 def archive_tracked(events: list[dict[str, Any]], at: datetime, root: Path | None) -> str | None:
     """Archive the resolved events when they differ from the newest archived version."""
-    body = json.dumps(events, sort_keys=True).encode()
-    newest = None
-    for f in iter_landing_files(SOURCE, ["tracked_events"], root):
-        if isinstance(f, LandingFile) and (newest is None or f.captured_at > newest.captured_at):
-            newest = f
-    if newest is not None and newest.read_bytes() == body:
-        return None
-    return write_atomic(SOURCE, "tracked_events", at, body, root=root).relative
+    written = archive_if_changed(
+        SOURCE, "tracked_events", at, json.dumps(events, sort_keys=True).encode(), root=root
+    )
+    return written.relative if written else None
 
 
 def compress(body: bytes) -> bytes:

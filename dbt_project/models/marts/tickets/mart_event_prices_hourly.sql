@@ -34,11 +34,11 @@ in_hours as (
         l.quantity,
         l.load_id
     from {{ ref('stg_vividseats__listings') }} as l
+    -- an equality join (hash), not a range join: a full build joins every listing row
     inner join touched as h
         on
             l.production_id = h.production_id
-            and l.captured_at >= h.bucket_start
-            and l.captured_at < h.bucket_start + interval '1 hour'
+            and date_trunc('hour', l.captured_at) = h.bucket_start
     where l.captured_at >= (select min(h2.bucket_start) from touched as h2)
 ),
 

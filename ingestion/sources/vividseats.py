@@ -401,7 +401,7 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec(
         "listings",
         # The big one: one row per listing per snapshot, partitioned by month so old
-        # months are dropped whole, lean types (≈ 95 bytes a row on disk, see README).
+        # months are dropped whole, lean types (≈ 102 bytes a row on disk, see README).
         TableSpec(
             "listings",
             ("production_id", "captured_at", "listing_id"),

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import source_config
+from ingestion.http import config_path, source_config
 from ingestion.landing import LandingFile, archive_if_changed
 
 ASSET_TYPES = ("crypto", "stock", "etf")
@@ -26,8 +26,7 @@ def history_days(source: str) -> int:
 
 
 def config_file(source: str) -> Path:
-    default = Path(__file__).resolve().parents[1] / "config" / "tracked_assets.csv"
-    return Path(str(source_config(source, "assets_file", default)))
+    return config_path(source, "assets_file", "tracked_assets.csv")
 
 
 def read_assets(text: str, provider: str | None = None) -> list[dict[str, Any]]:

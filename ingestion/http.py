@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -48,6 +49,13 @@ def source_config(source: str, key: str, default: Any) -> Any:
     except Exception:
         value = None
     return default if value in (None, "") else value
+
+
+def config_path(source: str, key: str, name: str) -> Path:
+    """A tracked-things config file: ``sources.<source>.<key>``, else ``config/<name>``
+    in the repository."""
+    default = Path(__file__).resolve().parents[1] / "config" / name
+    return Path(str(source_config(source, key, default)))
 
 
 @dataclass

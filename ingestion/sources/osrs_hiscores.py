@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.http import FetchError, FetchReport, SourceClient, config_path, source_config
 from ingestion.landing import (
     LandingFile,
     archive_if_changed,
@@ -65,8 +65,7 @@ MAX_VALUE = 10**10  # 200m xp per skill, ~4.6bn overall: anything past this is c
 
 
 def config_file() -> Path:
-    default = Path(__file__).resolve().parents[2] / "config" / "tracked_players.csv"
-    return Path(str(source_config(SOURCE, "players_file", default)))
+    return config_path(SOURCE, "players_file", "tracked_players.csv")
 
 
 def read_players(text: str) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion import columnar
-from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.http import FetchError, FetchReport, SourceClient, config_path, source_config
 from ingestion.landing import (
     LandingFile,
     archive_if_changed,
@@ -60,8 +60,7 @@ STATUSES = ("ok", "blocked", "past", "not_found", "failed")
 
 
 def config_file() -> Path:
-    default = Path(__file__).resolve().parents[2] / "config" / "tracked_events.csv"
-    return Path(str(source_config(SOURCE, "events_file", default)))
+    return config_path(SOURCE, "events_file", "tracked_events.csv")
 
 
 def read_config(text: str) -> list[dict[str, Any]]:

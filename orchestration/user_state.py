@@ -1,0 +1,90 @@
+"""Load the profiles folder into ``raw_user_state`` against the warehouse's item catalogue.
+
+The catalogue is what the market pipelines built (``marts.dim_markets``, ``dim_items``,
+``dim_players``), so user state loads after them: in a ``snapmart refresh`` after the
+first dbt build, in Dagster as an asset downstream of those dimensions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingestion.landing import now_utc
+from ingestion.sources import osrs_hiscores
+from ingestion.sources import user_state as source
+from orchestration import ingest, warehouse
+
+
+class UserStateError(RuntimeError):
+    """Something a user must fix before their profiles can load (said in one sentence)."""
+
+
+@dataclass
+class UserStateLoad:
+    bundle: str | None
+    fetched: bool
+    rows: dict[str, int] = field(default_factory=dict)
+    rejects: list[tuple[str, str]] = field(default_factory=list)  # (file:line, reason)
+
+
+def catalogue(info: warehouse.ConnectionInfo | None = None) -> source.Catalogue:
+    with warehouse.connect(info) as conn:
+        built = conn.execute("select to_regclass('marts.dim_items') is not null").fetchone()[0]
+        if not built:
+            raise UserStateError(
+                "the item catalogue (marts.dim_items) is not built yet, so profiles cannot be "
+                "checked: run `snapmart refresh` (or `snapmart demo`) first"
+            )
+        markets = conn.execute("select market_id, source from marts.dim_markets").fetchall()
+        items = conn.execute(
+            "select item_id, source, source_item_id, item_name from marts.dim_items"
+        ).fetchall()
+        players = []
+        if conn.execute("select to_regclass('marts.dim_players') is not null").fetchone()[0]:
+            players = conn.execute("select player_id, username from marts.dim_players").fetchall()
+    metrics = [*osrs_hiscores.PUBLISHED_SKILLS, *osrs_hiscores.PUBLISHED_ACTIVITIES]
+    return source.Catalogue.from_rows(markets, items, players, metrics)
+
+
+def load(
+    *, fetch: bool = True, root: Path | None = None, folder: Path | None = None
+) -> UserStateLoad:
+    """Archive the folder if it changed (``fetch``), then replace the raw user state with
+    the newest archived version. Idempotent: the same version loads the same rows."""
+    info = warehouse.ensure_warehouse()
+    fetched = bool(source.fetch(root=root, folder=folder).files) if fetch else False
+    bundle_file = source.current_bundle(root)
+    cat = catalogue(info)
+    if bundle_file is None:
+        state, bundle_rel, captured = source.ParsedState(), "", now_utc()
+    else:
+        try:
+            bundle = json.loads(bundle_file.read_text())
+        except ValueError as exc:
+            raise UserStateError(
+                f"{bundle_file.relative} is not a profiles bundle: {exc}"
+            ) from None
+        state = source.parse_bundle(bundle, cat)
+        bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
+    pipeline = ingest.pipeline_for(source.SOURCE)
+    pipeline.run(source.dlt_source(state, bundle_rel, captured, now_utc()))
+    return UserStateLoad(
+        bundle=bundle_rel or None,
+        fetched=fetched,
+        rows={name: len(rows) for name, rows in state.tables.items()},
+        rejects=[(r.record_pointer, r.reason) for r in state.rejects],
+    )
+
+
+def ensure_tables() -> None:
+    """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
+    staging views compile (as ingest.ensure_raw_tables does for the market sources)."""
+    info = warehouse.ensure_warehouse()
+    with warehouse.connect(info) as conn:
+        exists = conn.execute("select to_regclass('raw_user_state.alert_rules') is not null")
+        if exists.fetchone()[0]:
+            return
+    pipeline = ingest.pipeline_for(source.SOURCE)
+    pipeline.run(source.dlt_source(source.ParsedState(), "", now_utc(), now_utc()))

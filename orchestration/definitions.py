@@ -11,6 +11,7 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltResource
 
+from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick
@@ -49,6 +50,13 @@ tickets_tick = define_asset_job(
     selection=AssetSelection.groups("vividseats").downstream(),
 )
 
+alerts_tick = define_asset_job(
+    name="alerts_tick",
+    description="Reload the profiles folder, evaluate the alert rules on the current marts,"
+    " send what is pending (retries of earlier failures too), rebuild the user marts.",
+    selection=AssetSelection.groups("user_state").downstream(),
+)
+
 refresh_all = define_asset_job(
     name="refresh_all",
     description="Every source, then every model: what `snapmart refresh` does.",
@@ -56,8 +64,8 @@ refresh_all = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models],
-    asset_checks=GX_CHECKS,
+    assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models, *ALERT_ASSETS],
+    asset_checks=[*GX_CHECKS, *ALERT_CHECKS],
     jobs=[
         osrs_prices_tick,
         osrs_hiscores_tick,
@@ -65,6 +73,7 @@ defs = Definitions(
         dofus_market_tick,
         exchanges_tick,
         tickets_tick,
+        alerts_tick,
         refresh_all,
     ],
     sensors=[dofus_inbox_sensor],
@@ -100,6 +109,15 @@ defs = Definitions(
             execution_timezone="UTC",
             description="Events from config/tracked_events.csv; requests spread under"
             " SOURCES__VIVIDSEATS__REQUESTS_PER_MINUTE (default 180).",
+            default_status=DefaultScheduleStatus.RUNNING,
+        ),
+        ScheduleDefinition(
+            name="alerts_every_5_minutes",
+            job=alerts_tick,
+            cron_schedule="2-59/5 * * * *",
+            execution_timezone="UTC",
+            description="Profile edits take effect and pending deliveries are retried between"
+            " market ticks (every market tick evaluates the rules too).",
             default_status=DefaultScheduleStatus.RUNNING,
         ),
         ScheduleDefinition(

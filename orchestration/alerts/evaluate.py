@@ -148,8 +148,15 @@ def describe(rule: Rule, obs: Observation, names: _Names) -> tuple[str, str]:
     return title, f"{body} Observed {when}."
 
 
-def evaluate(conn: psycopg.Connection, *, backtest: bool = False) -> EvaluationReport:
-    """One evaluation of every rule; the caller commits (``conn`` not in autocommit)."""
+def evaluate(
+    conn: psycopg.Connection, *, backtest_since: datetime | None = None
+) -> EvaluationReport:
+    """One evaluation of every rule; the caller commits (``conn`` not in autocommit).
+
+    ``backtest_since``: rules seen for the first time replay their history from then
+    (events flagged ``is_backtest``, not delivered) instead of starting at the newest data.
+    """
+    backtest = backtest_since is not None
     store.ensure_schema(conn)
     conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_ID,))
     report = EvaluationReport()
@@ -174,7 +181,8 @@ def evaluate(conn: psycopg.Connection, *, backtest: bool = False) -> EvaluationR
         known = rule.key in states
         through, last_states = states.get(rule.key, (None, {}))
         latest_only = not known and not backtest and rule.rule_type in HISTORY_TYPES
-        observations = observe(conn, rule, through, latest_only)
+        since = through if known else backtest_since
+        observations = observe(conn, rule, since, latest_only)
         report.observations += len(observations)
         last_event: dict[str, datetime] = dict(
             conn.execute(
@@ -212,7 +220,7 @@ def evaluate(conn: psycopg.Connection, *, backtest: bool = False) -> EvaluationR
                         (event.event_id, channel, recipient),
                     )
                     report.deliveries += 1
-        newest = max((o.observed_at for o in observations), default=through)
+        newest = max((o.observed_at for o in observations), default=since)
         conn.execute(
             """insert into alerts.rule_state (profile_id, rule_id, evaluated_through, last_states)
             values (%s, %s, %s, %s)
@@ -255,10 +263,10 @@ def _insert_event(
     return NewEvent(row[0], rule.profile_id, rule.rule_id, obs.observed_at, title)
 
 
-def evaluate_now(*, backtest: bool = False, info: Any = None) -> EvaluationReport:
+def evaluate_now(*, backtest_since: datetime | None = None, info: Any = None) -> EvaluationReport:
     from orchestration import warehouse
 
     with warehouse.connect(info) as conn:
-        report = evaluate(conn, backtest=backtest)
+        report = evaluate(conn, backtest_since=backtest_since)
         conn.commit()
     return report

@@ -1,0 +1,20 @@
+select
+    profile_id,
+    rule_id,
+    rule_type,
+    market_id,
+    item_id,
+    player_id,
+    metric,
+    period,
+    state as trend_state,
+    name_filter,
+    threshold,
+    window_minutes,
+    direction,
+    cooldown_minutes,
+    string_to_array(channels, ',') as channels,
+    description,
+    source_file,
+    source_line
+from {{ source('user_state', 'alert_rules') }}

@@ -1,0 +1,8 @@
+select
+    profile_id,
+    market_id,
+    item_id,
+    quantity,
+    source_file,
+    source_line
+from {{ source('user_state', 'bank_items') }}

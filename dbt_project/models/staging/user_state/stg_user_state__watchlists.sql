@@ -1,0 +1,8 @@
+select
+    profile_id,
+    watchlist as watchlist_name,
+    market_id,
+    item_id,
+    source_file,
+    source_line
+from {{ source('user_state', 'watchlists') }}

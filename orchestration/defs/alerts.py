@@ -1,0 +1,158 @@
+"""User state and alerts as Dagster assets.
+
+raw_user_state/* (the profiles folder, checked against the item catalogue) sits
+downstream of the dimensions it is checked against; alerts/fct_alert_events
+downstream of every mart a rule reads, so every tick that refreshes those marts
+evaluates the rules; alerts/alert_deliveries sends what is pending, and its check
+reports deliveries whose fate is unknown.
+"""
+
+from typing import Any
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+    multi_asset,
+)
+
+from ingestion.sources.user_state import TABLES
+from orchestration import user_state, warehouse
+from orchestration.alerts import deliver, evaluate, store
+
+CATALOGUE = [AssetKey(["marts", name]) for name in ("dim_items", "dim_markets", "dim_players")]
+RULE_INPUTS = [
+    AssetKey(["marts", name])
+    for name in (
+        "fct_price_observations",
+        "mart_item_trends",
+        "mart_buy_opportunities",
+        "mart_sell_opportunities",
+        "mart_arbitrage",
+        "mart_flips",
+        "mart_player_gains",
+        "mart_player_achievements",
+    )
+] + [AssetKey(["raw_user_state", "alert_rules"]), AssetKey(["raw_user_state", "profiles"])]
+EVENTS = AssetKey(["alerts", "fct_alert_events"])
+DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            AssetKey(["raw_user_state", table]),
+            deps=CATALOGUE,
+            group_name="user_state",
+            description=f"raw_user_state.{table}, from the profiles folder (config/profiles).",
+        )
+        for table in TABLES
+    ],
+    name="user_state_raw",
+    pool="ingest_user_state",
+)
+def user_state_raw(context: AssetExecutionContext) -> Any:
+    warehouse.ensure_warehouse()
+    result = user_state.load()
+    for pointer, reason in result.rejects:
+        context.log.warning(f"rejected {pointer}: {reason}")
+    for table in TABLES:
+        yield MaterializeResult(
+            asset_key=AssetKey(["raw_user_state", table]),
+            metadata={
+                "rows": result.rows.get(table, 0),
+                "bundle": result.bundle or "",
+                "folder_changed": result.fetched,
+                "lines_rejected": len(result.rejects),
+            },
+        )
+
+
+@asset(
+    key=EVENTS,
+    deps=RULE_INPUTS,
+    group_name="alerts",
+    description="Alert rules evaluated against the newest marts: new triggers, once per cooldown.",
+)
+def fct_alert_events(context: AssetExecutionContext) -> MaterializeResult:
+    report = evaluate.evaluate_now()
+    preview = "\n".join(
+        f"| {e.triggered_at:%Y-%m-%d %H:%M} | {e.profile_id}/{e.rule_id} | {e.title} |"
+        for e in report.events[:20]
+    )
+    return MaterializeResult(
+        metadata={
+            "rules": report.rules,
+            "observations": report.observations,
+            "new_events": len(report.events),
+            "suppressed_by_cooldown": report.suppressed,
+            "deliveries_queued": report.deliveries,
+            "preview": MetadataValue.md(
+                "| triggered | rule | alert |\n|---|---|---|\n" + preview if preview else "none"
+            ),
+        }
+    )
+
+
+@asset(
+    key=DELIVERIES,
+    deps=[EVENTS],
+    group_name="alerts",
+    description="Pending alert deliveries sent (webhook, email) with retries; see the check.",
+)
+def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
+    report = deliver.deliver_now()
+    for error in report.errors:
+        context.log.warning(error)
+    return MaterializeResult(
+        metadata={
+            "sent": report.sent,
+            "still_pending": report.pending,
+            "failed": report.failed,
+            "new_unknown": report.unknown,
+            "retries": report.retries,
+        }
+    )
+
+
+def unknown_deliveries() -> list[dict[str, Any]]:
+    with warehouse.connect() as conn:
+        store.ensure_schema(conn)
+        rows = conn.execute(
+            """select d.delivery_id, d.channel, e.profile_id, e.rule_id, e.title, d.updated_at
+            from alerts.alert_deliveries as d
+            inner join alerts.fct_alert_events as e on d.event_id = e.event_id
+            where d.status = 'unknown' order by d.delivery_id"""
+        ).fetchall()
+    keys = ("delivery_id", "channel", "profile_id", "rule_id", "title", "updated_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+@asset_check(
+    asset=DELIVERIES,
+    name="alert_deliveries_unknown",
+    description="No delivery whose fate is unknown (a run stopped between sending and "
+    "recording it). Settle each with `snapmart alerts resolve ID --as sent|pending`.",
+)
+def alert_deliveries_unknown() -> AssetCheckResult:
+    unknown = unknown_deliveries()
+    return AssetCheckResult(
+        passed=not unknown,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "unknown": len(unknown),
+            "deliveries": MetadataValue.json(
+                [{**u, "updated_at": str(u["updated_at"])} for u in unknown[:50]]
+            ),
+        },
+    )
+
+
+ALERT_ASSETS = [user_state_raw, fct_alert_events, alert_deliveries]
+ALERT_CHECKS = [alert_deliveries_unknown]

@@ -99,6 +99,9 @@ class TickReport:
     dbt: Any = None
     seconds: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    user_state: Any = None
+    alerts: Any = None
+    deliveries: Any = None
 
 
 def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
@@ -175,8 +178,13 @@ def run_transform(select: str | None, report: TickReport, full_refresh: bool = F
         result = transform.run_dbt(
             "build", select, full_refresh, on_node=on_node, on_start=on_start
         )
-    report.dbt = result
-    report.seconds["dbt build"] = time.monotonic() - t0
+    if report.dbt is not None:  # a second build in the same tick (profiles, alerts)
+        report.dbt.nodes += result.nodes
+        report.dbt.success = report.dbt.success and result.success
+        report.dbt.error = report.dbt.error or result.error
+    else:
+        report.dbt = result
+    report.seconds["dbt build"] = report.seconds.get("dbt build", 0.0) + time.monotonic() - t0
     if result.error:
         err.print(f"[red]dbt:[/] {result.error}")
     return result.success
@@ -203,6 +211,25 @@ def print_tick_summary(report: TickReport) -> None:
     if report.dbt is not None:
         counts = report.dbt.counts()
         console.print("dbt: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    if report.user_state is not None:
+        us = report.user_state
+        console.print(
+            f"profiles: {us.rows.get('profiles', 0)} loaded, {us.rows.get('alert_rules', 0)} "
+            f"alert rules, {us.rows.get('bank_items', 0)} bank lines, "
+            f"{len(us.rejects)} line(s) rejected"
+        )
+    if report.alerts is not None:
+        ev, dl = report.alerts, report.deliveries
+        console.print(
+            f"alerts: {len(ev.events)} new event(s) from {ev.rules} rule(s) "
+            f"({ev.suppressed} held back by cooldowns); deliveries: {dl.sent} sent, "
+            f"{dl.pending} pending, {dl.failed} failed"
+        )
+        if dl.unknown:
+            console.print(
+                f"[red]{dl.unknown} delivery(ies) now unknown[/] (a run stopped between sending"
+                " and recording): see `snapmart alerts status`"
+            )
     for failure in report.checks_failed:
         console.print(f"[red]check failed:[/] {failure}")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
@@ -210,14 +237,46 @@ def print_tick_summary(report: TickReport) -> None:
         console.print(f"[dim]{timing}[/]")
 
 
-def _tick(sources: list[str], replay: bool, select: str | None) -> TickReport:
+USER_MODELS = "source:user_state+ source:alerts+"
+
+
+def run_alerts(report: TickReport, backtest_since: Any = None) -> None:
+    """After the markets' build: load the profiles (checked against the fresh catalogue),
+    evaluate the alert rules, deliver what is pending, rebuild the user marts."""
+    from orchestration import user_state
+    from orchestration.alerts import deliver, evaluate
+
+    t0 = time.monotonic()
+    try:
+        with console.status("Loading profiles…"):
+            report.user_state = user_state.load()
+    except user_state.UserStateError as exc:
+        report.errors.append(str(exc))
+        err.print(f"[red]profiles not loaded:[/] {exc}")
+        return
+    for _pointer, reason in report.user_state.rejects[:20]:
+        err.print(f"[yellow]profile line rejected:[/] {reason}")
+    with console.status("Evaluating alert rules…"):
+        report.alerts = evaluate.evaluate_now(backtest_since=backtest_since)
+    with console.status("Delivering alerts…"):
+        report.deliveries = deliver.deliver_now()
+    report.seconds["profiles + alerts"] = time.monotonic() - t0
+    run_transform(USER_MODELS, report)
+
+
+def _tick(
+    sources: list[str], replay: bool, select: str | None, backtest_since: Any = None
+) -> TickReport:
     report = TickReport()
     run_ingest(sources, replay, report)
     run_checks(sources, report)
     if report.checks_failed:
         console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
         return report
-    run_transform(select, report)
+    if not run_transform(select, report):
+        console.print("[red]The build failed: alert rules were not evaluated.[/]")
+        return report
+    run_alerts(report, backtest_since)
     return report
 
 
@@ -385,12 +444,19 @@ def demo(
             min(days, 3), seed=seed, progress=lambda d, t: bar.update(tickets, completed=d, total=t)
         )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
+    from datetime import UTC, datetime, timedelta
+
     from ingestion.sources import SOURCES
 
-    report = _tick(list(SOURCES), replay=True, select=None)
+    since = datetime.now(UTC) - timedelta(days=days)
+    report = _tick(list(SOURCES), replay=True, select=None, backtest_since=since)
     print_tick_summary(report)
     if _exit_code(report) == 0:
         print_demo_marts(info)
+        from orchestration.cli_alerts import print_bank_crafts, print_week_alerts
+
+        print_week_alerts(info, since)
+        print_bank_crafts(info, "demo")
     raise typer.Exit(_exit_code(report))
 
 
@@ -820,6 +886,12 @@ def bench(
         )
     console.print(table)
     console.print(f"Results: {path}")
+
+
+from orchestration.cli_alerts import alerts_app, profiles_app  # noqa: E402 (uses the above)
+
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(profiles_app, name="profiles")
 
 
 def main() -> None:

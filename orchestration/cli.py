@@ -261,7 +261,10 @@ def run_alerts(report: TickReport, backtest_since: Any = None) -> None:
     with console.status("Delivering alerts…"):
         report.deliveries = deliver.deliver_now()
     report.seconds["profiles + alerts"] = time.monotonic() - t0
-    run_transform(USER_MODELS, report)
+    # The main build already rebuilt the user marts from the raw user state; build them
+    # again only when that state or the events changed since.
+    if report.user_state.fetched or report.alerts.events:
+        run_transform(USER_MODELS, report)
 
 
 def _tick(

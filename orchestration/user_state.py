@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingestion import loader
 from ingestion.landing import now_utc
 from ingestion.sources import osrs_hiscores
 from ingestion.sources import user_state as source
@@ -69,7 +70,10 @@ def load(
         state = source.parse_bundle(bundle, cat)
         bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
     pipeline = ingest.pipeline_for(source.SOURCE)
-    pipeline.run(source.dlt_source(state, bundle_rel, captured, now_utc()))
+    pipeline.run(
+        source.dlt_source(state, bundle_rel, captured, now_utc()),
+        loader_file_format=loader.FILE_FORMAT,
+    )
     return UserStateLoad(
         bundle=bundle_rel or None,
         fetched=fetched,
@@ -81,10 +85,4 @@ def load(
 def ensure_tables() -> None:
     """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
     staging views compile (as ingest.ensure_raw_tables does for the market sources)."""
-    info = warehouse.ensure_warehouse()
-    with warehouse.connect(info) as conn:
-        exists = conn.execute("select to_regclass('raw_user_state.alert_rules') is not null")
-        if exists.fetchone()[0]:
-            return
-    pipeline = ingest.pipeline_for(source.SOURCE)
-    pipeline.run(source.dlt_source(source.ParsedState(), "", now_utc(), now_utc()))
+    loader.ensure_tables(ingest.pipeline_for(source.SOURCE), source.TABLES.values())

@@ -30,9 +30,13 @@ SIM_END = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("snapmart_home")
-    old = {k: os.environ.get(k) for k in ("SNAPMART_HOME", "DBT_TARGET_PATH")}
+    keys = ("SNAPMART_HOME", "DBT_TARGET_PATH", "SOURCES__USER_STATE__PROFILES_DIR")
+    old = {k: os.environ.get(k) for k in keys}
     os.environ["SNAPMART_HOME"] = str(home)
     os.environ["DBT_TARGET_PATH"] = str(home / "target")
+    # No profiles unless a test writes some: the repository's sample stays the demo's.
+    (home / "profiles").mkdir()
+    os.environ["SOURCES__USER_STATE__PROFILES_DIR"] = str(home / "profiles")
     yield home
     if warehouse.is_embedded():
         warehouse.stop_embedded()

@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 import yaml
 
 from ingestion.http import FetchReport, config_path
 from ingestion.landing import LandingFile, archive_if_changed, newest_file, now_utc
-from ingestion.loader import Reject
+from ingestion.loader import REJECTED_RECORDS, Reject, TableSpec
 
 SOURCE = "user_state"
 ENDPOINT = "profiles"
@@ -609,43 +610,35 @@ def parse_bundle(bundle: dict[str, Any], catalogue: Catalogue) -> ParsedState:
 # --------------------------------------------------------------------------- dlt
 
 
-def _columns(**types: str) -> dict[str, dict[str, Any]]:
-    nullable = {"display_name", "default_market", "players", "discord_webhook", "email_to",
-                "market_id", "item_id", "player_id", "metric", "period", "state", "name_filter",
-                "threshold", "window_minutes", "direction", "channels", "description"}  # fmt: skip
-    return {
-        name: {"data_type": dtype, "nullable": name in nullable} for name, dtype in types.items()
-    }
+_NULLABLE = frozenset(
+    {"display_name", "default_market", "players", "discord_webhook", "email_to", "market_id",
+     "item_id", "player_id", "metric", "period", "state", "name_filter", "threshold",
+     "window_minutes", "direction", "channels", "description"}
+)  # fmt: skip
+_FILE = {"source_file": "text", "source_line": "bigint", "bundle_file": "text"}
 
 
-_FILE = {"source_file": "text", "source_line": "bigint"}
-TABLES: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Any]]]] = {
-    "profiles": (
-        ("profile_id",),
-        _columns(profile_id="text", display_name="text", default_market="text", players="text",
-                 discord_webhook="text", email_to="text", **_FILE),  # fmt: skip
-    ),
-    "favorites": (
-        ("profile_id", "market_id", "item_id"),
-        _columns(profile_id="text", market_id="text", item_id="text", **_FILE),
-    ),
-    "watchlists": (
-        ("profile_id", "watchlist", "market_id", "item_id"),
-        _columns(profile_id="text", watchlist="text", market_id="text", item_id="text", **_FILE),
-    ),
-    "bank_items": (
-        ("profile_id", "market_id", "item_id"),
-        _columns(profile_id="text", market_id="text", item_id="text", quantity="bigint", **_FILE),
-    ),
-    "alert_rules": (
-        ("profile_id", "rule_id"),
-        _columns(
-            profile_id="text", rule_id="text", rule_type="text", market_id="text",
-            item_id="text", player_id="text", metric="text", period="text", state="text",
-            name_filter="text", threshold="double", window_minutes="bigint", direction="text",
-            cooldown_minutes="bigint", channels="text", description="text", **_FILE,
-        ),
-    ),
+def _table(name: str, key: tuple[str, ...], **types: str) -> TableSpec:
+    return TableSpec(name, key, {**types, **_FILE}, nullable=_NULLABLE)
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        _table("profiles", ("profile_id",), profile_id="text", display_name="text",
+               default_market="text", players="text", discord_webhook="text", email_to="text"),
+        _table("favorites", ("profile_id", "market_id", "item_id"), profile_id="text",
+               market_id="text", item_id="text"),
+        _table("watchlists", ("profile_id", "watchlist", "market_id", "item_id"),
+               profile_id="text", watchlist="text", market_id="text", item_id="text"),
+        _table("bank_items", ("profile_id", "market_id", "item_id"), profile_id="text",
+               market_id="text", item_id="text", quantity="bigint"),
+        _table("alert_rules", ("profile_id", "rule_id"), profile_id="text", rule_id="text",
+               rule_type="text", market_id="text", item_id="text", player_id="text",
+               metric="text", period="text", state="text", name_filter="text",
+               threshold="double", window_minutes="bigint", direction="text",
+               cooldown_minutes="bigint", channels="text", description="text"),
+    )
 }  # fmt: skip
 
 
@@ -654,15 +647,24 @@ def dlt_source(
 ) -> Any:
     """The parsed state as dlt resources: every state table replaced whole (a deleted line
     disappears), rejects merged into ``rejected_records`` (a re-load adds none)."""
+    # Arrow tables, as every other source loads: the same column types as the empty
+    # tables ensure_tables creates, no per-row ids.
+    # An empty table goes as no data (ADBC cannot ingest an empty parquet file): dlt
+    # truncates a replace table that receives nothing.
     resources = [
         dlt.resource(
-            [{**r, "bundle_file": bundle_file} for r in state.tables[name]],
+            pa.Table.from_pylist(
+                [{**r, "bundle_file": bundle_file} for r in state.tables[name]],
+                schema=spec.arrow_schema(),
+            )
+            if state.tables[name]
+            else [],
             name=name,
             write_disposition="replace",
-            primary_key=list(key),
-            columns={**cols, "bundle_file": {"data_type": "text", "nullable": False}},
+            primary_key=list(spec.primary_key),
+            columns=spec.dlt_columns(),
         )
-        for name, (key, cols) in TABLES.items()
+        for name, spec in TABLES.items()
     ]
     rejects = [
         {
@@ -675,20 +677,15 @@ def dlt_source(
         }
         for r in state.rejects
     ]
+    if not rejects:
+        return resources
     resources.append(
         dlt.resource(
-            rejects,
+            pa.Table.from_pylist(rejects, schema=REJECTED_RECORDS.arrow_schema()),
             name="rejected_records",
             write_disposition="merge",
-            primary_key=["landing_file", "record_pointer"],
-            columns={
-                "landing_file": {"data_type": "text", "nullable": False},
-                "record_pointer": {"data_type": "text", "nullable": False},
-                "reason": {"data_type": "text", "nullable": False},
-                "payload": {"data_type": "text", "nullable": True},
-                "rejected_at": {"data_type": "timestamp", "nullable": False},
-                "captured_at": {"data_type": "timestamp", "nullable": True},
-            },
+            primary_key=list(REJECTED_RECORDS.primary_key),
+            columns=REJECTED_RECORDS.dlt_columns(),
         )
     )
     return resources

@@ -1,0 +1,365 @@
+"""Profiles, alert evaluation and delivery against real parts: simulated OSRS buckets
+loaded and built by dlt and dbt, a webhook receiver and an SMTP server (aiosmtpd) on
+loopback, and a real process killed between sending a webhook and recording it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.simulator.writer import write_osrs_prices
+from orchestration import ingest, transform, user_state, warehouse
+from orchestration.alerts import deliver, evaluate
+from orchestration.cli import app
+from orchestration.defs.alerts import alert_deliveries_unknown
+from tests.conftest import SIM_END, query, scalar
+
+SECRET_TOKEN = "s3cr3t-webhook-token"
+FAST = deliver.Settings(max_attempts=3, backoff_seconds=0.01, timeout_seconds=5)
+BUILD = "+fct_price_observations +dim_items +dim_markets"
+
+
+class Receiver:
+    """A Discord-compatible webhook on loopback: records each POST, answers with the next
+    scripted status (204 when the script is empty), and can kill a process on receipt."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.paths: list[str] = []
+        self.script: list[int] = []
+        self.kill_pid: int | None = None
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append(json.loads(body))
+                receiver.paths.append(self.path)
+                if receiver.kill_pid is not None:
+                    os.kill(receiver.kill_pid, signal.SIGKILL)
+                    receiver.kill_pid = None
+                status = receiver.script.pop(0) if receiver.script else 204
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/api/webhooks/42/{SECRET_TOKEN}"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    old = os.environ.get("ALERTS__WEBHOOKS__HOOK")
+    os.environ["ALERTS__WEBHOOKS__HOOK"] = r.url
+    yield r
+    r.server.shutdown()
+    if old is None:
+        os.environ.pop("ALERTS__WEBHOOKS__HOOK", None)
+    else:
+        os.environ["ALERTS__WEBHOOKS__HOOK"] = old
+
+
+def _tick(landing: Path, minutes: int) -> None:
+    """One scheduled OSRS tick ``minutes`` after SIM_END: the new buckets land, load, build."""
+    write_osrs_prices(
+        0.5, seed=3, n_items=12, end=SIM_END + timedelta(minutes=minutes), root=landing
+    )
+    ingest.load_source("osrs_prices", root=landing)
+    result = transform.run_dbt("build", select=BUILD)
+    assert result.success, [(n.name, n.message) for n in result.failed()]
+
+
+@pytest.fixture(scope="module")
+def market(db, landing) -> dict[str, str]:
+    _tick(landing, 0)
+    item_id, name = query(
+        db,
+        """select o.item_id, i.source_item_id from marts.fct_price_observations as o
+        join marts.dim_items as i using (item_id)
+        where o.is_rollup_input group by 1, 2 order by count(*) desc, 1 limit 1""",
+    )[0]
+    return {"item_id": item_id, "source_item_id": name}
+
+
+def _profile(folder: Path, market: dict[str, str], rules: str, channels: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "alice.yaml").write_text(
+        "profile: {name: Alice, default_market: osrs-ge}\n"
+        "channels:\n"
+        "  discord: {webhook: hook}\n"
+        f"{channels}"
+        f"bank:\n  - {{item: {market['source_item_id']}, quantity: 3}}\n"
+        f"alerts:\n{rules}"
+    )
+
+
+def _rule(rule_id: str, market: dict[str, str], notify: str = "[discord]") -> str:
+    # A target of 1 gp holds at every observation: the rule triggers on every refresh.
+    return (
+        f"  - {{id: {rule_id}, type: price_above, item: {market['source_item_id']}, "
+        f"target: 1, cooldown: 1h, notify: {notify}}}\n"
+    )
+
+
+def _deliver(db) -> deliver.DeliveryReport:
+    with warehouse.connect(db) as conn:
+        return deliver.deliver(conn, FAST)
+
+
+def _status(db, rule_id: str) -> list[tuple]:
+    return query(
+        db,
+        """select d.status, d.attempts, d.last_error from alerts.alert_deliveries as d
+        join alerts.fct_alert_events as e using (event_id) where e.rule_id = %s""",
+        (rule_id,),
+    )
+
+
+def test_three_refreshes_within_the_cooldown_give_one_event_and_one_delivery(
+    db, landing, market, receiver, tmp_path
+) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("always", market))
+    before = len(receiver.requests)
+    reports, newest = [], []
+    for minutes in (5, 10, 15):  # three ticks, 5 minutes apart, all inside the 1 h cooldown
+        _tick(landing, minutes)
+        newest.append(
+            scalar(
+                db,
+                "select max(observed_at) from marts.fct_price_observations"
+                " where is_rollup_input and item_id = %s",
+                (market["item_id"],),
+            )
+        )
+        user_state.load(folder=folder)
+        reports.append(evaluate.evaluate_now())
+        _deliver(db)
+    assert [len(r.events) for r in reports] == [1, 0, 0]
+    assert reports[1].suppressed >= 1 and reports[2].suppressed >= 1  # it held, and waited
+    events = query(
+        db, "select triggered_at, title from alerts.fct_alert_events where rule_id = 'always'"
+    )
+    assert len(events) == 1
+    assert newest[0] < newest[1] < newest[2]  # each tick brought a newer bucket
+    assert events[0][0] == newest[0]  # a new rule starts at the newest data, not history
+    assert _status(db, "always") == [("sent", 1, None)]
+    assert len(receiver.requests) - before == 1
+    body = receiver.requests[-1]
+    assert body["content"].startswith("🔔 ") and body["embeds"][0]["title"] == events[0][1]
+    # The watermark followed the data: the third tick's newest bucket was evaluated.
+    through = scalar(db, "select evaluated_through from alerts.rule_state where rule_id = 'always'")
+    assert through == newest[2]
+    # Evaluating again with no new data adds nothing.
+    assert evaluate.evaluate_now().events == []
+
+
+def test_a_crash_between_send_and_record_is_unknown_and_never_resent(
+    db, landing, market, receiver, tmp_path
+) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("crash", market))
+    user_state.load(folder=folder)
+    assert len(evaluate.evaluate_now().events) == 1
+    before = len(receiver.requests)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from orchestration.alerts import deliver; deliver.deliver_now()"],
+        env=os.environ.copy(),
+    )
+    receiver.kill_pid = proc.pid  # the receiver kills it as the request arrives
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    assert len(receiver.requests) - before == 1
+    assert _status(db, "crash")[0][0] == "sending"
+
+    # The next run finds it sending: unknown, not resent.
+    report = _deliver(db)
+    assert report.unknown == 1 and report.sent == 0
+    assert len(receiver.requests) - before == 1
+    status, attempts, error = _status(db, "crash")[0]
+    assert (status, attempts) == ("unknown", 1) and "not resent" in error
+    again = _deliver(db)
+    assert (again.unknown, again.sent) == (0, 0) and len(receiver.requests) - before == 1
+
+    check = alert_deliveries_unknown()
+    assert not check.passed and check.metadata["unknown"].value == 1
+
+    delivery_id = scalar(
+        db,
+        "select delivery_id from alerts.alert_deliveries join alerts.fct_alert_events"
+        " using (event_id) where rule_id = 'crash'",
+    )
+    result = CliRunner().invoke(app, ["alerts", "resolve", str(delivery_id), "--as", "sent"])
+    assert result.exit_code == 0, result.output
+    assert _status(db, "crash")[0][0] == "sent"
+    assert alert_deliveries_unknown().passed
+
+
+def test_a_webhook_failing_twice_is_retried_then_sent(
+    db, landing, market, receiver, tmp_path
+) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("flaky", market))
+    user_state.load(folder=folder)
+    assert len(evaluate.evaluate_now().events) == 1
+    before = len(receiver.requests)
+    receiver.script = [500, 500]  # then 204
+    report = _deliver(db)
+    assert (report.sent, report.retries) == (1, 2)
+    assert len(receiver.requests) - before == 3
+    assert _status(db, "flaky") == [("sent", 3, None)]
+    assert (
+        scalar(
+            db,
+            "select http_status from alerts.alert_deliveries join alerts.fct_alert_events"
+            " using (event_id) where rule_id = 'flaky'",
+        )
+        == 204
+    )
+
+
+def test_an_unreachable_webhook_stays_pending_and_is_sent_next_run(
+    db, landing, market, receiver, tmp_path, caplog
+) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("later", market))
+    user_state.load(folder=folder)
+    assert len(evaluate.evaluate_now().events) == 1
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    dead_url = f"http://127.0.0.1:{closed.server_port}/api/webhooks/42/{SECRET_TOKEN}"
+    closed.server_close()  # nothing listens there any more
+    os.environ["ALERTS__WEBHOOKS__HOOK"] = dead_url
+    try:
+        with caplog.at_level(logging.INFO, logger="snapmart.alerts"):
+            report = _deliver(db)
+    finally:
+        os.environ["ALERTS__WEBHOOKS__HOOK"] = receiver.url
+    assert (report.sent, report.pending) == (0, 1)
+    status, attempts, error = _status(db, "later")[0]
+    assert (status, attempts) == ("pending", 3) and error.startswith("connection failed")
+    assert SECRET_TOKEN not in caplog.text and "127.0.0.1" not in error
+    before = len(receiver.requests)
+    assert _deliver(db).sent == 1
+    assert _status(db, "later")[0][0] == "sent" and len(receiver.requests) - before == 1
+
+
+def test_email_goes_through_smtp(db, landing, market, receiver, tmp_path) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[tuple[list[str], bytes]] = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append((envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free loopback port for the SMTP server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {"ALERTS__SMTP__HOST": "127.0.0.1", "ALERTS__SMTP__PORT": str(port),
+           "ALERTS__SMTP__SENDER": "alerts@snapmart.test"}  # fmt: skip
+    os.environ.update(env)
+    try:
+        folder = tmp_path / "profiles"
+        _profile(
+            folder, market, _rule("mail", market, "[email]"), "  email: {to: alice@example.com}\n"
+        )
+        user_state.load(folder=folder)
+        assert len(evaluate.evaluate_now().events) == 1
+        report = _deliver(db)
+    finally:
+        controller.stop()
+        for key in env:
+            os.environ.pop(key, None)
+    assert report.sent == 1
+    assert _status(db, "mail") == [("sent", 1, None)]
+    ((rcpt, content),) = inbox.messages
+    assert rcpt == ["alice@example.com"]
+    title = scalar(db, "select title from alerts.fct_alert_events where rule_id = 'mail'")
+    message = email.message_from_bytes(content, policy=email.policy.default)
+    assert message["Subject"] == f"[snapmart] {title}"
+    assert message["From"] == "alerts@snapmart.test"
+    assert "Rule: alice / mail" in message.get_content()
+
+
+def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("seen", market))
+    (folder / "bob.yaml").write_text(
+        f"channels:\n  discord: {{webhook: 'http://127.0.0.1/api/webhooks/42/{SECRET_TOKEN}'}}\n"
+        "bank:\n  - {item: 999999999, market: osrs-ge, quantity: 1}\n"
+    )
+    loaded = user_state.load(folder=folder)
+    reasons = dict(loaded.rejects)
+    assert set(reasons) == {"bob.yaml:2", "bob.yaml:4"}
+    assert "unknown item 999999999" in reasons["bob.yaml:4"]
+    assert (
+        scalar(
+            db,
+            "select count(*) from raw_user_state.rejected_records where reason like 'bob.yaml%%'",
+        )
+        == 2
+    )
+    result = transform.run_dbt(
+        "build", select="+mart_watchlist +mart_bank_craft_opportunities +mart_alert_effectiveness"
+    )
+    assert result.success, [(n.name, n.message) for n in result.failed()]
+    fired = scalar(db, "select count(*) from alerts.fct_alert_events where profile_id = 'alice'")
+    assert fired == 5  # one per test above, each a new price_above rule
+    assert query(
+        db,
+        "select rule_type, alerts from marts.mart_alert_effectiveness where profile_id = 'alice'",
+    ) == [("price_above", fired)]
+    # Every text column of every table we write, searched for the webhook's secret part.
+    with warehouse.connect(db) as conn:
+        columns = conn.execute(
+            """select table_schema, table_name, column_name from information_schema.columns
+            where table_schema in ('raw_user_state', 'alerts', 'marts', 'staging')
+                and data_type in ('text', 'character varying', 'jsonb')"""
+        ).fetchall()
+        for schema, table, column in columns:
+            hits = conn.execute(
+                f'select count(*) from "{schema}"."{table}" where "{column}"::text like %s',
+                (f"%{SECRET_TOKEN}%",),
+            ).fetchone()[0]
+            assert hits == 0, f"{schema}.{table}.{column} holds the webhook secret"
+    with warehouse.connect(db) as conn:
+        conn.execute("set role snapmart_analyst")
+        assert conn.execute("select count(*) from marts.mart_alert_effectiveness").fetchone() == (
+            2,  # alice and (all)
+        )
+        for table in ("raw_user_state.bank_items", "alerts.fct_alert_events"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select 1 from {table}")
+            conn.rollback()
+            conn.execute("set role snapmart_analyst")

@@ -65,6 +65,9 @@ def test_one_lineage_from_raw_to_marts(defs) -> None:
         "fct_prices_daily",
         "mart_item_trends",
         "mart_flips",
+        "fct_alert_events",
+        "alert_deliveries",
+        "mart_alert_effectiveness",
     ):
         assert expected in names
 
@@ -97,10 +100,36 @@ def test_schedules_follow_design(defs) -> None:
     assert {"listings", "mart_event_prices_hourly", "mart_ticket_deals", "mart_movers"} <= names
 
 
-def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
+def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home) -> None:
     write_osrs_prices(1, seed=9, n_items=12, end=SIM_END - timedelta(hours=1), root=landing)
+    # A profile whose rule holds for every flip: the run loads it after the catalogue is
+    # built and evaluates it after the marts, in the same run.
+    profile = snapmart_home / "profiles" / "ops.yaml"
+    profile.write_text("alerts:\n  - {id: any-flip, type: flip_margin, min_margin: -1e12}\n")
     job = defs.resolve_job_def("refresh_all")
-    result = job.execute_in_process(
+    try:
+        result = _run_all(job)
+    finally:
+        profile.unlink()
+    assert result.success
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert {"prices_5m", "fct_price_observations", "mart_item_trends", "mart_flips"} <= materialized
+    assert {"alert_rules", "fct_alert_events", "alert_deliveries"} <= materialized
+    assert {"mart_alert_effectiveness", "mart_bank_craft_opportunities"} <= materialized
+    evaluations = result.get_asset_check_evaluations()
+    gx = [e for e in evaluations if e.check_name == "gx_prices_5m"]
+    assert gx and gx[0].passed and gx[0].metadata["rows_validated"].value > 0
+    assert "alert_deliveries_unknown" in {e.check_name for e in evaluations}
+    assert all(e.passed for e in evaluations)
+    assert scalar(db, "select count(*) from marts.mart_item_trends") == 12
+    # One event per item the flips mart lists, so the rule ran on the rebuilt mart.
+    assert scalar(
+        db, "select count(*) from alerts.fct_alert_events where rule_id = 'any-flip'"
+    ) == (scalar(db, "select count(*) from marts.mart_flips"))
+
+
+def _run_all(job):
+    return job.execute_in_process(
         run_config={
             "ops": {
                 "osrs_prices_raw": {"config": {"replay": True}},
@@ -113,14 +142,6 @@ def test_in_process_run_materializes_and_checks(db, landing, defs) -> None:
         },
         instance=DagsterInstance.ephemeral(),
     )
-    assert result.success
-    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-    assert {"prices_5m", "fct_price_observations", "mart_item_trends", "mart_flips"} <= materialized
-    evaluations = result.get_asset_check_evaluations()
-    gx = [e for e in evaluations if e.check_name == "gx_prices_5m"]
-    assert gx and gx[0].passed and gx[0].metadata["rows_validated"].value > 0
-    assert all(e.passed for e in evaluations)
-    assert scalar(db, "select count(*) from marts.mart_item_trends") == 12
 
 
 def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:

@@ -232,6 +232,8 @@ def parse_duration(text: Any) -> int:
 
 
 def _number(value: Any, name: str, minimum: float | None = None) -> float:
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*", value):
+        value = float(value)  # YAML 1.1 reads 1e6 (no dot) as a string
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} is not a number: {value!r}")
     if minimum is not None and value < minimum:

@@ -128,11 +128,11 @@ def alerts_backtest(
 ) -> None:
     """What the current rules would have sent over the last DAYS of data (nothing is
     recorded or sent: the evaluation runs in a transaction that is rolled back)."""
-    from orchestration.alerts import evaluate
+    from orchestration.alerts import evaluate, store
 
     info = _warehouse()
     with warehouse.connect(info) as conn:
-        evaluate.store.ensure_schema(conn)
+        store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")
         conn.execute("delete from alerts.fct_alert_events")
         newest = conn.execute(

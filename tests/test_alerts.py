@@ -209,6 +209,8 @@ def test_a_crash_between_send_and_record_is_unknown_and_never_resent(
 
     check = alert_deliveries_unknown()
     assert not check.passed and check.metadata["unknown"].value == 1
+    status = CliRunner().invoke(app, ["alerts", "status"])
+    assert status.exit_code == 1 and "unknown 1" in status.output, status.output
 
     delivery_id = scalar(
         db,

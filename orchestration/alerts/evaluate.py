@@ -73,22 +73,38 @@ def _fmt(value: float | None) -> str:
 
 
 class _Names:
-    """Item names and market currencies for messages, fetched once per run."""
+    """Item and player names and market currencies for messages: markets up front (a
+    handful), items and players looked up as events need them."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
-        self.items = dict(conn.execute("select item_id, item_name from marts.dim_items").fetchall())
+        self.conn = conn
         self.markets = {
             m: (name, cur)
             for m, name, cur in conn.execute(
                 "select market_id, market_name, currency from marts.dim_markets"
             ).fetchall()
         }
-        players = "select player_id, username from marts.dim_players"
-        has_players = conn.execute("select to_regclass('marts.dim_players')").fetchone()[0]
-        self.players = dict(conn.execute(players).fetchall()) if has_players else {}
+        self.has_players = bool(
+            conn.execute("select to_regclass('marts.dim_players')").fetchone()[0]
+        )
+        self._items: dict[str, str | None] = {}
+        self._players: dict[str, str | None] = {}
 
     def item(self, item_id: str | None) -> str:
-        return self.items.get(item_id) or item_id or "?"
+        if item_id and item_id not in self._items:
+            row = self.conn.execute(
+                "select item_name from marts.dim_items where item_id = %s", (item_id,)
+            ).fetchone()
+            self._items[item_id] = row[0] if row else None
+        return (self._items.get(item_id) if item_id else None) or item_id or "?"
+
+    def player(self, player_id: str | None) -> str:
+        if player_id and self.has_players and player_id not in self._players:
+            row = self.conn.execute(
+                "select username from marts.dim_players where player_id = %s", (player_id,)
+            ).fetchone()
+            self._players[player_id] = row[0] if row else None
+        return (self._players.get(player_id) if player_id else None) or player_id or ""
 
     def money(self, market_id: str | None, value: float | None) -> str:
         currency = self.markets.get(market_id or "", ("", ""))[1]
@@ -104,7 +120,7 @@ def describe(rule: Rule, obs: Observation, names: _Names) -> tuple[str, str]:
     item = names.item(rule.item_id or subject_item)
     where = names.markets.get(market or "", (market or "", ""))[0]
     when = obs.observed_at.strftime("%Y-%m-%d %H:%M UTC")
-    player = names.players.get(rule.player_id or "", rule.player_id or "")
+    player = names.player(rule.player_id)
     t = rule.rule_type
     if t == "price_below":
         title = f"{item} at {names.money(market, obs.value)} (≤ {_fmt(rule.threshold)})"

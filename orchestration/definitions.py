@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
+    FreshnessPolicy,
     ScheduleDefinition,
+    apply_freshness_policy,
     define_asset_job,
 )
 from dagster_dlt import DagsterDltResource
@@ -132,3 +136,23 @@ defs = Definitions(
     ],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
 )
+
+# Freshness, in one place (DESIGN §5): a source's raw tables fail their policy after about
+# three missed ticks of its schedule (warn after one and a half), so a stuck schedule or a
+# run that keeps failing shows red in the UI before anyone reads a stale mart.
+FRESHNESS: dict[str, timedelta] = {
+    "osrs_prices": timedelta(minutes=30),  # every 10 minutes
+    "binance": timedelta(minutes=15),  # every 5 minutes
+    "yahoo_finance": timedelta(minutes=15),
+    "vividseats": timedelta(minutes=45),  # every 15 minutes
+    "osrs_hiscores": timedelta(minutes=90),  # every 30 minutes
+    "wow_auctions": timedelta(hours=3),  # hourly
+    "dofus_market": timedelta(days=1),  # whenever capture clients drop batches
+    "user_state": timedelta(minutes=15),  # the alerts tick, every 5 minutes
+}
+for _group, _window in FRESHNESS.items():
+    _policy = FreshnessPolicy.time_window(fail_window=_window, warn_window=_window / 2)
+    defs = defs.map_resolved_asset_specs(
+        func=lambda spec, policy=_policy: apply_freshness_policy(spec, policy),
+        selection=AssetSelection.groups(_group),
+    )

@@ -158,3 +158,16 @@ def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:
     assert len(fired.run_requests) == 1 and isinstance(fired.run_requests[0], RunRequest)
     again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor))
     assert again.run_requests == [] and again.skip_message == "no new Dofus batches"
+
+
+def test_freshness_policies_per_source(defs) -> None:
+    """DESIGN §5 / issue 8: OSRS prices fail after 30 minutes without a new load (warn at
+    15), the other sources at about three missed ticks of their schedules."""
+    graph = defs.resolve_asset_graph()
+    prices = graph.get(AssetKey(["raw_osrs_prices", "prices_5m"])).freshness_policy
+    assert prices.fail_window.to_timedelta() == timedelta(minutes=30)
+    assert prices.warn_window.to_timedelta() == timedelta(minutes=15)
+    listings = graph.get(AssetKey(["raw_vividseats", "listings"])).freshness_policy
+    assert listings.fail_window.to_timedelta() == timedelta(minutes=45)
+    hiscores = graph.get(AssetKey(["raw_osrs_hiscores", "hiscore_metrics"])).freshness_policy
+    assert hiscores.fail_window.to_timedelta() == timedelta(minutes=90)

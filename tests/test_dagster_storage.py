@@ -1,0 +1,80 @@
+"""Dagster's instance lives in PostgreSQL (dagster-postgres): what one process records —
+a run, a schedule an engineer switched off — the next process (a restarted `snapmart
+ui`, its daemon) sees, because DAGSTER_HOME holds only a dagster.yaml naming env vars."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from orchestration import dagster_home, warehouse
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+RUN_A_JOB = """
+from dagster import DagsterInstance, job, op
+
+@op
+def ping():
+    return 1
+
+@job
+def ping_job():
+    ping()
+
+print(ping_job.execute_in_process(instance=DagsterInstance.get()).run_id)
+"""
+
+READ_BACK = """
+import json
+from dagster import DagsterInstance
+
+instance = DagsterInstance.get()
+print(json.dumps({
+    "storage": type(instance.run_storage).__name__,
+    "runs": [r.run_id for r in instance.get_runs()],
+    "states": {s.instigator_name: s.status.value for s in instance.all_instigator_state()},
+}))
+"""
+
+
+def test_run_history_and_schedule_state_survive_a_restart(db, snapmart_home) -> None:
+    home = dagster_home.prepare(db)
+    storage = dagster_home.dagster_database(db)
+    env = dict(os.environ, DAGSTER_HOME=str(home))
+    try:
+        assert db.password not in (home / "dagster.yaml").read_text()
+        # An engineer switches off a schedule that ships running…
+        stop = subprocess.run(
+            [DAGSTER, "schedule", "stop", "exchanges_every_5_minutes", "-w", "workspace.yaml"],
+            env=env, cwd=warehouse.PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert stop.returncode == 0, stop.stderr[-2000:]
+        # …and a run happens, in another process.
+        ran = subprocess.run(
+            [sys.executable, "-c", RUN_A_JOB], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert ran.returncode == 0, ran.stderr[-2000:]
+        run_id = ran.stdout.strip().splitlines()[-1]
+        # A new process on the same DAGSTER_HOME (the restarted UI) sees both.
+        back = subprocess.run(
+            [sys.executable, "-c", READ_BACK], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert back.returncode == 0, back.stderr[-2000:]
+        seen = json.loads(back.stdout.strip().splitlines()[-1])
+        assert seen["storage"] == "PostgresRunStorage"
+        assert run_id in seen["runs"]
+        assert seen["states"]["exchanges_every_5_minutes"] == "STOPPED"
+        with psycopg.connect(storage.url()) as conn:
+            assert (
+                conn.execute("select count(*) from runs where run_id = %s", (run_id,)).fetchone()[0]
+                == 1
+            )
+        assert not list(home.glob("**/*.db"))  # no SQLite beside dagster.yaml
+    finally:
+        warehouse.drop_database(storage)

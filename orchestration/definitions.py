@@ -18,7 +18,7 @@ from dagster_dlt import DagsterDltResource
 from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.raw import RAW_ASSETS
-from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick
+from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource
 
 osrs_prices_tick = define_asset_job(
@@ -80,7 +80,7 @@ defs = Definitions(
         alerts_tick,
         refresh_all,
     ],
-    sensors=[dofus_inbox_sensor],
+    sensors=[dofus_inbox_sensor, run_failure_notifier],
     schedules=[
         ScheduleDefinition(
             name="osrs_prices_every_10_minutes",

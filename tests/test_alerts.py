@@ -365,3 +365,43 @@ def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path
                 conn.execute(f"select 1 from {table}")
             conn.rollback()
             conn.execute("set role snapmart_analyst")
+
+
+def test_a_failed_run_is_reported_once_through_the_ops_webhook(db, receiver, monkeypatch) -> None:
+    from dagster import DagsterInstance, build_run_status_sensor_context, job, op
+
+    from orchestration.defs.sensors import run_failure_notifier
+
+    monkeypatch.setenv("ALERTS__WEBHOOKS__OPS", receiver.url)
+
+    @op
+    def fetch_prices() -> None:
+        raise RuntimeError("the API answered 503 three times")
+
+    @job
+    def osrs_prices_tick() -> None:
+        fetch_prices()
+
+    instance = DagsterInstance.ephemeral()
+    result = osrs_prices_tick.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    context = build_run_status_sensor_context(
+        sensor_name="run_failure_notifier",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+    before = len(receiver.requests)
+    run_failure_notifier(context)
+    assert len(receiver.requests) - before == 1
+    body = receiver.requests[-1]
+    assert body["content"] == "🔔 Run of osrs_prices_tick failed"
+    assert result.run_id in body["embeds"][0]["description"]
+    assert query(
+        db,
+        "select d.status, d.recipient from alerts.alert_deliveries as d join"
+        " alerts.fct_alert_events as e using (event_id) where e.subject = %s",
+        (result.run_id,),
+    ) == [("sent", "ops")]
+    run_failure_notifier(context)  # the sensor looking again reports nothing new
+    assert len(receiver.requests) - before == 1

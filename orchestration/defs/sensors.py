@@ -1,14 +1,17 @@
 """Sensors: work that starts when files arrive rather than on the clock."""
 
 import os
+from datetime import UTC, datetime
 
 from dagster import (
     AssetSelection,
     DefaultSensorStatus,
+    RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    run_failure_sensor,
     sensor,
 )
 
@@ -48,3 +51,25 @@ def dofus_inbox_sensor(context: SensorEvaluationContext):
         return SkipReason("no new Dofus batches")
     context.update_cursor(str(newest))
     return RunRequest(run_key=f"dofus-{newest}")
+
+
+@run_failure_sensor(
+    default_status=DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="Tells operators about a failed run through the alert channels: the webhook"
+    " named ops (ALERTS__WEBHOOKS__OPS) and/or ALERTS__OPS__EMAIL, with retries.",
+)
+def run_failure_notifier(context: RunFailureSensorContext):
+    from orchestration.alerts import deliver, ops
+
+    run = context.dagster_run
+    event = context.failure_event
+    reason = event.message or "no message"
+    record = context.instance.get_run_record_by_id(run.run_id)
+    ended = record.end_time if record is not None else None  # stable: one report per run
+    failed_at = datetime.fromtimestamp(ended, UTC) if ended else datetime.now(UTC)
+    event_id = ops.record_run_failure(run.run_id, run.job_name, failed_at, reason)
+    if event_id is None:
+        return SkipReason("no operator channel configured, or this run was already reported")
+    report = deliver.deliver_now()
+    context.log.info(f"run {run.run_id} failure reported (event {event_id}): {report}")

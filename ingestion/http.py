@@ -33,6 +33,7 @@ class FetchError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.body = body  # the error answer, for sources that archive it
+        self.stats: HttpStats | None = None  # the client's counters when it gave up
 
 
 def user_agent() -> str:
@@ -96,11 +97,13 @@ class FetchReport:
     requests: int = 0
     retries: int = 0
     errors: dict[int, int] = field(default_factory=dict)
+    rate_limit_wait_s: float = 0.0
 
     def count(self, client: SourceClient) -> None:
         self.requests = client.stats.requests
         self.retries = client.stats.retries
         self.errors = dict(client.stats.errors)
+        self.rate_limit_wait_s = client.stats.rate_limit_wait_s
 
 
 class SourceClient:
@@ -192,13 +195,23 @@ class SourceClient:
         try:
             response = self.session.request(method, url, **kwargs)
         except RequestException as exc:
-            raise FetchError(f"{self.source}: {method} {url} failed: {exc}") from exc
+            raise self._failed(FetchError(f"{self.source}: {method} {url} failed: {exc}")) from exc
         if response.status_code >= 400:
             # The URL only: query strings and bodies may carry credentials.
-            raise FetchError(
-                f"{self.source}: {method} {response.url} answered HTTP "
-                f"{response.status_code} after retries",
-                status=response.status_code,
-                body=response.content,
+            raise self._failed(
+                FetchError(
+                    f"{self.source}: {method} {response.url} answered HTTP "
+                    f"{response.status_code} after retries",
+                    status=response.status_code,
+                    body=response.content,
+                )
             )
         return response
+
+    def _failed(self, error: FetchError) -> FetchError:
+        """The error, carrying the run's counters so a failed tick still reports them."""
+        error.stats = HttpStats(
+            self.stats.requests, self.stats.retries, dict(self.stats.errors),
+            self.stats.rate_limit_wait_s,
+        )  # fmt: skip
+        return error

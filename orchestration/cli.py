@@ -102,19 +102,31 @@ class TickReport:
     user_state: Any = None
     alerts: Any = None
     deliveries: Any = None
+    ticks: dict[str, Any] = field(default_factory=dict)  # source → metrics.SourceTick
+
+    def record_metrics(self) -> None:
+        from orchestration import metrics
+
+        metrics.record(list(self.ticks.values()))
 
 
 def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
     from ingestion.http import FetchError
-    from orchestration import ingest
+    from orchestration import ingest, metrics
 
+    tick_id = metrics.new_tick_id()
     for source in sources:
+        tick = report.ticks[source] = metrics.SourceTick(
+            source, "cli-replay" if replay else "cli", tick_id=tick_id
+        )
         if not replay:
             t0 = time.monotonic()
             with console.status(f"Fetching {source}…"):
                 try:
                     fetched = ingest.fetch_source(source)
+                    tick.fetched(fetched)
                 except FetchError as exc:
+                    tick.fetch_failed(exc)
                     report.errors.append(str(exc))
                     err.print(f"[red]fetch failed:[/] {exc}")
                     err.print(
@@ -123,7 +135,7 @@ def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
                     )
                     fetched = None
             report.fetched[source] = len(fetched.files) if fetched else 0
-            report.seconds[f"fetch {source}"] = time.monotonic() - t0
+            report.seconds[f"fetch {source}"] = tick.seconds["fetch"] = time.monotonic() - t0
         t0 = time.monotonic()
         _, pending = ingest.count_pending(source)
         with progress() as bar:
@@ -135,13 +147,15 @@ def run_ingest(sources: list[str], replay: bool, report: TickReport) -> None:
         report.files[source] = summary.files
         report.loaded[source] = summary.rows
         report.rejected[source] = summary.rejected
-        report.seconds[f"load {source}"] = time.monotonic() - t0
+        tick.loaded(summary)
+        report.seconds[f"load {source}"] = tick.seconds["load"] = time.monotonic() - t0
 
 
 def run_checks(sources: list[str], report: TickReport) -> None:
     from orchestration import quality
 
     suites = [s for s in quality.SUITES if s.schema.removeprefix("raw_") in sources]
+    t0 = time.monotonic()
     with progress() as bar:
         task = bar.add_task("Great Expectations on raw", total=len(suites))
         for suite in suites:
@@ -151,7 +165,12 @@ def run_checks(sources: list[str], report: TickReport) -> None:
                     f"{suite.schema}.{suite.table}: "
                     + "; ".join(f"{f['expectation']} {f['kwargs']}" for f in result.failed)
                 )
+                tick = report.ticks.get(suite.schema.removeprefix("raw_"))
+                if tick is not None:
+                    tick.status, tick.error = "failed", f"check failed on {suite.table}"
             bar.advance(task)
+    for tick in report.ticks.values():
+        tick.seconds["checks"] = time.monotonic() - t0
 
 
 def run_transform(select: str | None, report: TickReport, full_refresh: bool = False) -> bool:
@@ -185,6 +204,10 @@ def run_transform(select: str | None, report: TickReport, full_refresh: bool = F
     else:
         report.dbt = result
     report.seconds["dbt build"] = report.seconds.get("dbt build", 0.0) + time.monotonic() - t0
+    for tick in report.ticks.values():
+        tick.seconds["transform"] = report.seconds["dbt build"]
+        if not result.success and tick.status == "ok":
+            tick.status, tick.error = "failed", "dbt build failed"
     if result.error:
         err.print(f"[red]dbt:[/] {result.error}")
     return result.success
@@ -271,14 +294,17 @@ def _tick(
     sources: list[str], replay: bool, select: str | None, backtest_since: Any = None
 ) -> TickReport:
     report = TickReport()
-    run_ingest(sources, replay, report)
-    run_checks(sources, report)
-    if report.checks_failed:
-        console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
-        return report
-    if not run_transform(select, report):
-        console.print("[red]The build failed: alert rules were not evaluated.[/]")
-        return report
+    try:
+        run_ingest(sources, replay, report)
+        run_checks(sources, report)
+        if report.checks_failed:
+            console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
+            return report
+        if not run_transform(select, report):
+            console.print("[red]The build failed: alert rules were not evaluated.[/]")
+            return report
+    finally:
+        report.record_metrics()
     run_alerts(report, backtest_since)
     return report
 
@@ -343,7 +369,10 @@ def ingest(
     sources = _sources(source)
     _warehouse()
     report = TickReport()
-    run_ingest(sources, replay, report)
+    try:
+        run_ingest(sources, replay, report)
+    finally:
+        report.record_metrics()
     print_tick_summary(report)
 
 

@@ -15,7 +15,7 @@ PROJECT_DIR = warehouse.PROJECT_ROOT
 def dbt_env() -> None:
     """Connection from the one warehouse setting; every source's raw tables (and the
     user-state and alerts tables) present."""
-    from orchestration import user_state
+    from orchestration import metrics, user_state
     from orchestration.alerts import store
     from orchestration.ingest import ensure_raw_tables
 
@@ -23,6 +23,8 @@ def dbt_env() -> None:
     ensure_raw_tables()
     user_state.ensure_tables()
     store.ensure_schema()
+    with warehouse.connect(autocommit=True) as conn:
+        metrics.ensure_table(conn)
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
 

@@ -14,7 +14,7 @@ from dagster import AssetKey, DagsterInstance
 
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import warehouse
-from tests.conftest import SIM_END, scalar
+from tests.conftest import SIM_END, query, scalar
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,13 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
     assert "alert_deliveries_unknown" in {e.check_name for e in evaluations}
     assert all(e.passed for e in evaluations)
     assert scalar(db, "select count(*) from marts.mart_item_trends") == 12
+    # The run recorded what each source's load did (ops.pipeline_metrics).
+    prices = query(
+        db,
+        "select status, run_id, rows_by_table ? 'prices_5m', rows_loaded > 0"
+        " from ops.pipeline_metrics where source = 'osrs_prices' and trigger = 'dagster-replay'",
+    )
+    assert prices == [("ok", result.run_id, True, True)]
     # One event per item the flips mart lists, so the rule ran on the rebuilt mart.
     assert scalar(
         db, "select count(*) from alerts.fct_alert_events where rule_id = 'any-flip'"

@@ -72,13 +72,13 @@ def ensure_schema(conn: psycopg.Connection | None = None) -> None:
     if conn is None:
         with warehouse.connect(autocommit=True) as own:
             own.execute(DDL)
-            _grant(own)
+            grant_to_transformer(own, SCHEMA)
         return
     conn.execute(DDL)
-    _grant(conn)
+    grant_to_transformer(conn, SCHEMA)
 
 
-def _grant(conn: psycopg.Connection) -> None:
-    # dbt (the transformer) reads events and deliveries for mart_alert_effectiveness.
-    conn.execute(f"grant usage on schema {SCHEMA} to {warehouse.TRANSFORMER_ROLE}")
-    conn.execute(f"grant select on all tables in schema {SCHEMA} to {warehouse.TRANSFORMER_ROLE}")
+def grant_to_transformer(conn: psycopg.Connection, schema: str) -> None:
+    """dbt (the transformer) reads the orchestrator's own schemas (alerts, ops) as sources."""
+    conn.execute(f"grant usage on schema {schema} to {warehouse.TRANSFORMER_ROLE}")
+    conn.execute(f"grant select on all tables in schema {schema} to {warehouse.TRANSFORMER_ROLE}")

@@ -5,6 +5,7 @@ builds a fresh one that knows which landing files are already loaded, and a
 pipeline bound to the warehouse of that moment (embedded or external).
 """
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from ingestion import loader
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
-from orchestration import ingest, warehouse
+from orchestration import ingest, metrics, warehouse
 
 
 @dataclass
@@ -61,12 +62,39 @@ def _spec_pipeline(source: str) -> Any:
 def _materialize(
     context: AssetExecutionContext, dlt_resource: DagsterDltResource, source: str, replay: bool
 ) -> Iterator[Any]:
+    tick = metrics.SourceTick(source, "dagster-replay" if replay else "dagster")
+    tick.run_id = context.run_id
+    try:
+        yield from _fetch_and_load(context, dlt_resource, source, replay, tick)
+    except Exception as exc:
+        tick.status, tick.error = "failed", str(exc)[:1000]
+        raise
+    finally:
+        metrics.record([tick])
+
+
+def _fetch_and_load(
+    context: AssetExecutionContext,
+    dlt_resource: DagsterDltResource,
+    source: str,
+    replay: bool,
+    tick: metrics.SourceTick,
+) -> Iterator[Any]:
     if not replay:
-        report = ingest.fetch_source(source)
+        t0 = time.monotonic()
+        try:
+            report = ingest.fetch_source(source)
+        except Exception as exc:
+            tick.fetch_failed(exc)
+            raise
+        finally:
+            tick.seconds["fetch"] = time.monotonic() - t0
+        tick.fetched(report)
         context.log.info(
             f"{source}: fetched {len(report.files)} file(s) in {report.requests} request(s), "
             f"{report.retries} retried"
         )
+    t0 = time.monotonic()
     module = get_source(source)
     selected = {key.path[-1] for key in context.selected_asset_keys}
     pipeline, run_source, _ = ingest.prepare_load(source, only_tables=selected)
@@ -82,6 +110,11 @@ def _materialize(
     loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
     loader.ensure_indexes(pipeline, [e.table for e in module.ENDPOINTS])
     rejected = _rejected_count(pipeline) - rejected_before
+    tables = {e.table.name for e in module.ENDPOINTS}
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    tick.rows_by_table = {t: n for t, n in (counts or {}).items() if t in tables}
+    tick.rows_loaded, tick.rows_rejected = sum(tick.rows_by_table.values()), rejected
+    tick.seconds["load"] = time.monotonic() - t0
     for result in results:
         if isinstance(result, MaterializeResult):
             yield MaterializeResult(

@@ -30,7 +30,11 @@ osrs_buckets as (
         date_trunc('hour', bucket_at) as hour_start,
         count(distinct bucket_at) as data_buckets
     from {{ ref('stg_osrs_prices__prices_5m') }}
-    where bucket_at >= (select min(t.hour_start) from ticks as t where t.source = 'osrs_prices')
+    where
+        bucket_at >= (
+            select min(t.hour_start) from ticks as t
+            where t.source = 'osrs_prices'
+        )
     group by date_trunc('hour', bucket_at)
 )
 

@@ -1,31 +1,32 @@
 select
-    tick_id,
-    source,
-    trigger,
-    run_id,
-    started_at,
-    finished_at,
-    status,
-    error,
-    requests,
-    retries,
-    http_errors,
-    coalesce((
-        select sum(e.value::int) from jsonb_each_text(http_errors) as e
-    ), 0) as http_errors_total,
-    coalesce((
-        select sum(e.value::int) from jsonb_each_text(http_errors) as e
-        where e.key::int >= 500
-    ), 0) as http_errors_5xx,
-    coalesce((http_errors ->> '429')::int, 0) as http_errors_429,
-    rate_limit_wait_seconds,
-    files_fetched,
-    files_loaded,
-    rows_loaded,
-    rows_rejected,
-    rows_by_table,
-    fetch_seconds,
-    load_seconds,
-    checks_seconds,
-    transform_seconds
-from {{ source('ops', 'pipeline_metrics') }}
+    m.tick_id,
+    m.source,
+    m.trigger,
+    m.run_id,
+    m.started_at,
+    m.finished_at,
+    m.status,
+    m.error,
+    m.requests,
+    m.retries,
+    m.http_errors,
+    coalesce(e.total, 0) as http_errors_total,
+    coalesce(e.server, 0) as http_errors_5xx,
+    coalesce((m.http_errors ->> '429')::int, 0) as http_errors_429,
+    m.rate_limit_wait_seconds,
+    m.files_fetched,
+    m.files_loaded,
+    m.rows_loaded,
+    m.rows_rejected,
+    m.rows_by_table,
+    m.fetch_seconds,
+    m.load_seconds,
+    m.checks_seconds,
+    m.transform_seconds
+from {{ source('ops', 'pipeline_metrics') }} as m
+left join lateral (
+    select
+        sum(x.value::int) as total,
+        sum(x.value::int) filter (where x.key::int >= 500) as server
+    from jsonb_each_text(m.http_errors) as x
+) as e on true

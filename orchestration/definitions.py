@@ -20,6 +20,7 @@ from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource
+from orchestration.defs.volume import VOLUME_CHECKS
 
 osrs_prices_tick = define_asset_job(
     name="osrs_prices_tick",
@@ -69,7 +70,7 @@ refresh_all = define_asset_job(
 
 defs = Definitions(
     assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models, *ALERT_ASSETS],
-    asset_checks=[*GX_CHECKS, *ALERT_CHECKS],
+    asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS],
     jobs=[
         osrs_prices_tick,
         osrs_hiscores_tick,

@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['market_id', 'item_id', 'observed_at']},
             {'columns': ['load_id']},
+            {'columns': ['source', 'load_id']},
             {'columns': ['observed_at'], 'type': 'brin'},
         ],
     )

@@ -122,13 +122,10 @@ def describe(rule: Rule, obs: Observation, names: _Names) -> tuple[str, str]:
     when = obs.observed_at.strftime("%Y-%m-%d %H:%M UTC")
     player = names.player(rule.player_id)
     t = rule.rule_type
-    if t == "price_below":
-        title = f"{item} at {names.money(market, obs.value)} (≤ {_fmt(rule.threshold)})"
-        body = f"{item} ({where}) is at {names.money(market, obs.value)}, at or below your "
-        body += f"target of {names.money(market, rule.threshold)}."
-    elif t == "price_above":
-        title = f"{item} at {names.money(market, obs.value)} (≥ {_fmt(rule.threshold)})"
-        body = f"{item} ({where}) is at {names.money(market, obs.value)}, at or above your "
+    if t in ("price_below", "price_above"):
+        sign, side = ("≤", "below") if t == "price_below" else ("≥", "above")
+        title = f"{item} at {names.money(market, obs.value)} ({sign} {_fmt(rule.threshold)})"
+        body = f"{item} ({where}) is at {names.money(market, obs.value)}, at or {side} your "
         body += f"target of {names.money(market, rule.threshold)}."
     elif t == "price_change":
         hours = (rule.window_minutes or 0) / 60

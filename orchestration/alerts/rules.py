@@ -71,16 +71,14 @@ _PRICE_OBS = """
 """
 
 QUERIES: dict[str, str] = {
-    "price_below": f"""
+    **{
+        rule_type: f"""
         select subject, observed_at, price as value, null::text as state,
-            price <= %(threshold)s as hit, price, -1 as direction, null::text as label
+            price {op} %(threshold)s as hit, price, {direction} as direction, null::text as label
         from ({_PRICE_OBS}) as p
-    """,
-    "price_above": f"""
-        select subject, observed_at, price as value, null::text as state,
-            price >= %(threshold)s as hit, price, 1 as direction, null::text as label
-        from ({_PRICE_OBS}) as p
-    """,
+    """
+        for rule_type, op, direction in (("price_below", "<=", -1), ("price_above", ">=", 1))
+    },
     # The change at each new observation against the last price at or before one window
     # earlier (the same definition mart_item_trends uses for change_1d_pct).
     "price_change": f"""
@@ -131,28 +129,20 @@ QUERIES: dict[str, str] = {
         from marts.mart_item_trends as t
         where t.market_id = %(market_id)s and t.item_id = %(item_id)s and t.as_of > %(since)s
     """,
-    "buy_opportunity": """
+    **{
+        f"{side}_opportunity": f"""
         select o.market_id || '|' || o.item_id as subject, o.as_of as observed_at,
             o.expected_profit::float8 as value, null::text as state,
-            o.expected_profit >= %(threshold)s as hit, o.price::float8 as price, 1 as direction,
-            null::text as label
-        from marts.mart_buy_opportunities as o
+            o.expected_profit >= %(threshold)s as hit, o.price::float8 as price,
+            {direction} as direction, null::text as label
+        from marts.mart_{side}_opportunities as o
         where
             o.as_of > %(since)s
             and (%(market_id)s::text is null or o.market_id = %(market_id)s)
             and (%(item_id)s::text is null or o.item_id = %(item_id)s)
-    """,
-    "sell_opportunity": """
-        select o.market_id || '|' || o.item_id as subject, o.as_of as observed_at,
-            o.expected_profit::float8 as value, null::text as state,
-            o.expected_profit >= %(threshold)s as hit, o.price::float8 as price, -1 as direction,
-            null::text as label
-        from marts.mart_sell_opportunities as o
-        where
-            o.as_of > %(since)s
-            and (%(market_id)s::text is null or o.market_id = %(market_id)s)
-            and (%(item_id)s::text is null or o.item_id = %(item_id)s)
-    """,
+    """
+        for side, direction in (("buy", 1), ("sell", -1))
+    },
     "arbitrage": """
         select a.item_id || '|' || a.buy_market_id || '>' || a.sell_market_id as subject,
             greatest(a.buy_as_of, a.sell_as_of) as observed_at, a.net_profit::float8 as value,

@@ -925,6 +925,10 @@ from orchestration.cli_alerts import alerts_app, profiles_app  # noqa: E402 (use
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(profiles_app, name="profiles")
 
+from orchestration.cli_backfill import backfill  # noqa: E402
+
+app.command()(backfill)
+
 
 def main() -> None:
     try:

@@ -31,6 +31,13 @@ storage:
       # psycopg 3 for plain postgresql://, and its NOTIFY with a bound channel fails.
       scheme: postgresql+psycopg2
 
+# Pools (concurrency): one step at a time per pool across every run, so a backfill and
+# the schedule never load a source at once (ingest_<source>) nor rebuild the partitioned
+# price fact at once (dbt_price_facts).
+concurrency:
+  pools:
+    default_limit: 1
+
 # Freshness policies (orchestration/definitions.py) are evaluated and shown in the UI.
 freshness:
   enabled: true

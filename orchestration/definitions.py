@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
     FreshnessPolicy,
+    RunRequest,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     apply_freshness_policy,
     define_asset_job,
+    schedule,
 )
 from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
+from orchestration.defs.partitions import today_key
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
-from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_resource
+from orchestration.defs.transform import (
+    dbt_incremental_facts,
+    dbt_models,
+    dbt_price_facts,
+    dbt_resource,
+)
 from orchestration.defs.volume import VOLUME_CHECKS
 
 osrs_prices_tick = define_asset_job(
@@ -68,8 +78,37 @@ refresh_all = define_asset_job(
     selection=AssetSelection.all(),
 )
 
+
+def tick_schedule(
+    name: str,
+    job: Any,
+    cron: str,
+    description: str,
+    *,
+    partitioned: bool = True,
+    running: bool = True,
+) -> ScheduleDefinition:
+    """A source's tick. Jobs that reach the day-partitioned price assets run today's
+    partition (the day of the scheduled time, UTC); see orchestration/defs/partitions.py."""
+
+    @schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        description=description,
+        default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
+    )
+    def _tick(context: ScheduleEvaluationContext) -> RunRequest:
+        if not partitioned:
+            return RunRequest()
+        return RunRequest(partition_key=today_key(context.scheduled_execution_time))
+
+    return _tick
+
+
 defs = Definitions(
-    assets=[*RAW_ASSETS, dbt_incremental_facts, dbt_models, *ALERT_ASSETS],
+    assets=[*RAW_ASSETS, dbt_price_facts, dbt_incremental_facts, dbt_models, *ALERT_ASSETS],
     asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS],
     jobs=[
         osrs_prices_tick,
@@ -83,56 +122,49 @@ defs = Definitions(
     ],
     sensors=[dofus_inbox_sensor, run_failure_notifier],
     schedules=[
-        ScheduleDefinition(
-            name="osrs_prices_every_10_minutes",
-            job=osrs_prices_tick,
-            cron_schedule="*/10 * * * *",
-            execution_timezone="UTC",
-            default_status=DefaultScheduleStatus.RUNNING,
+        tick_schedule(
+            "osrs_prices_every_10_minutes",
+            osrs_prices_tick,
+            "*/10 * * * *",
+            "Newest 5m/1h buckets plus any missed in the catch-up window"
+            " (SOURCES__OSRS_PRICES__CATCH_UP_MINUTES, default 60); longer gaps: backfill.",
         ),
-        ScheduleDefinition(
-            name="osrs_hiscores_every_30_minutes",
-            job=osrs_hiscores_tick,
-            cron_schedule="*/30 * * * *",
-            execution_timezone="UTC",
-            description="Tracked players from config/tracked_players.csv.",
-            default_status=DefaultScheduleStatus.RUNNING,
+        tick_schedule(
+            "osrs_hiscores_every_30_minutes",
+            osrs_hiscores_tick,
+            "*/30 * * * *",
+            "Tracked players from config/tracked_players.csv.",
+            partitioned=False,
         ),
-        ScheduleDefinition(
-            name="exchanges_every_5_minutes",
-            job=exchanges_tick,
-            cron_schedule="*/5 * * * *",
-            execution_timezone="UTC",
-            description="Assets from config/tracked_assets.csv; budgets per provider"
+        tick_schedule(
+            "exchanges_every_5_minutes",
+            exchanges_tick,
+            "*/5 * * * *",
+            "Assets from config/tracked_assets.csv; budgets per provider"
             " (SOURCES__BINANCE__REQUESTS_PER_MINUTE, SOURCES__YAHOO_FINANCE__...).",
-            default_status=DefaultScheduleStatus.RUNNING,
         ),
-        ScheduleDefinition(
-            name="tickets_every_15_minutes",
-            job=tickets_tick,
-            cron_schedule="*/15 * * * *",
-            execution_timezone="UTC",
-            description="Events from config/tracked_events.csv; requests spread under"
+        tick_schedule(
+            "tickets_every_15_minutes",
+            tickets_tick,
+            "*/15 * * * *",
+            "Events from config/tracked_events.csv; requests spread under"
             " SOURCES__VIVIDSEATS__REQUESTS_PER_MINUTE (default 180).",
-            default_status=DefaultScheduleStatus.RUNNING,
         ),
-        ScheduleDefinition(
-            name="alerts_every_5_minutes",
-            job=alerts_tick,
-            cron_schedule="2-59/5 * * * *",
-            execution_timezone="UTC",
-            description="Profile edits take effect and pending deliveries are retried between"
+        tick_schedule(
+            "alerts_every_5_minutes",
+            alerts_tick,
+            "2-59/5 * * * *",
+            "Profile edits take effect and pending deliveries are retried between"
             " market ticks (every market tick evaluates the rules too).",
-            default_status=DefaultScheduleStatus.RUNNING,
+            partitioned=False,
         ),
-        ScheduleDefinition(
-            name="wow_auctions_hourly",
-            job=wow_auctions_tick,
-            cron_schedule="15 * * * *",
-            execution_timezone="UTC",
-            description="Needs Blizzard API credentials (SOURCES__WOW_AUCTIONS__CLIENT_ID/SECRET)"
+        tick_schedule(
+            "wow_auctions_hourly",
+            wow_auctions_tick,
+            "15 * * * *",
+            "Needs Blizzard API credentials (SOURCES__WOW_AUCTIONS__CLIENT_ID/SECRET)"
             " and connected realms (SOURCES__WOW_AUCTIONS__CONNECTED_REALMS); off until set.",
-            default_status=DefaultScheduleStatus.STOPPED,
+            running=False,
         ),
     ],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},

@@ -59,7 +59,9 @@ class BuildResult:
         return out
 
 
-def dbt_args(command: str, select: str | None = None, full_refresh: bool = False) -> list[str]:
+def dbt_args(
+    command: str, select: str | None = None, full_refresh: bool = False, exclude: str | None = None
+) -> list[str]:
     args = [
         command,
         "--project-dir",
@@ -71,6 +73,8 @@ def dbt_args(command: str, select: str | None = None, full_refresh: bool = False
     ]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
     return args
@@ -82,6 +86,7 @@ def run_dbt(
     full_refresh: bool = False,
     on_node: Callable[[NodeResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    exclude: str | None = None,
 ) -> BuildResult:
     """dbt build (or another command) through dbtRunner, reporting each node as it finishes."""
     from dbt.cli.main import dbtRunner
@@ -108,7 +113,7 @@ def run_dbt(
             on_start(int(event.data.node_count))
 
     runner = dbtRunner(callbacks=[callback])
-    res = runner.invoke([*dbt_args(command, select, full_refresh), "--quiet"])
+    res = runner.invoke([*dbt_args(command, select, full_refresh, exclude), "--quiet"])
     error = None
     if res.exception is not None:
         error = f"{type(res.exception).__name__}: {res.exception}"

@@ -76,6 +76,8 @@ class SimulatorServer:
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute
         self._binance_minute: tuple[int, int] = (0, 0)
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
+        # (start, end, status): every request while the clock is in [start, end) fails so
+        self.outages: list[tuple[float, float, int]] = []
         self.clock = clock
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -125,6 +127,9 @@ class SimulatorServer:
                 status, headers = self.faults.popleft()
                 return status, headers, {"error": f"simulated {status}"}
         now = int(self.clock())
+        for start, end, status in self.outages:
+            if start <= now < end:
+                return status, {}, {"error": f"simulated outage ({status})"}
         if path.startswith("/data/wow/"):
             return self._wow(path, query, headers, now)
         if path.startswith("/m=hiscore_oldschool"):

@@ -9,7 +9,7 @@ a bucket twice lands on the same name and loads as the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -222,10 +222,16 @@ def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
     }
 
 
+def catch_up_window() -> timedelta:
+    """How far back a live tick looks for buckets it missed (a few failed ticks heal by
+    themselves; a longer outage needs ``snapmart backfill``)."""
+    return timedelta(minutes=float(source_config(SOURCE, "catch_up_minutes", 60)))
+
+
 def fetch(
     endpoints: tuple[str, ...] = ("mapping", "latest", "5m", "1h"),
     *,
-    backfill: timedelta = timedelta(hours=1),
+    backfill: timedelta | None = None,
     mapping_max_age: timedelta = timedelta(hours=24),
     root: Path | None = None,
     client: SourceClient | None = None,
@@ -239,6 +245,7 @@ def fetch(
     """
     client = client or make_client()
     now = now or now_utc()
+    backfill = catch_up_window() if backfill is None else backfill
     report = FetchReport(SOURCE)
 
     def land(endpoint: str, captured_at: datetime, body: bytes) -> None:
@@ -283,4 +290,52 @@ def fetch(
     return report
 
 
-__all__ = ["ENDPOINTS", "SOURCE", "FetchError", "FetchReport", "fetch", "base_url"]
+def fetch_window(
+    start: datetime,
+    end: datetime,
+    *,
+    root: Path | None = None,
+    client: SourceClient | None = None,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FetchReport:
+    """Every 5m and 1h bucket that starts in ``[start, end)`` and is not in the landing zone
+    yet (a backfill: re-running it asks for nothing twice), plus the item mapping when no
+    fresh copy is landed. The window stops at the newest bucket the API has published, so
+    a range reaching into today never asks for buckets that do not exist yet.
+    ``progress(done, total)`` follows the bucket requests."""
+    client = client or make_client()
+    now = now or now_utc()
+    report = FetchReport(SOURCE)
+    try:
+        fresh = [
+            f
+            for f in iter_landing_files(SOURCE, ["mapping"], root)
+            if isinstance(f, LandingFile) and now - f.captured_at < timedelta(hours=24)
+        ]
+        if not fresh:
+            body = client.get("mapping").content
+            report.files.append(write_atomic(SOURCE, "mapping", now, body, root=root).relative)
+        wanted: list[tuple[str, int]] = []
+        for endpoint, step in BUCKET_SECONDS.items():
+            newest = int(json.loads(client.get(endpoint).content)["timestamp"])
+            have = _landed_buckets(endpoint, root)
+            first = -(-int(start.timestamp()) // step) * step  # the first bucket at or after start
+            last = min(int(end.timestamp()) - 1, newest)
+            wanted += [
+                (endpoint, ts)
+                for ts in range(first, last + 1, step)
+                if datetime.fromtimestamp(ts, UTC) not in have
+            ]
+        for done, (endpoint, ts) in enumerate(wanted, 1):
+            body = client.get(endpoint, {"timestamp": ts}).content
+            at = datetime.fromtimestamp(ts, UTC)
+            report.files.append(write_atomic(SOURCE, endpoint, at, body, root=root).relative)
+            if progress:
+                progress(done, len(wanted))
+    finally:
+        report.count(client)
+    return report
+
+
+__all__ = ["ENDPOINTS", "SOURCE", "FetchError", "FetchReport", "base_url", "fetch", "fetch_window"]

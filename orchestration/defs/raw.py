@@ -8,6 +8,7 @@ pipeline bound to the warehouse of that moment (embedded or external).
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import dlt
@@ -19,6 +20,7 @@ from ingestion import loader
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
 from orchestration import ingest, metrics, warehouse
+from orchestration.defs import partitions
 
 
 @dataclass
@@ -62,10 +64,12 @@ def _spec_pipeline(source: str) -> Any:
 def _materialize(
     context: AssetExecutionContext, dlt_resource: DagsterDltResource, source: str, replay: bool
 ) -> Iterator[Any]:
-    tick = metrics.SourceTick(source, "dagster-replay" if replay else "dagster")
+    window = None if replay else partitions.backfill_window(context)
+    trigger = "dagster-replay" if replay else "dagster-backfill" if window else "dagster"
+    tick = metrics.SourceTick(source, trigger)
     tick.run_id = context.run_id
     try:
-        yield from _fetch_and_load(context, dlt_resource, source, replay, tick)
+        yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window)
     except Exception as exc:
         tick.status, tick.error = "failed", str(exc)[:1000]
         raise
@@ -79,11 +83,18 @@ def _fetch_and_load(
     source: str,
     replay: bool,
     tick: metrics.SourceTick,
+    window: tuple[datetime, datetime] | None,
 ) -> Iterator[Any]:
     if not replay:
         t0 = time.monotonic()
         try:
-            report = ingest.fetch_source(source)
+            if window:
+                context.log.info(
+                    f"{source}: backfilling {window[0]:%F %H:%M} to {window[1]:%F %H:%M} UTC"
+                )
+                report = get_source(source).fetch_window(*window)
+            else:
+                report = ingest.fetch_source(source)
         except Exception as exc:
             tick.fetch_failed(exc)
             raise
@@ -140,7 +151,11 @@ def build_raw_assets(source: str) -> Any:
         dlt_pipeline=_spec_pipeline(source),
         name=f"{source}_raw",
         dagster_dlt_translator=RawTranslator(source=source),
-        pool=f"ingest_{source}",
+        pool=f"ingest_{source}",  # a backfill and the schedule never load one source at once
+        partitions_def=partitions.DAILY if source in partitions.BACKFILL_SOURCES else None,
+        backfill_policy=(
+            partitions.ONE_RUN_PER_RANGE if source in partitions.BACKFILL_SOURCES else None
+        ),
     )
     def _assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: IngestConfig

@@ -17,6 +17,7 @@ from dagster import (
 
 from ingestion.landing import landing_root
 from ingestion.sources.dofus_market import INBOX, SOURCE
+from orchestration.defs.partitions import today_key
 
 dofus_market_tick = define_asset_job(
     name="dofus_market_tick",
@@ -50,7 +51,8 @@ def dofus_inbox_sensor(context: SensorEvaluationContext):
     if newest <= int(context.cursor or 0):
         return SkipReason("no new Dofus batches")
     context.update_cursor(str(newest))
-    return RunRequest(run_key=f"dofus-{newest}")
+    # the job reaches the day-partitioned price fact: today's partition
+    return RunRequest(run_key=f"dofus-{newest}", partition_key=today_key())
 
 
 @run_failure_sensor(

@@ -1,10 +1,11 @@
 """dbt models as Dagster assets, their tests as asset checks.
 
-Incremental facts and everything else sit in separate ``@dbt_assets`` (the
-facts will take partitions for backfills). dbt sources carry
+The price fact (partitioned by day, for backfills), the other incremental facts and
+everything else sit in separate ``@dbt_assets``. dbt sources carry
 ``meta.dagster.asset_key`` = the dlt asset's key, so the graph is one lineage.
 """
 
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from dagster_dbt import (
 )
 
 from orchestration import warehouse
+from orchestration.defs import partitions
 from orchestration.transform import PROJECT_DIR, dbt_env, target_path
 
 INCREMENTAL = "config.materialized:incremental"
@@ -65,16 +67,41 @@ class Translator(DagsterDbtTranslator):
 TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def _build(
+    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str] | None = None
+) -> Iterator[Any]:
     warehouse.ensure_warehouse()
     dbt_env()
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=MANIFEST,
+    project=DBT_PROJECT,
+    select=partitions.PRICE_FACTS,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_price_facts",
+    partitions_def=partitions.DAILY,
+    backfill_policy=partitions.ONE_RUN_PER_RANGE,
+    pool="dbt_price_facts",
+)
+def dbt_price_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Partitioned by observation day: a live tick appends the new loads, a backfill run
+    also rebuilds every row observed in its range."""
+    window = partitions.backfill_window(context)
+    if window:
+        context.log.info(f"rebuilding observations from {window[0]:%F} to {window[1]:%F} (UTC)")
+    yield from _build(context, dbt, partitions.rebuild_vars(window))
 
 
 @dbt_assets(
     manifest=MANIFEST,
     project=DBT_PROJECT,
     select=INCREMENTAL,
+    exclude=partitions.PRICE_FACTS,
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_incremental_facts",
 )

@@ -15,7 +15,9 @@
 
 {#- One row per item × market × resolution × observed_at. A tick reads only raw rows
     from dlt loads newer than the newest one already here (load_id), so its cost follows
-    the new data, not the history. -#}
+    the new data, not the history. A backfill (Dagster partitions, `snapmart backfill`)
+    passes rebuild_from / rebuild_to and also re-reads every row observed in that range;
+    it keeps the load cursor so a tick's load that landed meanwhile is not skipped. -#}
 select
     o.item_id,
     o.market_id,
@@ -33,5 +35,12 @@ select
     o.load_id
 from {{ ref('int_markets__price_observations') }} as o
 {% if is_incremental() %}
-    where o.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+    where
+        o.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        {% if var('rebuild_from', none) and var('rebuild_to', none) %}
+            or (
+                o.observed_at >= cast('{{ var("rebuild_from") }}' as timestamptz)
+                and o.observed_at < cast('{{ var("rebuild_to") }}' as timestamptz)
+            )
+        {% endif %}
 {% endif %}

@@ -1,0 +1,63 @@
+"""`snapmart backfill`: fill past days of a time-bucketed source (see orchestration/backfill.py)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orchestration.cli import _warehouse, console, err, fail
+
+
+def _day(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(ValueError(f"{flag} {value!r} is not a date"), "use YYYY-MM-DD (UTC days)")
+        raise AssertionError("unreachable") from None
+
+
+def backfill(
+    source: Annotated[str, typer.Option("--source", "-s", help="A time-bucketed source.")],
+    from_: Annotated[str, typer.Option("--from", help="First UTC day, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last UTC day (inclusive), YYYY-MM-DD.")],
+    verbose: Annotated[bool, typer.Option(help="Show Dagster's step log.")] = False,
+) -> None:
+    """Fetch, load and rebuild past days of a source in one Dagster run (shown in
+    `snapmart ui`; waits for a running tick of the same source instead of colliding)."""
+    from orchestration import backfill as backfill_mod
+
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    try:
+        backfill_mod.validate(source, start, end)
+    except ValueError as exc:
+        fail(exc, "run `snapmart backfill --help`")
+    _warehouse()
+    days = (end - start).days + 1
+    console.print(f"Backfilling {source}, {start} → {end} ({days} day(s)) in one Dagster run…")
+    t0 = time.monotonic()
+    with console.status("fetching, loading and rebuilding (this can take a while)"):
+        result = backfill_mod.run(source, start, end, "INFO" if verbose else "WARNING")
+    elapsed = time.monotonic() - t0
+    for status, files, rows, error in result.ticks:
+        line = f"{source}: {status}, {files or 0:,} file(s) fetched, {rows or 0:,} row(s) loaded"
+        console.print(line + (f" — {error}" if error else ""))
+    table = Table(title=f"{source}: buckets per day in fct_price_observations")
+    for col in ("day", "5m buckets (of 288)", "1h buckets (of 24)"):
+        table.add_column(col, justify="right")
+    for day, five, hour in result.coverage:
+        style = "" if five == 288 and hour == 24 else "yellow"
+        table.add_row(str(day), str(five), str(hour), style=style)
+    console.print(table)
+    if not result.success:
+        steps = ", ".join(result.failed_steps) or "the run"
+        err.print(f"[red]Backfill run {result.run_id} failed in {steps}:[/] {result.error}")
+        if result.log_path and not verbose:
+            err.print(f"dbt's log of the run: {result.log_path}")
+        raise typer.Exit(1)
+    console.print(f"[green]Backfill run {result.run_id} succeeded[/] in {elapsed:.0f} s.")
+    if result.log_path and not verbose:
+        console.print(f"dbt's log of the run: {result.log_path}")

@@ -71,7 +71,38 @@ def run(source: str, start: date, end: date, log_level: str = "WARNING") -> Back
     validate(source, start, end)
     info = warehouse.ensure_warehouse()
     prepare_models(info, source)
+    log_path = _log_path(source, start, end)
+    previous_home = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(dagster_home.prepare(info))
+    try:
+        result = _execute(source, start, end, log_level, log_path)
+    finally:
+        if previous_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous_home
+    failed = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
+    error = None
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            cause = event.step_failure_data.error  # the user's exception, not Dagster's wrapper
+            while cause.cause is not None:
+                cause = cause.cause
+            error = cause.message.strip().splitlines()[-1][:500]
+            break
+    out = BackfillResult(result.run_id, result.success, failed, error, log_path=log_path)
+    out.ticks = _ticks(info, result.run_id)
+    out.coverage = coverage(info, source, start, end)
+    return out
+
+
+def _log_path(source: str, start: date, end: date) -> Path:
+    log_dir = warehouse.home_dir() / ".snapmart" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"backfill-{source}-{start}-{end}.log"
+
+
+def _execute(source: str, start: date, end: date, log_level: str, log_path: Path) -> Any:
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
@@ -86,9 +117,6 @@ def run(source: str, start: date, end: date, log_level: str = "WARNING") -> Back
     # dagster-dbt relays every dbt line to stdout and the "dagster" logger: quiet unless
     # asked, and kept in a log file either way
     logging.getLogger("dagster").setLevel(log_level)
-    log_dir = warehouse.home_dir() / ".snapmart" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"backfill-{source}-{start}-{end}.log"
     with DagsterInstance.get() as instance, log_path.open("w") as log:
         quiet = log_level != "INFO"
         with contextlib.redirect_stdout(log) if quiet else contextlib.nullcontext():
@@ -98,19 +126,7 @@ def run(source: str, start: date, end: date, log_level: str = "WARNING") -> Back
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
-    failed = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
-    error = None
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error:
-            cause = event.step_failure_data.error  # the user's exception, not Dagster's wrapper
-            while cause.cause is not None:
-                cause = cause.cause
-            error = cause.message.strip().splitlines()[-1][:500]
-            break
-    out = BackfillResult(result.run_id, result.success, failed, error, log_path=log_path)
-    out.ticks = _ticks(info, result.run_id)
-    out.coverage = coverage(info, source, start, end)
-    return out
+    return result
 
 
 def prepare_models(info: warehouse.ConnectionInfo, source: str) -> None:

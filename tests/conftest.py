@@ -7,6 +7,7 @@ gets a new database on that server, dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -53,9 +54,13 @@ def base_url_env(snapmart_home: Path) -> str | None:
     return warehouse.external_url()
 
 
-@pytest.fixture(scope="module")
-def db(snapmart_home: Path, base_url_env: str | None) -> Iterator[warehouse.ConnectionInfo]:
-    """A brand-new database for the module, with the roles, on the session's server."""
+@contextlib.contextmanager
+def new_database(
+    snapmart_home: Path, base_url_env: str | None
+) -> Iterator[warehouse.ConnectionInfo]:
+    """A brand-new database with the roles, on the session's server, as the warehouse
+    until the block ends (dlt's local pipeline state starts over with it)."""
+    previous = os.environ.get("SNAPMART_DATABASE_URL")
     name = f"snapmart_t_{uuid.uuid4().hex[:10]}"
     if base_url_env:
         base = warehouse.ConnectionInfo.from_url(base_url_env)
@@ -69,13 +74,23 @@ def db(snapmart_home: Path, base_url_env: str | None) -> Iterator[warehouse.Conn
     warehouse._READY.clear()
     shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
     info = warehouse.ensure_warehouse()
-    yield info
-    warehouse._READY.clear()
-    warehouse.drop_database(info)
-    if base_url_env:
-        os.environ["SNAPMART_DATABASE_URL"] = base_url_env
-    else:
-        os.environ.pop("SNAPMART_DATABASE_URL", None)
+    try:
+        yield info
+    finally:
+        warehouse._READY.clear()
+        warehouse.drop_database(info)
+        shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
+        if previous is not None:
+            os.environ["SNAPMART_DATABASE_URL"] = previous
+        else:
+            os.environ.pop("SNAPMART_DATABASE_URL", None)
+
+
+@pytest.fixture(scope="module")
+def db(snapmart_home: Path, base_url_env: str | None) -> Iterator[warehouse.ConnectionInfo]:
+    """A brand-new database for the module, with the roles, on the session's server."""
+    with new_database(snapmart_home, base_url_env) as info:
+        yield info
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -155,16 +155,40 @@ def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:
     from dagster import RunRequest, build_sensor_context
 
     from ingestion.sources.dofus_market import inbox_dir
+    from orchestration.defs.partitions import today_key
 
+    repo = defs.get_repository_def()
     sensor = defs.resolve_sensor_def("dofus_inbox_sensor")
-    first = sensor.evaluate_tick(build_sensor_context(cursor=None))
+    first = sensor.evaluate_tick(build_sensor_context(cursor=None, repository_def=repo))
     cursor = first.cursor
     inbox_dir(landing).mkdir(parents=True, exist_ok=True)
     (inbox_dir(landing) / "drop.json").write_text('{"server": "Draconiros"}')
-    fired = sensor.evaluate_tick(build_sensor_context(cursor=cursor))
+    fired = sensor.evaluate_tick(build_sensor_context(cursor=cursor, repository_def=repo))
     assert len(fired.run_requests) == 1 and isinstance(fired.run_requests[0], RunRequest)
-    again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor))
+    assert fired.run_requests[0].partition_key == today_key()  # the price fact's partition
+    again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor, repository_def=repo))
     assert again.run_requests == [] and again.skip_message == "no new Dofus batches"
+
+
+def test_every_schedule_requests_a_run_its_job_accepts(defs) -> None:
+    """Jobs that reach the day-partitioned price assets get the scheduled day's partition;
+    the others none (a partition key on an unpartitioned job is an error in the daemon)."""
+    from dagster import build_schedule_context
+
+    repo = defs.get_repository_def()
+    at = datetime(2026, 11, 21, 23, 50, tzinfo=UTC)
+    partitioned = set()
+    for schedule in repo.schedule_defs:
+        job = defs.resolve_job_def(schedule.job_name)
+        context = build_schedule_context(repository_def=repo, scheduled_execution_time=at)
+        (request,) = schedule.evaluate_tick(context).run_requests
+        if job.partitions_def is None:
+            assert request.partition_key is None, schedule.name
+        else:
+            assert request.partition_key == "2026-11-21", schedule.name
+            partitioned.add(schedule.job_name)
+    assert {"osrs_prices_tick", "exchanges_tick", "tickets_tick"} <= partitioned
+    assert "osrs_hiscores_tick" not in partitioned
 
 
 def test_freshness_policies_per_source(defs) -> None:

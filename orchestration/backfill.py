@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orchestration import dagster_home, warehouse
+from orchestration import dagster_home, transform, warehouse
 
 MAX_DAYS = 400
 
@@ -70,7 +70,7 @@ def run(source: str, start: date, end: date, log_level: str = "WARNING") -> Back
     tick job in one in-process run on the persistent Dagster instance."""
     validate(source, start, end)
     info = warehouse.ensure_warehouse()
-    prepare_models(info, source)
+    transform.ensure_built()  # the job rebuilds downstream of the source only
     log_path = _log_path(source, start, end)
     previous_home = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(dagster_home.prepare(info))
@@ -127,22 +127,6 @@ def _execute(source: str, start: date, end: date, log_level: str, log_path: Path
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
     return result
-
-
-def prepare_models(info: warehouse.ConnectionInfo, source: str) -> None:
-    """On a warehouse that was never built, build what the tick job reads but does not
-    own (seeds, other sources' views, the dimensions): the job only rebuilds downstream of
-    its source, as a scheduled tick should."""
-    with warehouse.connect(info) as conn:
-        built = conn.execute("select to_regclass('marts.fct_price_observations')").fetchone()[0]
-    if built is not None:
-        return
-    from orchestration import transform
-
-    result = transform.run_dbt("build", select=f"@source:{source}", exclude=f"source:{source}+")
-    if not result.success:
-        failed = ", ".join(n.name for n in result.failed()) or result.error
-        raise RuntimeError(f"preparing the models the backfill reads failed: {failed}")
 
 
 def _ticks(info: warehouse.ConnectionInfo, run_id: str) -> list[tuple[Any, ...]]:

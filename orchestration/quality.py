@@ -56,6 +56,9 @@ def _osrs_latest_suite() -> list[Any]:
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["item_id", "captured_at"]),
         gxe.ExpectColumnValuesToBeBetween(column="high", min_value=1, max_value=MAX_GP),
         gxe.ExpectColumnValuesToBeBetween(column="low", min_value=1, max_value=MAX_GP),
+        _not_in_future(),
+        _not_in_future("high_time"),
+        _not_in_future("low_time"),
     ]
 
 
@@ -199,6 +202,115 @@ def _tickets_fetch_log_suite() -> list[Any]:
     ]
 
 
+def _not_in_future(column: str = "captured_at") -> Any:
+    """Timestamps from the future mean a wrong clock or a misread field; 10 minutes of
+    slack for clock skew between a capture client and the warehouse."""
+    import great_expectations.expectations as gxe
+
+    return gxe.ExpectColumnMaxToBeBetween(
+        column=column, max_value=datetime.now(UTC) + timedelta(minutes=10)
+    )
+
+
+def _dofus_observations_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["server", "captured_at", "ankama_id"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="server"),
+        gxe.ExpectColumnValuesToNotBeNull(column="item_name"),
+        gxe.ExpectColumnValuesToBeBetween(column="ankama_id", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="level", min_value=1, max_value=200),
+        *(
+            gxe.ExpectColumnValuesToBeBetween(column=c, min_value=1, max_value=10**12)
+            for c in ("price_x1", "price_x10", "price_x100")
+        ),
+        _not_in_future(),
+    ]
+
+
+def _tracked_players_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    from ingestion.sources.osrs_hiscores import BOARDS
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "username"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="username"),
+        # the characters the game allows in a display name
+        gxe.ExpectColumnValuesToMatchRegex(column="username", regex=r"^[A-Za-z0-9 _-]+$"),
+        gxe.ExpectColumnValuesToBeInSet(column="account_type", value_set=list(BOARDS)),
+        _not_in_future(),
+    ]
+
+
+def _tracked_assets_suite(provider: str) -> Callable[[], list[Any]]:
+    def suite() -> list[Any]:
+        import great_expectations.expectations as gxe
+
+        from ingestion.assets import ASSET_TYPES
+
+        return [
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "symbol"]),
+            gxe.ExpectColumnValuesToNotBeNull(column="provider_symbol"),
+            gxe.ExpectColumnValuesToBeInSet(column="asset_type", value_set=list(ASSET_TYPES)),
+            gxe.ExpectColumnValuesToBeInSet(column="provider", value_set=[provider]),
+            _not_in_future(),
+        ]
+
+    return suite
+
+
+def _ticker_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "symbol"]),
+        gxe.ExpectColumnValuesToBeBetween(column="last_price", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0),
+        # a 24h change beyond −100 % cannot happen; beyond +10 000 % is a misread field
+        gxe.ExpectColumnValuesToBeBetween(column="price_change_pct", min_value=-100, max_value=1e4),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="close_time", column_B="open_time", or_equal=False
+        ),
+        _not_in_future(),
+        _not_in_future("close_time"),
+    ]
+
+
+def _tracked_events_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "production_id"]),
+        gxe.ExpectColumnValuesToBeBetween(column="production_id", min_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="resolved_from"),
+        _not_in_future(),
+    ]
+
+
+def _productions_suite() -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    from ingestion.sources.vividseats import MAX_PRICE_CENTS
+
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["production_id", "captured_at"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="production_name"),
+        gxe.ExpectColumnValuesToMatchRegex(column="local_date", regex=r"^\d{4}-\d{2}-\d{2}"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="min_price_cents", min_value=1, max_value=MAX_PRICE_CENTS
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="max_price_cents",
+            column_B="min_price_cents",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        _not_in_future(),
+    ]
+
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
@@ -218,6 +330,32 @@ SUITES: tuple[RawSuite, ...] = (
     RawSuite(
         "raw_vividseats", "fetch_log", _tickets_fetch_log_suite, description="event fetch outcomes"
     ),
+    RawSuite(
+        "raw_dofus_market", "observations", _dofus_observations_suite, description="HDV prices"
+    ),
+    RawSuite(
+        "raw_osrs_hiscores",
+        "tracked_players",
+        _tracked_players_suite,
+        description="tracked_players.csv",
+    ),
+    RawSuite(
+        "raw_binance",
+        "tracked_assets",
+        _tracked_assets_suite("binance"),
+        description="tracked_assets.csv",
+    ),
+    RawSuite("raw_binance", "ticker_24hr", _ticker_suite, description="24h tickers"),
+    RawSuite(
+        "raw_yahoo_finance",
+        "tracked_assets",
+        _tracked_assets_suite("yahoo_finance"),
+        description="tracked_assets.csv",
+    ),
+    RawSuite(
+        "raw_vividseats", "tracked_events", _tracked_events_suite, description="tracked_events.csv"
+    ),
+    RawSuite("raw_vividseats", "productions", _productions_suite, description="event records"),
 )
 
 

@@ -118,3 +118,24 @@ def run_dbt(
     if res.exception is not None:
         error = f"{type(res.exception).__name__}: {res.exception}"
     return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+
+
+def ensure_built() -> None:
+    """A warehouse that was never built gets one full build first.
+
+    A source's tick (Dagster job, backfill) rebuilds only what lies downstream of that
+    source, and reads things it does not own (seeds, other sources' views, dimensions):
+    on a fresh warehouse those do not exist yet, and the first scheduled tick would fail.
+    """
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(hashtext('snapmart.first_build'))")
+        try:
+            built = conn.execute("select to_regclass('marts.fct_price_observations')").fetchone()
+            if built[0] is not None:
+                return
+            result = run_dbt("build")
+            if not result.success:
+                failed = ", ".join(n.name for n in result.failed()) or result.error
+                raise RuntimeError(f"the first build of the warehouse failed: {failed}")
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext('snapmart.first_build'))")

@@ -3,6 +3,7 @@ in-process run materializes raw → staging → marts and evaluates the checks."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import warehouse
 from tests.conftest import SIM_END, query, scalar
@@ -202,3 +204,50 @@ def test_freshness_policies_per_source(defs) -> None:
     assert listings.fail_window.to_timedelta() == timedelta(minutes=45)
     hiscores = graph.get(AssetKey(["raw_osrs_hiscores", "hiscore_metrics"])).freshness_policy
     assert hiscores.fail_window.to_timedelta() == timedelta(minutes=90)
+
+
+def test_a_failing_gx_suite_blocks_the_marts_until_the_data_is_fixed(db, landing, defs) -> None:
+    """Issue 8, acceptance 1: a bucket from the future fails raw_osrs_prices.prices_5m's
+    suite; the run names the expectation and materializes nothing downstream; once the
+    operator deletes the bad rows, the same job materializes the marts."""
+    from orchestration.defs.partitions import today_key
+
+    write_osrs_prices(1, seed=9, n_items=12, end=SIM_END - timedelta(hours=1), root=landing)
+    future = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=400)
+    prices = {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": 188, "lowPriceVolume": 4}
+    bucket = {"data": {"2": prices}, "timestamp": int(future.timestamp())}
+    write_atomic("osrs_prices", "5m", future, json.dumps(bucket).encode(), root=landing)
+    job = defs.resolve_job_def("osrs_prices_tick")
+    instance = DagsterInstance.ephemeral()
+
+    def tick():
+        return job.execute_in_process(
+            run_config={"ops": {"osrs_prices_raw": {"config": {"replay": True}}}},
+            partition_key=today_key(),
+            instance=instance,
+            raise_on_error=False,
+        )
+
+    blocked = tick()
+    assert not blocked.success
+    (gx,) = [e for e in blocked.get_asset_check_evaluations() if e.check_name == "gx_prices_5m"]
+    assert not gx.passed
+    failures = gx.metadata["failures"].value
+    assert [f["expectation"] for f in failures] == ["expect_column_max_to_be_between"]
+    assert str(future.year) in failures[0]["observed_value"]
+    materialized = {e.asset_key.path[-1] for e in blocked.get_asset_materialization_events()}
+    assert "prices_5m" in materialized  # the raw load itself happened (nothing is lost)
+    assert not materialized & {"fct_price_observations", "mart_item_trends", "mart_flips"}
+
+    with warehouse.connect(db) as conn:  # the operator's fix
+        conn.execute("delete from raw_osrs_prices.prices_5m where bucket_at = %s", (future,))
+    fixed = tick()
+    assert fixed.success, [
+        (e.step_key, e.event_specific_data.error.message[-600:])
+        for e in fixed.all_events
+        if e.is_step_failure
+    ]
+    (gx,) = [e for e in fixed.get_asset_check_evaluations() if e.check_name == "gx_prices_5m"]
+    assert gx.passed
+    materialized = {e.asset_key.path[-1] for e in fixed.get_asset_materialization_events()}
+    assert {"fct_price_observations", "mart_item_trends", "mart_flips"} <= materialized

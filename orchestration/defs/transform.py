@@ -22,7 +22,7 @@ from dagster_dbt import (
 
 from orchestration import warehouse
 from orchestration.defs import partitions
-from orchestration.transform import PROJECT_DIR, dbt_env, target_path
+from orchestration.transform import PROJECT_DIR, dbt_env, ensure_built, target_path
 
 INCREMENTAL = "config.materialized:incremental"
 
@@ -72,6 +72,7 @@ def _build(
 ) -> Iterator[Any]:
     warehouse.ensure_warehouse()
     dbt_env()
+    ensure_built()
     args = ["build"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]

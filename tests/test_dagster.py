@@ -118,6 +118,17 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
     assert {"prices_5m", "fct_price_observations", "mart_item_trends", "mart_flips"} <= materialized
     assert {"alert_rules", "fct_alert_events", "alert_deliveries"} <= materialized
     assert {"mart_alert_effectiveness", "mart_bank_craft_opportunities"} <= materialized
+    # What the UI shows about each materialization (orchestration/defs/run_metadata.py)
+    meta = {e.asset_key.path[-1]: e.materialization.metadata
+            for e in result.get_asset_materialization_events()}  # fmt: skip
+    assert meta["prices_5m"]["rows_loaded_in_run"].value > 0
+    assert meta["fct_price_observations"]["rows_in_newest_load"].value > 0
+    assert " → " in meta["fct_price_observations"]["time_window"].value
+    assert meta["mart_item_trends"]["rows"].value == 12
+    assert meta["mart_item_trends"]["preview"].value.startswith("| market_id | item_id |")
+    for mart in ("mart_market_index", "mart_item_trends"):
+        assert meta[mart]["plot"].value.startswith("![")
+        assert "data:image/svg+xml;base64," in meta[mart]["plot"].value
     evaluations = result.get_asset_check_evaluations()
     gx = [e for e in evaluations if e.check_name == "gx_prices_5m"]
     assert gx and gx[0].passed and gx[0].metadata["rows_validated"].value > 0

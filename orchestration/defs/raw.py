@@ -130,7 +130,16 @@ def _fetch_and_load(
         if isinstance(result, MaterializeResult):
             yield MaterializeResult(
                 asset_key=result.asset_key,
-                metadata={**(result.metadata or {}), "rows_rejected_in_run": rejected},
+                metadata={
+                    **(result.metadata or {}),
+                    "rows_rejected_in_run": rejected,
+                    "rows_loaded_in_run": tick.rows_by_table.get(result.asset_key.path[-1], 0),
+                    "time_window": (
+                        f"backfill {window[0]:%F} → {window[1]:%F} (UTC, end exclusive)"
+                        if window
+                        else "live: newest data plus the catch-up window"
+                    ),
+                },
             )
         else:
             yield result

@@ -21,7 +21,7 @@ from dagster_dbt import (
 )
 
 from orchestration import warehouse
-from orchestration.defs import partitions
+from orchestration.defs import partitions, run_metadata
 from orchestration.transform import PROJECT_DIR, dbt_env, ensure_built, target_path
 
 INCREMENTAL = "config.materialized:incremental"
@@ -76,7 +76,7 @@ def _build(
     args = ["build"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    yield from dbt.cli(args, context=context).stream()
+    yield from run_metadata.enrich(dbt.cli(args, context=context).stream(), MANIFEST)
 
 
 @dbt_assets(

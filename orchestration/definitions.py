@@ -21,6 +21,7 @@ from dagster_dlt import DagsterDltResource
 
 from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
+from orchestration.defs.maintenance import retention_daily, retention_job
 from orchestration.defs.partitions import today_key
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
@@ -119,6 +120,7 @@ defs = Definitions(
         tickets_tick,
         alerts_tick,
         refresh_all,
+        retention_job,
     ],
     sensors=[dofus_inbox_sensor, run_failure_notifier],
     schedules=[
@@ -166,6 +168,7 @@ defs = Definitions(
             " and connected realms (SOURCES__WOW_AUCTIONS__CONNECTED_REALMS); off until set.",
             running=False,
         ),
+        retention_daily,
     ],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
 )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus
 
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
@@ -100,6 +100,9 @@ def test_schedules_follow_design(defs) -> None:
     assert tickets.cron_schedule == "*/15 * * * *"
     names = {k.path[-1] for k in tickets.job.selection.resolve(graph)}
     assert {"listings", "mart_event_prices_hourly", "mart_ticket_deals", "mart_movers"} <= names
+    retention = defs.resolve_schedule_def("retention_daily")  # off unless an operator turns it on
+    assert retention.cron_schedule == "30 3 * * *"
+    assert retention.default_status == DefaultScheduleStatus.STOPPED
 
 
 def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home) -> None:

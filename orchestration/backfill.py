@@ -22,6 +22,8 @@ from typing import Any
 from orchestration import dagster_home, transform, warehouse
 
 MAX_DAYS = 400
+FULL_DAY = {"5m": 288, "1h": 24, "1m": 1440, "1d": 1}  # observation times in a whole day
+TICK_JOBS = {"binance": "exchanges_tick", "yahoo_finance": "exchanges_tick"}  # shared ticks
 
 
 @dataclass
@@ -31,7 +33,7 @@ class BackfillResult:
     failed_steps: list[str] = field(default_factory=list)
     error: str | None = None
     ticks: list[tuple] = field(default_factory=list)  # (status, files, rows_loaded, error)
-    coverage: list[tuple[date, int, int]] = field(default_factory=list)  # day, 5m, 1h buckets
+    coverage: list[tuple[date, dict[str, int]]] = field(default_factory=list)
     log_path: Path | None = None
 
 
@@ -103,12 +105,14 @@ def _log_path(source: str, start: date, end: date) -> Path:
 
 
 def _execute(source: str, start: date, end: date, log_level: str, log_path: Path) -> Any:
-    from dagster import DagsterInstance
+    from dagster import AssetSelection, DagsterInstance
 
     from orchestration.definitions import defs
     from orchestration.defs.partitions import BACKFILL_TAG
 
-    job = defs.resolve_job_def(f"{source}_tick")
+    job = defs.resolve_job_def(TICK_JOBS.get(source, f"{source}_tick"))
+    # the source and what lies downstream of it, not the job's other sources
+    selected = AssetSelection.groups(source).downstream().resolve(defs.resolve_asset_graph())
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
@@ -122,6 +126,7 @@ def _execute(source: str, start: date, end: date, log_level: str, log_path: Path
         with contextlib.redirect_stdout(log) if quiet else contextlib.nullcontext():
             result = job.execute_in_process(
                 instance=instance,
+                asset_selection=sorted(selected),
                 tags=tags,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -140,9 +145,9 @@ def _ticks(info: warehouse.ConnectionInfo, run_id: str) -> list[tuple[Any, ...]]
 
 def coverage(
     info: warehouse.ConnectionInfo, source: str, start: date, end: date
-) -> list[tuple[date, int, int]]:
-    """Per day of the range: distinct 5m and 1h buckets in the price fact (288 and 24 make
-    a whole day), so a gap is a number on screen, not a hunch."""
+) -> list[tuple[date, dict[str, int]]]:
+    """Per day of the range: distinct observation times per resolution in the price fact
+    (``FULL_DAY`` says what a whole day holds), so a gap is a number, not a hunch."""
     lo = datetime.combine(start, datetime.min.time(), UTC)
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
     with warehouse.connect(info) as conn:
@@ -150,14 +155,15 @@ def coverage(
             rows = []  # the build never got that far
         else:
             rows = conn.execute(
-                """select (o.observed_at at time zone 'UTC')::date as day,
-                count(distinct o.observed_at) filter (where o.resolution = '5m'),
-                count(distinct o.observed_at) filter (where o.resolution = '1h')
-            from marts.fct_price_observations as o
-            where o.source = %s and o.observed_at >= %s and o.observed_at < %s
-            group by 1 order by 1""",
+                """select (o.observed_at at time zone 'UTC')::date, o.resolution,
+                    count(distinct o.observed_at)
+                from marts.fct_price_observations as o
+                where o.source = %s and o.observed_at >= %s and o.observed_at < %s
+                group by 1, 2""",
                 (source, lo, hi),
             ).fetchall()
-    found = {r[0]: (r[1], r[2]) for r in rows}
+    found: dict[date, dict[str, int]] = {}
+    for day, resolution, n in rows:
+        found.setdefault(day, {})[resolution] = n
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return [(d, *found.get(d, (0, 0))) for d in days]
+    return [(d, found.get(d, {})) for d in days]

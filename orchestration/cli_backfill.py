@@ -45,12 +45,18 @@ def backfill(
     for status, files, rows, error in result.ticks:
         line = f"{source}: {status}, {files or 0:,} file(s) fetched, {rows or 0:,} row(s) loaded"
         console.print(line + (f" — {error}" if error else ""))
-    table = Table(title=f"{source}: buckets per day in fct_price_observations")
-    for col in ("day", "5m buckets (of 288)", "1h buckets (of 24)"):
-        table.add_column(col, justify="right")
-    for day, five, hour in result.coverage:
-        style = "" if five == 288 and hour == 24 else "yellow"
-        table.add_row(str(day), str(five), str(hour), style=style)
+    resolutions = sorted(
+        {r for _, counts in result.coverage for r in counts} or set(),
+        key=lambda r: -backfill_mod.FULL_DAY.get(r, 0),
+    )
+    table = Table(title=f"{source}: observation times per day in fct_price_observations")
+    table.add_column("day", justify="right")
+    for r in resolutions:
+        table.add_column(f"{r} (of {backfill_mod.FULL_DAY.get(r, '?')})", justify="right")
+    for day, counts in result.coverage:
+        whole = all(counts.get(r, 0) >= backfill_mod.FULL_DAY.get(r, 0) for r in resolutions)
+        cells = [str(counts.get(r, 0)) for r in resolutions]
+        table.add_row(str(day), *cells, style="" if counts and whole else "yellow")
     console.print(table)
     if not result.success:
         steps = ", ".join(result.failed_steps) or "the run"

@@ -119,9 +119,8 @@ def test_a_three_day_backfill_builds_the_same_marts_as_live_ticks(
         # one run for the range: 288 + 24 buckets a day and the mapping
         assert runs == [("dagster-backfill", "ok", DAYS * (288 + 24) + 1)]
         rebuilt = _marts(other)
-        assert [r[1:] for r in backfill.coverage(other, "osrs_prices", DAY1, end)] == [
-            (288, 24)
-        ] * DAYS
+        covered = backfill.coverage(other, "osrs_prices", DAY1, end)
+        assert [counts for _, counts in covered] == [{"5m": 288, "1h": 24}] * DAYS
 
     for key in ("fct_price_observations", "fct_prices_hourly", "fct_prices_daily",
                 "mart_item_trends", "mart_market_index", "dim_items"):  # fmt: skip

@@ -78,6 +78,29 @@ def test_binance_pages_closed_klines_and_reruns_add_nothing(configured) -> None:
     assert len(days) == len({r["open_time"] for r in days}) == 1500
 
 
+def test_binance_window_fetches_a_past_range_that_the_live_tick_no_longer_reaches(
+    configured,
+) -> None:
+    """A backfill of two days ten days ago: every minute and daily kline opening in the
+    range, none outside; fetching the range again lands on the same files."""
+    root = configured
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    end = start + timedelta(days=2)
+    with SimulatorServer(clock=lambda: NOW.timestamp()) as sim:
+        report = binance.fetch_window(start, end, root=root, client=_client("binance", sim))
+        minutes = _klines(root, "BTCUSDT@1m")
+        days = _klines(root, "BTCUSDT@1d")
+        assert len(minutes) == len({r["open_time"] for r in minutes}) == 2 * 1440
+        assert min(r["open_time"] for r in minutes) == start
+        assert max(r["open_time"] for r in minutes) == end - timedelta(minutes=1)
+        assert sorted(r["open_time"] for r in days) == [start, start + timedelta(days=1)]
+        assert [s.split(":")[0] for s in report.skipped] == ["NOPEUSDT"]
+        files = set(report.files)
+        again = binance.fetch_window(start, end, root=root, client=_client("binance", sim))
+        assert {f for f in again.files if "/klines/" in f} <= files  # same names: no doubles
+    assert len(_klines(root, "BTCUSDT@1m")) == 2 * 1440
+
+
 def test_binance_429_is_waited_out(configured) -> None:
     with SimulatorServer(
         clock=lambda: NOW.timestamp(), faults=[(429, {"Retry-After": "0"})]

@@ -1,8 +1,10 @@
 """Daily partitions for what can be fetched again for a past day (DESIGN §5, backfills).
 
-A time-bucketed source (its module has ``fetch_window``: today OSRS prices, whose API
-answers any past 5m/1h bucket) is partitioned by day, and so is the fact it feeds,
-``fct_price_observations``. A partition is a UTC day of observations.
+A time-bucketed source whose API answers for any past range (its module has
+``fetch_window``: OSRS prices' 5m/1h buckets, Binance's minute and daily klines) is
+partitioned by day, and so is the fact it feeds, ``fct_price_observations``. A partition
+is a UTC day of observations. (Yahoo's daily bars continue from the newest bar landed,
+so a gap there closes on the next tick by itself.)
 
 * The schedule materializes *today's* partition: the live tick (newest buckets plus the
   catch-up window).

@@ -70,9 +70,12 @@ def load(
         state = source.parse_bundle(bundle, cat)
         bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
     pipeline = ingest.pipeline_for(source.SOURCE)
+    # A few hundred rows at most: plain INSERTs. (The Arrow/ADBC path the market sources use
+    # fails on the empty file dlt writes to replace a table with nothing, i.e. when the
+    # last profile is deleted.)
     pipeline.run(
         source.dlt_source(state, bundle_rel, captured, now_utc()),
-        loader_file_format=loader.FILE_FORMAT,
+        loader_file_format="insert_values",
     )
     return UserStateLoad(
         bundle=bundle_rel or None,

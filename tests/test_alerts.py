@@ -142,6 +142,18 @@ def _status(db, rule_id: str) -> list[tuple]:
     )
 
 
+def test_deleting_the_last_profile_empties_the_user_state(db, market, tmp_path) -> None:
+    folder = tmp_path / "profiles"
+    _profile(folder, market, _rule("gone-soon", market))
+    loaded = user_state.load(folder=folder)
+    assert loaded.rows["alert_rules"] == 1 and loaded.rows["profiles"] == 1
+    (folder / "alice.yaml").unlink()
+    emptied = user_state.load(folder=folder)
+    assert set(emptied.rows.values()) == {0}
+    for table in ("profiles", "bank_items", "alert_rules"):
+        assert query(db, f"select count(*) from raw_user_state.{table}") == [(0,)], table
+
+
 def test_three_refreshes_within_the_cooldown_give_one_event_and_one_delivery(
     db, landing, market, receiver, tmp_path
 ) -> None:

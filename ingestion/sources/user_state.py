@@ -650,9 +650,8 @@ def dlt_source(
     """The parsed state as dlt resources: every state table replaced whole (a deleted line
     disappears), rejects merged into ``rejected_records`` (a re-load adds none)."""
     # Arrow tables, as every other source loads: the same column types as the empty
-    # tables ensure_tables creates, no per-row ids.
-    # An empty table goes as no data (ADBC cannot ingest an empty parquet file): dlt
-    # truncates a replace table that receives nothing.
+    # tables ensure_tables creates, no per-row ids. An empty table goes as no data: dlt
+    # empties a replace table that receives nothing.
     resources = [
         dlt.resource(
             pa.Table.from_pylist(

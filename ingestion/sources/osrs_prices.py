@@ -222,6 +222,15 @@ def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
     }
 
 
+def _fresh_mapping(root: Path | None, now: datetime, max_age: timedelta) -> list[LandingFile]:
+    """Landed item mappings younger than ``max_age`` (the catalogue changes rarely)."""
+    return [
+        f
+        for f in iter_landing_files(SOURCE, ["mapping"], root)
+        if isinstance(f, LandingFile) and now - f.captured_at < max_age
+    ]
+
+
 def catch_up_window() -> timedelta:
     """How far back a live tick looks for buckets it missed (a few failed ticks heal by
     themselves; a longer outage needs ``snapmart backfill``)."""
@@ -254,11 +263,7 @@ def fetch(
 
     try:
         if "mapping" in endpoints:
-            fresh = [
-                f
-                for f in iter_landing_files(SOURCE, ["mapping"], root)
-                if isinstance(f, LandingFile) and now - f.captured_at < mapping_max_age
-            ]
+            fresh = _fresh_mapping(root, now, mapping_max_age)
             if fresh:
                 report.skipped.append(f"mapping (fresh copy from {fresh[-1].captured_at:%F %T}Z)")
             else:
@@ -308,12 +313,7 @@ def fetch_window(
     now = now or now_utc()
     report = FetchReport(SOURCE)
     try:
-        fresh = [
-            f
-            for f in iter_landing_files(SOURCE, ["mapping"], root)
-            if isinstance(f, LandingFile) and now - f.captured_at < timedelta(hours=24)
-        ]
-        if not fresh:
+        if not _fresh_mapping(root, now, timedelta(hours=24)):
             body = client.get("mapping").content
             report.files.append(write_atomic(SOURCE, "mapping", now, body, root=root).relative)
         wanted: list[tuple[str, int]] = []

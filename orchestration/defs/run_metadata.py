@@ -2,8 +2,9 @@
 window it covers, a preview of a mart's first rows, and for the main marts a picture.
 
 Costs follow the run, not the history: an incremental fact reports the rows and time
-window of its newest load (through its load-id index); a mart, rebuilt whole anyway, is
-counted and previewed; views report nothing (they hold no rows).
+window of its newest load (through its load-id index), other incremental models the
+planner's row estimate; a mart, rebuilt whole anyway, is counted and previewed; views
+report nothing (they hold no rows).
 """
 
 from __future__ import annotations
@@ -85,11 +86,16 @@ def describe(conn: Any, node: dict[str, Any]) -> dict[str, Any]:
         }
     cur = conn.execute(sql.SQL("select * from {} limit %s").format(table), (PREVIEW_ROWS,))
     columns = [d.name for d in cur.description]
-    preview = cur.fetchall()
-    out: dict[str, Any] = {
-        "rows": conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0],
-        "preview": MetadataValue.md(_markdown(columns, preview)),
-    }
+    out: dict[str, Any] = {"preview": MetadataValue.md(_markdown(columns, cur.fetchall()))}
+    if node["materialized"] == "incremental":
+        # other incremental models grow with history: the planner's estimate, no scan
+        estimate = conn.execute(
+            "select reltuples::bigint from pg_class where oid = %s::regclass",
+            (f'"{node["schema"]}"."{name}"',),
+        ).fetchone()[0]
+        out["rows_estimate"] = max(int(estimate), 0)
+        return out
+    out["rows"] = conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0]
     for column in ("as_of", "updated_at", "day", "bucket_start"):
         if column in columns:
             first, last = conn.execute(

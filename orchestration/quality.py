@@ -311,6 +311,37 @@ def _productions_suite() -> list[Any]:
     ]
 
 
+def _user_state_suite(table: str) -> Callable[[], list[Any]]:
+    """The profiles folder is checked line by line when parsed; these hold the loaded
+    tables to the same contract (one row per key, known rule types, no negative stock)."""
+
+    def suite() -> list[Any]:
+        import great_expectations.expectations as gxe
+
+        from ingestion.sources.user_state import RULE_TYPES, TABLES
+
+        spec = TABLES[table]
+        expectations = [
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.primary_key))
+            if len(spec.primary_key) > 1
+            else gxe.ExpectColumnValuesToBeUnique(column=spec.primary_key[0]),
+            gxe.ExpectColumnValuesToNotBeNull(column="profile_id"),
+            gxe.ExpectColumnValuesToBeBetween(column="source_line", min_value=1),
+        ]
+        if table == "bank_items":
+            expectations.append(gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=0))
+        if table == "alert_rules":
+            expectations += [
+                gxe.ExpectColumnValuesToBeInSet(column="rule_type", value_set=list(RULE_TYPES)),
+                gxe.ExpectColumnValuesToBeBetween(column="cooldown_minutes", min_value=0),
+            ]
+        return expectations
+
+    return suite
+
+
+USER_STATE_TABLES = ("profiles", "favorites", "watchlists", "bank_items", "alert_rules")
+
 SUITES: tuple[RawSuite, ...] = (
     RawSuite("raw_osrs_prices", "prices_5m", _osrs_bucket_suite, description="5m buckets"),
     RawSuite("raw_osrs_prices", "prices_1h", _osrs_bucket_suite, description="1h buckets"),
@@ -356,6 +387,10 @@ SUITES: tuple[RawSuite, ...] = (
         "raw_vividseats", "tracked_events", _tracked_events_suite, description="tracked_events.csv"
     ),
     RawSuite("raw_vividseats", "productions", _productions_suite, description="event records"),
+    *(
+        RawSuite("raw_user_state", t, _user_state_suite(t), description="the profiles folder")
+        for t in USER_STATE_TABLES
+    ),
 )
 
 

@@ -8,6 +8,7 @@ first dbt build, in Dagster as an asset downstream of those dimensions.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,14 @@ def catalogue(info: warehouse.ConnectionInfo | None = None) -> source.Catalogue:
     return source.Catalogue.from_rows(markets, items, players, metrics)
 
 
+class _ArrowToInsertsIsFine(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "native writer could not be found" not in record.getMessage()
+
+
+_ARROW_TO_INSERTS_IS_FINE = _ArrowToInsertsIsFine()  # addFilter ignores a second add
+
+
 def load(
     *, fetch: bool = True, root: Path | None = None, folder: Path | None = None
 ) -> UserStateLoad:
@@ -72,7 +81,8 @@ def load(
     pipeline = ingest.pipeline_for(source.SOURCE)
     # A few hundred rows at most: plain INSERTs. (The Arrow/ADBC path the market sources use
     # fails on the empty file dlt writes to replace a table with nothing, i.e. when the
-    # last profile is deleted.)
+    # last profile is deleted.) dlt's note that Arrow → INSERT is slower is noise here.
+    logging.getLogger("dlt").addFilter(_ARROW_TO_INSERTS_IS_FINE)
     pipeline.run(
         source.dlt_source(state, bundle_rel, captured, now_utc()),
         loader_file_format="insert_values",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingestion.sources import SOURCES
+from ingestion.sources import SOURCES, user_state
 from ingestion.sources import get as get_source
 from orchestration import quality, warehouse
 
 
 def test_every_raw_table_of_every_source_has_a_suite() -> None:
     tables = {(f"raw_{s}", e.table.name) for s in SOURCES for e in get_source(s).ENDPOINTS}
+    tables |= {("raw_user_state", t) for t in user_state.TABLES}  # the profiles folder
     suites = {(s.schema, s.table) for s in quality.SUITES}
     assert tables - suites == set()
     assert suites - tables == set()  # and no suite for a table that does not exist

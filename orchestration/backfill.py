@@ -50,8 +50,9 @@ def validate(source: str, start: date, end: date, today: date | None = None) -> 
     sources = backfillable()
     if source not in sources:
         raise ValueError(
-            f"{source!r} cannot be backfilled: only time-bucketed sources can ask their API"
-            f" for a past day ({', '.join(sources)}); snapshot sources only see the present"
+            f"{source!r} cannot be backfilled: backfills ask an API for a past range, which"
+            f" only {', '.join(sources)} answer; snapshot sources only see the present, and"
+            " Yahoo's daily bars continue from the newest one landed by themselves"
         )
     today = today or datetime.now(UTC).date()
     if end < start:

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import config_path, source_config
+from ingestion.http import FetchReport, config_path, source_config
 from ingestion.landing import LandingFile, archive_if_changed
 
 ASSET_TYPES = ("crypto", "stock", "etf")
@@ -60,6 +60,18 @@ def archive_assets(
     text = out.getvalue()
     written = archive_if_changed(source, "tracked_assets", at, text.encode(), ext="csv", root=root)
     return rows, written.relative if written else None
+
+
+def begin_fetch(
+    source: str, at: Any, root: Path | None = None, path: Path | None = None
+) -> tuple[FetchReport, list[dict]]:
+    """Every exchange fetch starts alike: a report that already lists the archived config
+    (when it changed), and the tracked assets to ask about."""
+    report = FetchReport(source)
+    tracked, archived = archive_assets(source, at, root, path)
+    if archived:
+        report.files.append(archived)
+    return report, tracked
 
 
 def parse_assets(file: LandingFile):

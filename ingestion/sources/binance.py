@@ -220,10 +220,7 @@ def fetch(
     symbol that fails is reported in ``skipped`` and left out of the ticker call."""
     client = client or make_client()
     now = now or now_utc()
-    report = FetchReport(SOURCE)
-    tracked, archived = assets.archive_assets(SOURCE, now, root, assets_file)
-    if archived:
-        report.files.append(archived)
+    report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)
     cursors = _cursors_from_landing(root)
     now_ms = int(now.timestamp() * 1000)
     day_ms = INTERVAL_MS["1d"]
@@ -264,10 +261,7 @@ def fetch_window(
     tick only reaches a day back for minute klines: this fills a longer gap."""
     client = client or make_client()
     now = now or now_utc()
-    report = FetchReport(SOURCE)
-    tracked, archived = assets.archive_assets(SOURCE, now, root, assets_file)
-    if archived:
-        report.files.append(archived)
+    report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)
     start_ms = int(start.timestamp() * 1000)
     stop_ms = int(min(end, now).timestamp() * 1000)  # _fetch_pages: only closed klines
     try:

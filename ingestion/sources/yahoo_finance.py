@@ -182,10 +182,7 @@ def fetch(
     """API → landing, one chart call per tracked symbol with anything new to ask for."""
     client = client or make_client()
     now = now or now_utc()
-    report = FetchReport(SOURCE)
-    tracked, archived = assets.archive_assets(SOURCE, now, root, assets_file)
-    if archived:
-        report.files.append(archived)
+    report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)
     cursors = _cursors_from_landing(root)
     history = assets.history_days(SOURCE)
     period2 = int((now - SESSION_DONE).timestamp())

@@ -173,11 +173,20 @@ def landing_resource(
 
     def read() -> Iterator[Any]:
         buffered: list[dict[str, Any]] = []
+        # Parsed tables of small files (a 5m bucket) go to dlt together: each item
+        # yielded costs dlt a buffer write, so 100k one-file tables cost more than
+        # their rows.
+        tables: list[pa.Table] = []
+        table_rows = [0]
         rejected: list[dict[str, Any]] = []
         files: list[dict[str, Any]] = []
         loaded_at = datetime.now(UTC)
 
         def flush() -> Iterator[Any]:
+            if tables:
+                yield dlt.mark.with_table_name(pa.concat_tables(tables), spec.table.name)
+                tables.clear()
+                table_rows[0] = 0
             if buffered:
                 yield dlt.mark.with_table_name(_table(spec.table, buffered), spec.table.name)
                 buffered.clear()
@@ -219,12 +228,13 @@ def landing_resource(
                 n_bad = len(rejects)
                 if table is not None and table.num_rows:
                     n_ok = table.num_rows
-                    yield dlt.mark.with_table_name(
-                        _with_file_columns(spec.table, table, item), spec.table.name
-                    )
+                    tables.append(_with_file_columns(spec.table, table, item))
+                    table_rows[0] += n_ok
                 files.append(_file_row(item.relative, item.path, item, loaded_at, n_ok, n_bad))
                 if progress:
                     progress(spec.endpoint, 1)
+                if table_rows[0] >= BATCH_ROWS:
+                    yield from flush()
                 continue
             try:
                 for record in spec.parse(item):

@@ -14,6 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion import columnar
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
@@ -109,31 +114,119 @@ def parse_latest(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             yield Reject(pointer, str(exc), rec)
 
 
-def parse_bucket(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+def _bucket_payload(file: LandingFile) -> tuple[dict[str, Any], datetime]:
+    payload = orjson.loads(file.read_bytes())
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise ValueError("no 'data' object")
     bucket_at = _epoch(payload.get("timestamp"))
     if bucket_at is None:
         raise ValueError("no bucket 'timestamp'")
-    for key, rec in payload["data"].items():
-        pointer = f"/data/{key}"
+    return payload["data"], bucket_at
+
+
+def _bucket_row(key: Any, rec: Any, bucket_at: datetime) -> dict[str, Any]:
+    """One item of a bucket, or ValueError with the reason (the reference validator)."""
+    if not isinstance(rec, dict):
+        raise ValueError("not an object")
+    return {
+        "item_id": _item_id(key),
+        "bucket_at": bucket_at,
+        "avg_high_price": _price(rec, "avgHighPrice"),
+        "high_price_volume": _price(rec, "highPriceVolume") or 0,
+        "avg_low_price": _price(rec, "avgLowPrice"),
+        "low_price_volume": _price(rec, "lowPriceVolume") or 0,
+    }
+
+
+def parse_bucket(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    data, bucket_at = _bucket_payload(file)
+    for key, rec in data.items():
         try:
-            if not isinstance(rec, dict):
-                raise ValueError("not an object")
-            yield {
-                "item_id": _item_id(key),
-                "bucket_at": bucket_at,
-                "avg_high_price": _price(rec, "avgHighPrice"),
-                "high_price_volume": _price(rec, "highPriceVolume") or 0,
-                "avg_low_price": _price(rec, "avgLowPrice"),
-                "low_price_volume": _price(rec, "lowPriceVolume") or 0,
-            }
+            yield _bucket_row(key, rec, bucket_at)
         except ValueError as exc:
-            yield Reject(pointer, str(exc), rec)
+            yield Reject(f"/data/{key}", str(exc), rec)
+
+
+def _clean_bucket(keys: list[str], recs: list[Any]) -> dict[str, pa.Array] | None:
+    """The columns of a bucket in which every item is clean, or None. Python's min/max
+    over a few thousand ints beat Arrow's per-call overhead on files this small."""
+    if not all(type(r) is dict for r in recs) or not all(k.isascii() and k.isdigit() for k in keys):
+        return None
+    out = {"item_id": pa.array([int(k) for k in keys], pa.int64())}
+    for column, name in _BUCKET_FIELDS.items():
+        values = [r.get(name) for r in recs]
+        present = [v for v in values if v is not None]
+        if present and (
+            not all(type(v) is int for v in present) or min(present) < 0 or max(present) > MAX_PRICE
+        ):
+            return None
+        if column.endswith("_volume"):
+            values = [0 if v is None else v for v in values]
+        out[column] = pa.array(values, pa.int64())
+    return out
+
+
+def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
+    """A bucket column by column. A year of 5m history is 105,000 files of thousands of
+    items: validating item by item in Python cost more than the rest of the load (and
+    4× a plain COPY), so Arrow checks whole columns and only the items that fail go
+    back through ``_bucket_row`` for their reason. A file of floats or odd shapes takes
+    the record-by-record path whole."""
+    data, bucket_at = _bucket_payload(file)
+    spec = _BUCKET_TABLE
+    keys, recs = list(data), list(data.values())
+    n = len(keys)
+    clean = _clean_bucket(keys, recs)
+    if clean is not None:  # the usual file: no Arrow compute kernels per small file
+        clean["bucket_at"] = pa.array([bucket_at] * n, pa.timestamp("us", tz="UTC"))
+        names = [f.name for f in spec.arrow_schema() if f.name in clean]
+        return pa.Table.from_arrays([clean[c] for c in names], names=names), []
+
+    def build() -> dict[str, pa.Array]:
+        return {
+            "item_id": columnar.int_column(
+                [int(k) if k.isascii() and k.isdigit() else None for k in keys]
+            ),
+            **{
+                column: columnar.int_column([r.get(field) for r in recs])
+                for column, field in _BUCKET_FIELDS.items()
+            },
+        }
+
+    cols = columnar.python_columns(build)
+    if cols is None:
+        return columnar.rows_to_table(spec, parse_bucket(file), skip=_COMMON)
+    valid = columnar.all_of(
+        [
+            columnar.between(cols["item_id"], 0, 2**63 - 1),
+            *(columnar.between(cols[c], 0, MAX_PRICE, nullable=True) for c in _BUCKET_FIELDS),
+        ]
+    )
+    for volume in ("high_price_volume", "low_price_volume"):
+        cols[volume] = pc.fill_null(cols[volume], 0)
+    cols["bucket_at"] = pa.array([bucket_at] * n, pa.timestamp("us", tz="UTC"))
+    names = [f.name for f in spec.arrow_schema() if f.name in cols]
+    table = pa.Table.from_arrays([cols[c] for c in names], names=names)
+    if pc.all(valid).as_py():
+        return table, []
+    rejects = []
+    for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
+        try:
+            _bucket_row(keys[i], recs[i], bucket_at)
+            reason = "rejected by a column check"  # the two validators disagree: say so
+        except ValueError as exc:
+            reason = str(exc)
+        rejects.append(Reject(f"/data/{keys[i]}", reason, recs[i]))
+    return table.filter(valid), rejects
 
 
 _COMMON = {"landing_file": "text", "captured_at": "timestamp"}
+_BUCKET_FIELDS = {  # raw column → the API's field
+    "avg_high_price": "avgHighPrice",
+    "high_price_volume": "highPriceVolume",
+    "avg_low_price": "avgLowPrice",
+    "low_price_volume": "lowPriceVolume",
+}
 _BUCKET_COLUMNS = {
     "item_id": "bigint",
     "bucket_at": "timestamp",
@@ -143,6 +236,24 @@ _BUCKET_COLUMNS = {
     "low_price_volume": "bigint",
     **_COMMON,
 }
+
+
+def _bucket_table(name: str) -> TableSpec:
+    # A bucket is one file named by its timestamp (fetching it again lands on the same
+    # name), so its rows are appended and a changed file replaces its own rows: a merge
+    # staged every bucket and compared it against the whole history (2.4 s of a
+    # 305k-row load, growing with history).
+    return TableSpec(
+        name,
+        ("item_id", "bucket_at"),
+        _BUCKET_COLUMNS,
+        nullable=frozenset({"avg_high_price", "avg_low_price"}),
+        indexes=(("bucket_at",),),
+        replace_by_file=True,
+    )
+
+
+_BUCKET_TABLE = _bucket_table("prices_5m")  # the shape both bucket tables share
 
 ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec(
@@ -189,14 +300,9 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     *(
         EndpointSpec(
             endpoint,
-            TableSpec(
-                f"prices_{endpoint}",
-                ("item_id", "bucket_at"),
-                _BUCKET_COLUMNS,
-                nullable=frozenset({"avg_high_price", "avg_low_price"}),
-                indexes=(("bucket_at",),),
-            ),
+            _bucket_table(f"prices_{endpoint}"),
             parse_bucket,
+            parse_columns=bucket_columns,
         )
         for endpoint in ("5m", "1h")
     ),

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +38,20 @@ SCALES: dict[str, dict[str, int]] = {
     # listings in the timed WoW commodity snapshot; exchange assets × years of daily
     # history; ticket events × days of 15-minute snapshots × listings per snapshot
     "tiny": {
+        "osrs_items": 300, "osrs_hours": 2, "ingest_ticks": 1,
+        "price_items": 5, "price_days": 4, "tick_items": 400, "player_days": 10,
         "wow_listings": 5_000, "assets": 12, "years": 2,
         "events": 3, "event_days": 1, "event_listings": 200,
     },
     "small": {
+        "osrs_items": 4_000, "osrs_hours": 6, "ingest_ticks": 2,
+        "price_items": 30, "price_days": 120, "tick_items": 5_000, "player_days": 60,
         "wow_listings": 300_000, "assets": 100, "years": 10,
         "events": 10, "event_days": 7, "event_listings": 1_000,
     },
     "full": {
+        "osrs_items": 4_000, "osrs_hours": 24, "ingest_ticks": 5,
+        "price_items": 90, "price_days": 365, "tick_items": 30_000, "player_days": 120,
         "wow_listings": 300_000, "assets": 1_000, "years": 10,
         "events": 100, "event_days": 7, "event_listings": 1_000,
     },
@@ -53,7 +59,7 @@ SCALES: dict[str, dict[str, int]] = {
 # The shape issue 6 sizes the tickets source at, and the raw storage its original
 # design expected for it: the tickets suite projects its measured costs onto this.
 TICKETS_TARGET = {"events": 100, "days": 120, "listings": 1_000, "raw_gb": 20.0}
-SUITES = ("ingest", "exchanges", "tickets")
+SUITES = ("ingest", "exchanges", "tickets", "prices")
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
 
 
@@ -134,7 +140,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def _write_commodities(listings: int, hour: int, seed: int = 7) -> Any:
+def _write_commodities(listings: int, end: datetime, seed: int = 7) -> None:
     """One commodity snapshot of about ``listings`` listings, in the landing zone."""
     from ingestion.landing import write_atomic
     from ingestion.simulator.wow import WowMarket
@@ -142,10 +148,9 @@ def _write_commodities(listings: int, hour: int, seed: int = 7) -> Any:
     base = WowMarket(seed=seed)
     per_scale = sum(item.listings for item in base.commodities)  # expected listings at scale 1
     market = WowMarket(seed=seed, listings_scale=max(listings / per_scale, 0.05))
-    ts = hour * 3600
-    modified = market.last_modified(ts)
+    modified = market.last_modified(int(end.timestamp()) // 3600 * 3600)
     body = json.dumps(market.commodities_snapshot("us", modified)).encode()
-    return write_atomic(
+    write_atomic(
         "wow_auctions",
         "commodities",
         datetime.fromtimestamp(modified, UTC),
@@ -155,34 +160,124 @@ def _write_commodities(listings: int, hour: int, seed: int = 7) -> Any:
     )
 
 
-def bench_ingest_wow(info: warehouse.ConnectionInfo, listings: int, log: Callable[[str], None]):
-    """Landing → raw for one commodity snapshot, and its two baselines."""
+@dataclass(frozen=True)
+class IngestCase:
+    """One landing → raw measurement: which source and raw tables, and how to write a
+    small warm-up batch and the timed batch into the landing zone."""
+
+    name: str
+    source: str
+    endpoints: tuple[str, ...]
+    write: Callable[[dict[str, int], datetime, bool], None]  # (params, end, warm_up)
+
+
+def _write_osrs(params: dict[str, int], end: datetime, warm_up: bool) -> None:
+    from ingestion.simulator.writer import write_osrs_prices
+
+    items = 50 if warm_up else params["osrs_items"]
+    hours = 1 if warm_up else params["osrs_hours"]
+    write_osrs_prices(hours / 24, n_items=items, end=end, latest_every=timedelta(days=10_000))
+
+
+def _write_wow(params: dict[str, int], end: datetime, warm_up: bool) -> None:
+    _write_commodities(200 if warm_up else params["wow_listings"], end)
+
+
+def _write_tickets(params: dict[str, int], end: datetime, warm_up: bool) -> None:
+    from ingestion.simulator.writer import write_vividseats_history
+
+    events = 1 if warm_up else params["events"]
+    # about half a book's slots are on sale at any moment
+    slots = 40 if warm_up else 2 * params["event_listings"]
+    ticks = 1 if warm_up else params["ingest_ticks"]
+    write_vividseats_history((ticks - 1) * 15 / 1440, n_events=events, n_listings=slots, end=end)
+
+
+INGEST_CASES = (
+    IngestCase("osrs_buckets", "osrs_prices", ("5m", "1h"), _write_osrs),
+    IngestCase("wow_commodities", "wow_auctions", ("commodities",), _write_wow),
+    IngestCase("ticket_listings", "vividseats", ("listings",), _write_tickets),
+)
+
+
+def _parsed_rows(case: IngestCase, paths: set[str]) -> Any:
+    """The rows of the timed files exactly as they reach the raw tables (minus dlt's own
+    columns), parsed outside the timing: what the baselines load."""
+    import pyarrow as pa
+
+    from ingestion import columnar
+    from ingestion.landing import LandingFile, iter_landing_files
+    from ingestion.loader import _with_file_columns
+    from ingestion.sources import get as get_source
+
+    specs = {e.endpoint: e for e in get_source(case.source).ENDPOINTS}
+    tables = []
+    for f in iter_landing_files(case.source, list(case.endpoints)):
+        if not isinstance(f, LandingFile) or f.relative not in paths:
+            continue
+        spec = specs[f.endpoint]
+        if spec.parse_columns is not None:
+            table, _ = spec.parse_columns(f)
+        else:
+            table, _ = columnar.rows_to_table(spec.table, spec.parse(f), skip=_COMMON_FILE)
+        tables.append(_with_file_columns(spec.table, table, f))
+    return pa.concat_tables(tables, promote_options="none")
+
+
+_COMMON_FILE = ("landing_file", "captured_at")
+_PG_TYPES = {"int64": "bigint", "int32": "integer", "string": "text", "bool": "boolean"}
+
+
+def _pg_type(arrow_type: Any) -> str:
+    text = str(arrow_type)
+    if text.startswith("timestamp"):
+        return "timestamptz"
+    return _PG_TYPES.get(text, "numeric" if text.startswith("decimal") else "text")
+
+
+def bench_ingest_case(
+    info: warehouse.ConnectionInfo,
+    case: IngestCase,
+    params: dict[str, int],
+    log: Callable[[str], None],
+) -> list[Measure]:
+    """Landing → raw for one case through the real load path (``ingest.load_source``:
+    pending-file bookkeeping, parsing and validation, dlt parquet + ADBC COPY) in a
+    warm process, and its two baselines on the same rows."""
     import dlt
     import pyarrow.csv as pacsv
 
-    from ingestion.sources import wow_auctions as wow
+    from ingestion.landing import LandingFile, iter_landing_files
     from orchestration import ingest
 
-    hour = int(datetime(2026, 11, 22, 6, tzinfo=UTC).timestamp()) // 3600
+    end = datetime(2026, 11, 22, 6, tzinfo=UTC)
     # warm-up: imports, pipeline, raw tables and indexes exist (a tick's steady state)
-    _write_commodities(200, hour - 1)
-    ingest.load_source("wow_auctions")
-    landed = _write_commodities(listings, hour)
-    log(f"ingest: WoW commodity snapshot of {landed.path.stat().st_size / 1e6:.1f} MB")
-    seconds, summary = _timed(lambda: ingest.load_source("wow_auctions"))
-    rows = summary.rows.get("commodity_auctions", 0)
-    log(f"ingest: load_source {rows:,} rows in {seconds:.2f} s")
+    case.write(params, end - timedelta(days=2), True)
+    ingest.load_source(case.source)
+    before = {
+        f.relative
+        for f in iter_landing_files(case.source, list(case.endpoints))
+        if isinstance(f, LandingFile)
+    }
+    case.write(params, end, False)
+    timed = {
+        f.relative: f.path.stat().st_size
+        for f in iter_landing_files(case.source, list(case.endpoints))
+        if isinstance(f, LandingFile) and f.relative not in before
+    }
+    log(f"ingest/{case.name}: {len(timed):,} files, {sum(timed.values()) / 1e6:.1f} MB")
+    seconds, summary = _timed(lambda: ingest.load_source(case.source))
+    table = _parsed_rows(case, set(timed))
+    rows = len(table)
+    log(f"ingest/{case.name}: load_source {rows:,} rows in {seconds:.2f} s")
 
     # Baseline 1: plain COPY of the same rows, already parsed, into an empty twin table.
-    table, _ = wow.commodities_columns(landed)
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
     payload = buf.getvalue()
+    columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
     with warehouse.connect(info) as conn:
-        conn.execute(
-            "create table public.bench_copy (region text, auction_id bigint, item_id bigint,"
-            " quantity bigint, unit_price bigint, time_left text)"
-        )
+        conn.execute(f"create table public.bench_copy ({columns})")
         conn.commit()
 
         def copy() -> None:
@@ -196,51 +291,43 @@ def bench_ingest_wow(info: warehouse.ConnectionInfo, listings: int, log: Callabl
         copy_seconds, _ = _timed(copy)
         conn.execute("drop table public.bench_copy")
         conn.commit()
-    log(f"ingest: plain COPY of the same rows in {copy_seconds:.2f} s")
+    log(f"ingest/{case.name}: plain COPY of the same rows in {copy_seconds:.2f} s")
 
     # Baseline 2: dlt's row-dict path (default normalizer and file format).
-    dicts = [r for r in wow.parse_commodities(landed) if isinstance(r, dict)]
+    dicts = table.to_pylist()
     pipeline = dlt.pipeline(
-        pipeline_name="bench_row_dicts",
+        pipeline_name=f"bench_row_dicts_{case.name}",
         destination=dlt.destinations.postgres(credentials=info.url()),
         dataset_name="bench_row_dicts",
         pipelines_dir=os.environ["SNAPMART_DLT_DIR"],
     )
     dict_seconds, _ = _timed(
-        lambda: pipeline.run(dicts, table_name="commodity_auctions", write_disposition="append")
+        lambda: pipeline.run(dicts, table_name=case.name, write_disposition="append")
     )
-    log(f"ingest: dlt row dicts in {dict_seconds:.2f} s")
+    log(f"ingest/{case.name}: dlt row dicts in {dict_seconds:.2f} s")
 
     detail = {
         "rows": rows,
-        "file_bytes": landed.path.stat().st_size,
+        "rows_by_table": summary.rows,
+        "files": len(timed),
+        "file_bytes": sum(timed.values()),
         "seconds": round(seconds, 3),
         "copy_seconds": round(copy_seconds, 3),
         "row_dict_seconds": round(dict_seconds, 3),
-        "row_dict_rows_per_s": round(len(dicts) / dict_seconds),
         "vs_row_dicts": round(dict_seconds / seconds, 2),
     }
     ours = round(rows / seconds)
+    name = f"{case.name} rows/s (landing → raw)"
     return [
         Measure(
-            "ingest",
-            "wow_commodities rows/s (landing → raw)",
-            ours,
-            "rows/s",
-            "plain psycopg COPY of the parsed rows",
-            round(len(table) / copy_seconds),
-            detail,
+            "ingest", name, ours, "rows/s", "plain psycopg COPY of the parsed rows",
+            round(rows / copy_seconds), detail,
         ),
         Measure(
-            "ingest",
-            "wow_commodities rows/s (landing → raw)",
-            ours,
-            "rows/s",
-            "dlt row-dict path (rows pre-parsed)",
-            round(len(dicts) / dict_seconds),
-            detail,
+            "ingest", name, ours, "rows/s", "dlt row-dict path (rows pre-parsed)",
+            round(rows / dict_seconds), detail,
         ),
-    ]
+    ]  # fmt: skip
 
 
 def bench_exchanges(
@@ -492,8 +579,9 @@ def run(
     result = BenchRun(scale, stamp.isoformat(timespec="seconds"), _machine())
     wanted = set(suites or SUITES)
     if "ingest" in wanted:
-        with bench_environment(keep=keep) as info:
-            result.measures += bench_ingest_wow(info, params["wow_listings"], log)
+        for case in INGEST_CASES:
+            with bench_environment(keep=keep) as info:
+                result.measures += bench_ingest_case(info, case, params, log)
     if "exchanges" in wanted:
         with bench_environment(keep=keep) as info:
             result.measures += bench_exchanges(info, params["assets"], params["years"], log)
@@ -502,8 +590,13 @@ def run(
             result.measures += bench_tickets(
                 info, params["events"], params["event_days"], params["event_listings"], log
             )
+    if "prices" in wanted:
+        from orchestration.bench_prices import bench_prices
+
+        with bench_environment(keep=keep) as info:
+            result.measures += bench_prices(info, params, log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    path.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     return result, path

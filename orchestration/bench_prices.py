@@ -256,15 +256,17 @@ QUERIES: list[tuple[str, str, str]] = [
         """,
         f"""
         with obs as (
-            select b.bucket_at, {PRICE} as price
+            select b.bucket_at, {PRICE} as price,
+                   greatest(b.avg_high_price, b.avg_low_price, {PRICE}) as high,
+                   least(b.avg_high_price, b.avg_low_price, {PRICE}) as low
             from raw_osrs_prices.prices_5m as b
             where 'osrs_prices:' || b.item_id = %(item)s
               and (b.avg_high_price is not null or b.avg_low_price is not null)
               and b.bucket_at >= %(since)s
         )
         select date_trunc('day', bucket_at at time zone 'UTC') at time zone 'UTC',
-               round((array_agg(price order by bucket_at))[1], 2), round(max(price), 2),
-               round(min(price), 2), round((array_agg(price order by bucket_at desc))[1], 2)
+               round((array_agg(price order by bucket_at))[1], 2), round(max(high), 2),
+               round(min(low), 2), round((array_agg(price order by bucket_at desc))[1], 2)
         from obs group by 1 order by 1
         """,
     ),
@@ -289,8 +291,8 @@ QUERIES: list[tuple[str, str, str]] = [
             select distinct on (o.item_id, date_trunc('day', o.bucket_at at time zone 'UTC'))
                    o.item_id, o.price as close
             from obs as o join latest as l using (item_id)
-            where o.bucket_at > date_trunc('day', l.as_of at time zone 'UTC') at time zone 'UTC'
-                                - interval '29 days'
+            where o.bucket_at >= date_trunc('day', l.as_of at time zone 'UTC') at time zone 'UTC'
+                                 - interval '29 days'
             order by o.item_id, date_trunc('day', o.bucket_at at time zone 'UTC'),
                      o.bucket_at desc
         ),
@@ -300,7 +302,10 @@ QUERIES: list[tuple[str, str, str]] = [
         ),
         opp as (
             select item_id, price,
-                   ma_30d - least(floor(ma_30d * 0.02), 5000000) - price as profit
+                   -- the GE tax as the backends hard-coded it: 2 per cent, none under 50 gp or
+                   -- on bonds, capped at 5m
+                   ma_30d - case when ma_30d < 50 or item_id = 'osrs_prices:13190' then 0
+                                 else least(floor(ma_30d * 0.02), 5000000) end - price as profit
             from ref
         )
         select item_id, round(profit, 0) from opp
@@ -373,7 +378,7 @@ def run_queries(info: warehouse.ConnectionInfo, log: Callable[[str], None]) -> l
     args = {"item": item, "player": player, "since": T0 - timedelta(days=365)}
     out = []
     analyst = psycopg_connect(info, role=warehouse.ANALYST_ROLE)
-    owner = warehouse.connect(info)
+    owner = warehouse.connect(info, autocommit=True)
     try:
         for name, mart_sql, raw_sql in QUERIES:
             mart_times, mart_answer = _latencies(analyst, mart_sql, args, QUERY_RUNS, 1e9)

@@ -27,7 +27,7 @@ ui: venv
 	$(RUN) snapmart ui
 
 bench: venv
-	$(RUN) snapmart bench
+	$(RUN) snapmart bench --scale full
 
 lint: venv
 	$(RUN) ruff check .

@@ -173,7 +173,9 @@ def run_checks(sources: list[str], report: TickReport) -> None:
         tick.seconds["checks"] = time.monotonic() - t0
 
 
-def run_transform(select: str | None, report: TickReport, full_refresh: bool = False) -> bool:
+def run_transform(
+    select: str | None, report: TickReport, full_refresh: bool = False, unit_tests: bool = True
+) -> bool:
     from orchestration import transform
 
     t0 = time.monotonic()
@@ -195,8 +197,9 @@ def run_transform(select: str | None, report: TickReport, full_refresh: bool = F
                 )
 
         result = transform.run_dbt(
-            "build", select, full_refresh, on_node=on_node, on_start=on_start
-        )
+            "build", select, full_refresh, on_node=on_node, on_start=on_start,
+            unit_tests=unit_tests,
+        )  # fmt: skip
     if report.dbt is not None:  # a second build in the same tick (profiles, alerts)
         report.dbt.nodes += result.nodes
         report.dbt.success = report.dbt.success and result.success
@@ -287,7 +290,7 @@ def run_alerts(report: TickReport, backtest_since: Any = None) -> None:
     # The main build already rebuilt the user marts from the raw user state; build them
     # again only when that state or the events changed since.
     if report.user_state.fetched or report.alerts.events:
-        run_transform(USER_MODELS, report)
+        run_transform(USER_MODELS, report, unit_tests=False)
 
 
 def _tick(
@@ -300,7 +303,8 @@ def _tick(
         if report.checks_failed:
             console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
             return report
-        if not run_transform(select, report):
+        # a source's tick skips the unit tests; a refresh of everything runs them
+        if not run_transform(select, report, unit_tests=select is None):
             console.print("[red]The build failed: alert rules were not evaluated.[/]")
             return report
     finally:
@@ -878,10 +882,18 @@ def simulate_serve(
         server.httpd.server_close()
 
 
+def _figure(value: float, unit: str) -> str:
+    """Three significant figures for small values (0.42 ms), thousands separators for
+    large ones (412,000 rows/s)."""
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}"
+
+
 @app.command()
 def bench(
     scale: Annotated[
-        str, typer.Option(help="tiny (seconds, for tests), small or full (the real figures).")
+        str,
+        typer.Option(help="tiny (for tests), small (≈ 1M observations) or full (10M, make bench)."),
     ] = "small",
     out: Annotated[
         Path | None, typer.Option(help="Directory for the JSON (default bench/results).")
@@ -889,7 +901,7 @@ def bench(
     keep: Annotated[bool, typer.Option(help="Keep the bench database afterwards.")] = False,
     suite: Annotated[
         list[str] | None,
-        typer.Option(help="Only these suites (ingest, exchanges, tickets); default all."),
+        typer.Option(help="Only these suites (ingest, exchanges, tickets, prices); default all."),
     ] = None,
 ) -> None:
     """Measured performance against same-run baselines (DESIGN §7) → bench/results/*.json."""
@@ -911,10 +923,10 @@ def bench(
         table.add_row(
             m.suite,
             m.name,
-            f"{m.value:,.1f} {m.unit}" if m.unit == "s" else f"{m.value:,.0f} {m.unit}",
+            _figure(m.value, m.unit),
             m.baseline or "–",
-            f"{m.baseline_value:,.0f} {m.unit}" if m.baseline_value else "–",
-            f"{m.ratio:.2f}" if m.ratio is not None else "–",
+            _figure(m.baseline_value, m.unit) if m.baseline_value else "–",
+            f"{m.ratio:.3g}" if m.ratio is not None else "–",
         )
     console.print(table)
     console.print(f"Results: {path}")

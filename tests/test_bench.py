@@ -19,13 +19,22 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     run = json.loads(files[0].read_text())
     assert run["scale"] == "tiny"
     ingest = [m for m in run["measures"] if m["suite"] == "ingest"]
-    assert {m["baseline"] for m in ingest} == {
-        "plain psycopg COPY of the parsed rows",
-        "dlt row-dict path (rows pre-parsed)",
+    assert {(m["name"].split()[0], m["baseline"]) for m in ingest} == {
+        (case, baseline)
+        for case in ("osrs_buckets", "wow_commodities", "ticket_listings")
+        for baseline in (
+            "plain psycopg COPY of the parsed rows",
+            "dlt row-dict path (rows pre-parsed)",
+        )
     }
     for m in ingest:
         assert m["value"] > 0 and m["baseline_value"] > 0 and m["ratio"] > 0
-        assert 4_000 < m["detail"]["rows"] < 6_500  # about the 5,000 listings asked for
+        # every row the timed files hold reached raw, and the baselines loaded the same
+        assert sum(m["detail"]["rows_by_table"].values()) >= m["detail"]["rows"] > 0
+    rows = {m["name"].split()[0]: m["detail"]["rows"] for m in ingest}
+    assert 4_000 < rows["wow_commodities"] < 6_500  # about the 5,000 listings asked for
+    assert rows["osrs_buckets"] > 24 * 200  # 2 hours of 5m buckets of 300 items, and 1h
+    assert 300 < rows["ticket_listings"] < 900  # 3 events × ~200 listings
     exchanges = {m["name"]: m for m in run["measures"] if m["suite"] == "exchanges"}
     assert set(exchanges) == {
         "load + build wall time",
@@ -49,6 +58,20 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     assert 30 < tickets["raw bytes per listing snapshot"]["value"] < 500
     projected = tickets["projected raw at 100 events × 4 months"]
     assert projected["baseline_value"] == 20.0 and projected["ratio"] > 0
+    prices = {m["name"]: m for m in run["measures"] if m["suite"] == "prices"}
+    assert len(prices) == 3
+    detail = next(iter(prices.values()))["detail"]
+    # the large history holds the small one and about nine times more
+    assert 5 * detail["observations_small"] < detail["observations_large"]
+    for tick in (detail["tick_small"], detail["tick_large"]):
+        assert tick["observations"] > 400 and tick["seconds"] > 0  # two buckets, 400 items
+    queries = [m for m in run["measures"] if m["suite"] == "queries"]
+    assert len(queries) == 4
+    for m in queries:
+        assert m["detail"]["runs"] == 50 and m["detail"]["rows"] > 0
+        assert m["detail"]["answers_agree"], m["name"]  # marts and raw answer alike
+    storage = {m["name"]: m["value"] for m in run["measures"] if m["suite"] == "storage"}
+    assert all(v > 0 for v in storage.values()) and len(storage) == 3
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

@@ -22,7 +22,13 @@ from dagster_dbt import (
 
 from orchestration import warehouse
 from orchestration.defs import partitions, run_metadata
-from orchestration.transform import PROJECT_DIR, dbt_env, ensure_built, target_path
+from orchestration.transform import (
+    PROJECT_DIR,
+    SKIP_UNIT_TESTS,
+    dbt_env,
+    ensure_built,
+    target_path,
+)
 
 INCREMENTAL = "config.materialized:incremental"
 
@@ -73,7 +79,7 @@ def _build(
     warehouse.ensure_warehouse()
     dbt_env()
     ensure_built()
-    args = ["build"]
+    args = ["build", *SKIP_UNIT_TESTS]  # scheduled runs: data tests only
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     yield from run_metadata.enrich(dbt.cli(args, context=context).stream(), MANIFEST)

@@ -236,15 +236,16 @@ QUERIES: list[tuple[str, str, str]] = [
             select distinct on (item_id) item_id, bucket_at as as_of, price
             from obs order by item_id, bucket_at desc
         ),
+        day_ago as (  -- a join and one sort: a lateral lookup per item rescans obs
+            select distinct on (o.item_id) o.item_id, o.price
+            from obs as o join latest as l using (item_id)
+            where o.bucket_at <= l.as_of - interval '1 day'
+            order by o.item_id, o.bucket_at desc
+        ),
         changes as (
             select l.item_id,
                    100.0 * (l.price - p.price) / nullif(p.price, 0) as change_pct
-            from latest as l
-            cross join lateral (
-                select o.price from obs as o
-                where o.item_id = l.item_id and o.bucket_at <= l.as_of - interval '1 day'
-                order by o.bucket_at desc limit 1
-            ) as p
+            from latest as l join day_ago as p using (item_id)
         )
         select item_id, round(change_pct, 2) from (
             select *, rank() over (order by abs(change_pct) desc) as rank_abs from changes

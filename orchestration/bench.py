@@ -134,6 +134,21 @@ def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
         warehouse._READY.clear()
 
 
+def schema_bytes(conn: Any, schemas: tuple[str, ...]) -> dict[str, int]:
+    """Bytes on disk (tables, materialized views, their indexes and TOAST) per schema;
+    a partitioned parent holds nothing itself, its partitions are counted."""
+    rows = conn.execute(
+        """
+        select n.nspname, sum(pg_total_relation_size(c.oid))
+        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'm') and n.nspname = any(%s)
+        group by n.nspname
+        """,
+        (list(schemas),),
+    ).fetchall()
+    return {name: int(size) for name, size in rows}
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
@@ -377,17 +392,7 @@ def bench_exchanges(
             else:
                 os.environ[k] = v
     with warehouse.connect(info) as conn:
-        sizes = dict(
-            conn.execute(
-                """
-                select n.nspname, sum(pg_total_relation_size(c.oid))
-                from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
-                where c.relkind in ('r', 'p') and n.nspname in
-                      ('raw_binance', 'raw_yahoo_finance', 'marts', 'staging', 'intermediate')
-                group by n.nspname
-                """
-            ).fetchall()
-        )
+        sizes = schema_bytes(conn, ("raw_binance", "raw_yahoo_finance", "marts"))
         observations = conn.execute("select count(*) from marts.fct_price_observations").fetchone()[
             0
         ]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from orchestration import warehouse
-from orchestration.bench import Measure, _timed
+from orchestration.bench import Measure, _timed, schema_bytes
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 STEP = 300
@@ -216,6 +216,19 @@ PRICE = """round(case when b.avg_high_price is not null and b.avg_low_price is n
     then (b.avg_high_price + b.avg_low_price) / 2.0
     else coalesce(b.avg_high_price, b.avg_low_price) end, 4)"""
 
+# What the on-the-fly answers start from: every observation and each item's newest.
+RAW_LATEST = f"""
+        with obs as (
+            select 'osrs_prices:' || b.item_id as item_id, b.bucket_at, {PRICE} as price
+            from raw_osrs_prices.prices_5m as b
+            where b.avg_high_price is not null or b.avg_low_price is not null
+        ),
+        latest as (
+            select distinct on (item_id) item_id, bucket_at as as_of, price
+            from obs order by item_id, bucket_at desc
+        ),
+"""
+
 # Each question: (name, marts SQL as the analyst, raw SQL computing the same on the fly,
 # how to compare the answers). Parameters: %(item)s, %(player)s.
 QUERIES: list[tuple[str, str, str]] = [
@@ -227,16 +240,7 @@ QUERIES: list[tuple[str, str, str]] = [
         order by rank_abs, item_id
         """,
         f"""
-        with obs as (
-            select 'osrs_prices:' || b.item_id as item_id, b.bucket_at, {PRICE} as price
-            from raw_osrs_prices.prices_5m as b
-            where b.avg_high_price is not null or b.avg_low_price is not null
-        ),
-        latest as (
-            select distinct on (item_id) item_id, bucket_at as as_of, price
-            from obs order by item_id, bucket_at desc
-        ),
-        day_ago as (  -- a join and one sort: a lateral lookup per item rescans obs
+{RAW_LATEST}        day_ago as (  -- a join and one sort: a lateral lookup per item rescans obs
             select distinct on (o.item_id) o.item_id, o.price
             from obs as o join latest as l using (item_id)
             where o.bucket_at <= l.as_of - interval '1 day'
@@ -287,16 +291,7 @@ QUERIES: list[tuple[str, str, str]] = [
         order by buy_expected_profit desc, item_id limit 50
         """,
         f"""
-        with obs as (
-            select 'osrs_prices:' || b.item_id as item_id, b.bucket_at, {PRICE} as price
-            from raw_osrs_prices.prices_5m as b
-            where b.avg_high_price is not null or b.avg_low_price is not null
-        ),
-        latest as (
-            select distinct on (item_id) item_id, bucket_at as as_of, price
-            from obs order by item_id, bucket_at desc
-        ),
-        closes as (
+{RAW_LATEST}        closes as (
             select distinct on (o.item_id, date_trunc('day', o.bucket_at at time zone 'UTC'))
                    o.item_id, o.price as close
             from obs as o join latest as l using (item_id)
@@ -429,17 +424,7 @@ def psycopg_connect(info: warehouse.ConnectionInfo, role: str) -> Any:
 
 def _storage(info: warehouse.ConnectionInfo, observations: int) -> list[Measure]:
     with warehouse.connect(info) as conn:
-        sizes = dict(
-            conn.execute(
-                """
-                select n.nspname, sum(pg_total_relation_size(c.oid))
-                from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
-                where c.relkind in ('r', 'm') and n.nspname in
-                      ('raw_osrs_prices', 'marts', 'intermediate', 'staging')
-                group by n.nspname
-                """
-            ).fetchall()
-        )
+        sizes = schema_bytes(conn, ("raw_osrs_prices", "marts", "intermediate"))
         fact = conn.execute(
             "select pg_total_relation_size('marts.fct_price_observations')"
         ).fetchone()[0]

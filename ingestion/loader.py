@@ -36,7 +36,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
-from ingestion.landing import LandingFile, LoadedFile, pending_files
+from ingestion.landing import LandingFile, LoadedFile, pending_files, snapshot_stem
 
 # Parquet + ADBC: Arrow tables go to the database as binary COPY, untouched by a row
 # normalizer. Table variants do not inherit run(loader_file_format=...), so every
@@ -548,20 +548,12 @@ def superseded_files(
     pending: Iterable[LandingFile | tuple[Path, str]], loaded: dict[str, LoadedFile]
 ) -> dict[str, str | None]:
     """Loaded files whose snapshot is about to be loaded again, → the load that loaded
-    them: the same path with new content, or another copy of the same capture."""
-    by_snapshot: dict[tuple, list[str]] = {}
-    for path in loaded:
-        try:
-            snapshot = LandingFile.parse(Path(path)).snapshot
-        except ValueError:  # a misnamed file, recorded as rejected
-            continue
-        by_snapshot.setdefault(snapshot, []).append(path)
-    out: dict[str, str | None] = {}
-    for item in pending:
-        if isinstance(item, LandingFile):
-            for path in by_snapshot.get(item.snapshot, []):
-                out[path] = loaded[path].load_id
-    return out
+    them: the same path with new content, or another copy of the same capture. Matched
+    on the names' stems, so a tick does not parse every loaded name."""
+    stems = {snapshot_stem(f.relative) for f in pending if isinstance(f, LandingFile)}
+    if not stems:
+        return {}
+    return {path: v.load_id for path, v in loaded.items() if snapshot_stem(path) in stems}
 
 
 def forget_changed_files(

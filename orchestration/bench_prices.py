@@ -98,13 +98,18 @@ def _load(sources: tuple[str, ...]) -> tuple[float, int]:
     return seconds, rows
 
 
-def _dbt(select: str | None = None, full_refresh: bool = False) -> float:
-    """A full build runs everything; a tick (a selection) skips unit tests, as
-    ``snapmart refresh --source`` and the Dagster jobs do."""
+def _dbt(
+    select: str | None = None, full_refresh: bool = False, since: float | None = None
+) -> float:
+    """A full build runs everything; a tick (a selection) skips unit tests and tests the
+    facts' rows loaded ``since`` it started, as ``snapmart refresh --source`` and the
+    Dagster jobs do."""
     from orchestration import transform
 
     seconds, result = _timed(
-        lambda: transform.run_dbt("build", select, full_refresh, unit_tests=select is None)
+        lambda: transform.run_dbt(
+            "build", select, full_refresh, unit_tests=select is None, tests_since_load=since
+        )
     )
     if not result.success:
         failed = result.error or [n.name for n in result.failed()]
@@ -114,8 +119,9 @@ def _dbt(select: str | None = None, full_refresh: bool = False) -> float:
 
 def _tick(at_ts: int, params: dict[str, int], log: Callable[[str], None], label: str) -> dict:
     observations = _write_tick(at_ts, params)
+    started = time.time()
     load_s, rows = _load(("osrs_prices",))
-    build_s = _dbt("@source:osrs_prices")
+    build_s = _dbt("@source:osrs_prices", since=started)
     log(
         f"prices: tick at {label} history ({observations:,} observations): load {load_s:.1f} s, "
         f"build {build_s:.1f} s"

@@ -174,7 +174,11 @@ def run_checks(sources: list[str], report: TickReport) -> None:
 
 
 def run_transform(
-    select: str | None, report: TickReport, full_refresh: bool = False, unit_tests: bool = True
+    select: str | None,
+    report: TickReport,
+    full_refresh: bool = False,
+    unit_tests: bool = True,
+    tests_since_load: float | None = None,
 ) -> bool:
     from orchestration import transform
 
@@ -198,7 +202,7 @@ def run_transform(
 
         result = transform.run_dbt(
             "build", select, full_refresh, on_node=on_node, on_start=on_start,
-            unit_tests=unit_tests,
+            unit_tests=unit_tests, tests_since_load=tests_since_load,
         )  # fmt: skip
     if report.dbt is not None:  # a second build in the same tick (profiles, alerts)
         report.dbt.nodes += result.nodes
@@ -297,14 +301,19 @@ def _tick(
     sources: list[str], replay: bool, select: str | None, backtest_since: Any = None
 ) -> TickReport:
     report = TickReport()
+    started = time.time()  # dlt load ids are epochs: this tick's loads are newer
     try:
         run_ingest(sources, replay, report)
         run_checks(sources, report)
         if report.checks_failed:
             console.print("[red]Blocking raw checks failed: the marts were not rebuilt.[/]")
             return report
-        # a source's tick skips the unit tests; a refresh of everything runs them
-        if not run_transform(select, report, unit_tests=select is None):
+        # a source's tick skips the unit tests and tests the big facts' new rows only; a
+        # refresh of everything runs the unit tests and tests every row
+        partial = select is not None
+        if not run_transform(
+            select, report, unit_tests=not partial, tests_since_load=started if partial else None
+        ):
             console.print("[red]The build failed: alert rules were not evaluated.[/]")
             return report
     finally:

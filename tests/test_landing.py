@@ -101,3 +101,12 @@ def test_unchanged_size_and_mtime_skip_the_hash(tmp_path: Path, monkeypatch) -> 
 
     monkeypatch.setattr(LandingFile, "sha256", boom)
     assert pending_files("osrs_prices", loaded, root=tmp_path) == []
+
+
+@pytest.mark.parametrize("capture", ["20261322T061000Z", "20261122T256000Z", "2026112xT061000Z"])
+def test_impossible_capture_times_are_reported(tmp_path: Path, capture: str) -> None:
+    folder = tmp_path / "osrs_prices" / "5m"
+    folder.mkdir(parents=True)
+    (folder / f"{capture}.json").write_text("{}")
+    ((path, reason),) = list(iter_landing_files("osrs_prices", root=tmp_path))
+    assert path.name == f"{capture}.json" and capture in reason

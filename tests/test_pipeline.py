@@ -4,6 +4,7 @@ incremental == full refresh, and the roles' privileges."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from ingestion.simulator.server import SimulatorServer
 from ingestion.simulator.writer import write_osrs_prices
-from orchestration import transform
+from orchestration import transform, warehouse
 from orchestration.cli import app
 from tests.conftest import SIM_END, query, scalar
 
@@ -212,3 +213,46 @@ def test_a_source_that_starts_late_loads_into_its_empty_tables(db, replayed, lan
         )
         > 0
     )
+
+
+def test_a_tick_tests_what_it_loaded_a_full_run_tests_everything(db, replayed) -> None:
+    """The price fact's data tests in a tick see the rows loaded since the tick started
+    (and older rows at those times, where a duplicate of them would be); without a tick
+    they see every row (macros/test_window.sql)."""
+    fact = "marts.fct_price_observations"
+    key = "market_id, item_id, resolution, observed_at"
+    grain = f"unique_combination_fct_price_observations_{key.replace(', ', '__')}"
+
+    def failing(since: float | None) -> set[str]:
+        result = transform.run_dbt(
+            "test", "fct_price_observations", unit_tests=False, tests_since_load=since
+        )
+        assert result.error is None, result.error
+        return {n.name for n in result.failed()}
+
+    def duplicate(order: str, load_id: str) -> None:
+        with warehouse.connect(db, autocommit=True) as conn:
+            conn.execute(
+                f"insert into {fact} select * from {fact} order by observed_at {order} limit 1"
+            )
+            conn.execute(
+                f"update {fact} set load_id = {load_id} where ctid = (select max(ctid) from "
+                f"{fact} where ({key}) = (select {key} from {fact} order by observed_at "
+                f"{order} limit 1))"
+            )
+
+    since = time.time()
+    try:
+        duplicate("asc", "load_id")  # an old row twice: no tick since has touched it
+        assert failing(since) == set()
+        assert grain in failing(None)
+        duplicate("desc", str(since + 1))  # a newest row again, as if loaded by this tick
+        assert grain in failing(since)
+    finally:
+        with warehouse.connect(db, autocommit=True) as conn:
+            conn.execute(
+                f"delete from {fact} as a using {fact} as b "
+                f"where ({', '.join('a.' + c for c in key.split(', '))}) "
+                f"= ({', '.join('b.' + c for c in key.split(', '))}) and a.ctid > b.ctid"
+            )
+    assert failing(None) == set()

@@ -27,7 +27,7 @@ touched as (
         {{ utc_bucket(part, 'o.observed_at') }} as bucket_start
     from {{ observations }} as o
     where o.is_rollup_input
-      and o.load_id > (select coalesce(max(t.max_load_id), 0) from {{ this }} as t)
+      and o.load_id > {{ load_cursor('max_load_id') }}
       {% if resolution_filter %}and o.resolution {{ resolution_filter }}{% endif %}
 ),
 {% endif %}
@@ -74,7 +74,7 @@ touched as (
         b.item_id,
         {{ utc_bucket(part, 'b.bucket_start') }} as bucket_start
     from {{ buckets }} as b
-    where b.max_load_id > (select coalesce(max(t.max_load_id), 0) from {{ this }} as t)
+    where b.max_load_id > {{ load_cursor('max_load_id') }}
 ),
 {% endif %}
 src as (

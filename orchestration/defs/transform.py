@@ -28,6 +28,7 @@ from orchestration.transform import (
     dbt_env,
     ensure_built,
     target_path,
+    tests_since,
 )
 
 INCREMENTAL = "config.materialized:incremental"
@@ -82,7 +83,19 @@ def _build(
     args = ["build", *SKIP_UNIT_TESTS]  # scheduled runs: data tests only
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    yield from run_metadata.enrich(dbt.cli(args, context=context).stream(), MANIFEST)
+    with tests_since(None if dbt_vars else _loaded_since(context)):  # dbt.cli copies the env
+        yield from run_metadata.enrich(dbt.cli(args, context=context).stream(), MANIFEST)
+
+
+def _loaded_since(context: AssetExecutionContext) -> float | None:
+    """When this run started, if it also loads raw data (every ``<source>_tick`` job):
+    its big facts' data tests then look at what it loaded (macros/test_window.sql). A run
+    of dbt assets alone, or a backfill, tests every row."""
+    selection = context.run.asset_selection
+    if selection is not None and not any(k.path[0].startswith("raw_") for k in selection):
+        return None
+    stats = context.instance.get_run_stats(context.run_id)
+    return stats.start_time if stats is not None else None
 
 
 @dbt_assets(

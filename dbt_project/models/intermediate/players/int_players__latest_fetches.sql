@@ -16,7 +16,7 @@ with new_events as (
         {{ player_id('e.username') }} as player_id
     from {{ ref('stg_osrs_hiscores__fetch_events') }} as e
     {% if is_incremental() %}
-        where e.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where e.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -33,7 +33,7 @@ with new_metrics as (
         end as skill_level
     from {{ ref('stg_osrs_hiscores__hiscore_metrics') }} as m
     {% if is_incremental() %}
-        where m.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where m.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -19,6 +19,6 @@ select distinct on (p.production_id)
     p.load_id
 from {{ ref('stg_vividseats__productions') }} as p
 {% if is_incremental() %}
-    where p.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+    where p.load_id > {{ load_cursor() }}
 {% endif %}
 order by p.production_id asc, p.captured_at desc

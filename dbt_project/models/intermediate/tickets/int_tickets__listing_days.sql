@@ -28,7 +28,7 @@ with new_rows as (
         l.load_id
     from {{ ref('stg_vividseats__listings') }} as l
     {% if is_incremental() %}
-        where l.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where l.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

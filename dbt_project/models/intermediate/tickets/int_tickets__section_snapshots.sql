@@ -27,6 +27,6 @@ select
     max(l.load_id) as load_id
 from {{ ref('stg_vividseats__listings') }} as l
 {% if is_incremental() %}
-    where l.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+    where l.load_id > {{ load_cursor() }}
 {% endif %}
 group by l.production_id, l.section, l.captured_at

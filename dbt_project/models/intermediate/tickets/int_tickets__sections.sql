@@ -15,6 +15,6 @@ select
     max(s.load_id) as load_id
 from {{ ref('int_tickets__section_snapshots') }} as s
 {% if is_incremental() %}
-    where s.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+    where s.load_id > {{ load_cursor() }}
 {% endif %}
 group by s.production_id, s.section

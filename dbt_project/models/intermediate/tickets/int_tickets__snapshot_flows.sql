@@ -24,7 +24,7 @@ with new_snapshots as (
     where
         s.previous_captured_at is not null
         {% if is_incremental() %}
-            and s.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+            and s.load_id > {{ load_cursor() }}
         {% endif %}
 ),
 

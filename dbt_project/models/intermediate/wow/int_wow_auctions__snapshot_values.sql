@@ -21,7 +21,7 @@ with listings as (
     select *
     from {{ ref('int_wow_auctions__listings') }}
     {% if is_incremental() %}
-        where load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -36,7 +36,7 @@ select
 from {{ ref('int_markets__price_observations') }} as o
 {% if is_incremental() %}
     where
-        o.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        o.load_id > {{ load_cursor() }}
         {% if var('rebuild_from', none) and var('rebuild_to', none) %}
             or (
                 o.observed_at >= cast('{{ var("rebuild_from") }}' as timestamptz)

@@ -21,7 +21,7 @@ with snapshots as (
     select s.*
     from {{ ref('int_players__snapshots') }} as s
     {% if is_incremental() %}
-        where s.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where s.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -20,7 +20,7 @@ with thresholds as (
 snapshots as (
     select * from {{ ref('int_players__snapshots') }}
     {% if is_incremental() %}
-        where load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -22,7 +22,7 @@ ends as (
         load_id
     from snapshots
     {% if is_incremental() %}
-        where load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

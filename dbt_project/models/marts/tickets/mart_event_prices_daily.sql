@@ -18,7 +18,7 @@ with touched as (
         d.day
     from {{ ref('int_tickets__listing_days') }} as d
     {% if is_incremental() %}
-        where d.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where d.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

@@ -19,7 +19,7 @@ with touched as (
         date_trunc('hour', l.captured_at) as bucket_start
     from {{ ref('stg_vividseats__listings') }} as l
     {% if is_incremental() %}
-        where l.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where l.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

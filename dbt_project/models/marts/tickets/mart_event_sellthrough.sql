@@ -21,7 +21,7 @@ with touched as (
         (f.captured_at at time zone 'UTC')::date as day
     from {{ ref('int_tickets__snapshot_flows') }} as f
     {% if is_incremental() %}
-        where f.load_id > (select coalesce(max(t.load_id), 0) from {{ this }} as t)
+        where f.load_id > {{ load_cursor() }}
     {% endif %}
 ),
 

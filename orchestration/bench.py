@@ -41,19 +41,19 @@ SCALES: dict[str, dict[str, int]] = {
     # rows, ≈ 5 min) at sizes that leave `make bench` inside 45 minutes; the tickets suite
     # projects its per-row costs onto issue 6's 100 events × 4 months.
     "tiny": {
-        "osrs_items": 300, "osrs_hours": 2, "ingest_ticks": 1,
+        "osrs_items": 300, "osrs_hours": 2, "ingest_ticks": 1, "ingest_events": 3,
         "price_items": 5, "price_days": 4, "tick_items": 400, "player_days": 10,
         "wow_listings": 5_000, "assets": 12, "years": 2,
         "events": 3, "event_days": 1, "event_listings": 200,
     },
     "small": {
-        "osrs_items": 4_000, "osrs_hours": 6, "ingest_ticks": 2,
+        "osrs_items": 4_000, "osrs_hours": 6, "ingest_ticks": 2, "ingest_events": 10,
         "price_items": 30, "price_days": 120, "tick_items": 5_000, "player_days": 60,
         "wow_listings": 300_000, "assets": 100, "years": 10,
         "events": 10, "event_days": 7, "event_listings": 1_000,
     },
     "full": {
-        "osrs_items": 4_000, "osrs_hours": 24, "ingest_ticks": 5,
+        "osrs_items": 4_000, "osrs_hours": 24, "ingest_ticks": 5, "ingest_events": 100,
         "price_items": 90, "price_days": 365, "tick_items": 30_000, "player_days": 120,
         "wow_listings": 300_000, "assets": 300, "years": 10,
         "events": 10, "event_days": 7, "event_listings": 1_000,
@@ -204,7 +204,7 @@ def _write_wow(params: dict[str, int], end: datetime, warm_up: bool) -> None:
 def _write_tickets(params: dict[str, int], end: datetime, warm_up: bool) -> None:
     from ingestion.simulator.writer import write_vividseats_history
 
-    events = 1 if warm_up else params["events"]
+    events = 1 if warm_up else params["ingest_events"]
     # about half a book's slots are on sale at any moment
     slots = 40 if warm_up else 2 * params["event_listings"]
     ticks = 1 if warm_up else params["ingest_ticks"]

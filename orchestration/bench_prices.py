@@ -131,7 +131,20 @@ def _tick(at_ts: int, params: dict[str, int], log: Callable[[str], None], label:
         "load_seconds": round(load_s, 2),
         "build_seconds": round(build_s, 2),
         "seconds": round(load_s + build_s, 2),
+        "slowest_nodes": _slowest_nodes(),
     }
+
+
+def _slowest_nodes(n: int = 10) -> dict[str, float]:
+    """The last dbt invocation's slowest nodes (run_results.json): what bounds a tick."""
+    from orchestration import transform
+
+    path = transform.target_path() / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text())["results"]
+    results.sort(key=lambda r: -(r.get("execution_time") or 0.0))
+    return {r["unique_id"]: round(r["execution_time"], 2) for r in results[:n]}
 
 
 def _size(n: int) -> str:

@@ -2,9 +2,9 @@
     changed (issue 9: a tick's cost follows the new data, not the history).
 
     A model opts in with `meta: {tick_test_window: <time column>}` when it has a numeric
-    `load_id` (a dlt load id = epoch seconds of the load), or with
-    `{tick_test_window: {time: <column>, load: <column>}}` (a rollup's `max_load_id`). A tick sets
-    SNAPMART_TESTS_SINCE_LOAD to the epoch it started at; every data test on such a model
+    `load_id` (a dlt load id = epoch seconds of the load), or with `meta:
+    {tick_test_window: {time: <column>, load: <column>}}` (a rollup's `max_load_id`).
+    A tick sets SNAPMART_TESTS_SINCE_LOAD to the epoch it started at; every data test on such a model
     then sees only the rows observed at or after the earliest time a row loaded since then
     carries. Rows of this tick are all in it, and so is any older row sharing a key with
     them (a duplicate shares its time), so uniqueness still sees every duplicate pair the

@@ -83,11 +83,13 @@ def split_valid(
     columns: dict[str, pa.Array],
     valid: pa.Array,
     record_at: Callable[[int], Any],
-    row: Callable[[Any], dict[str, Any]],
-    pointer: str = "/{}",
+    row: Callable[[int, Any], dict[str, Any]],
+    pointer: str | Callable[[int], str] = "/{}",
 ) -> tuple[pa.Table, list[Reject]]:
     """The valid rows as a table; each invalid record (``record_at(i)``) re-run through
-    ``row`` (the record-by-record validator, which raises ValueError) for its reason."""
+    ``row(i, record)`` (the record-by-record validator, which raises ValueError) for its
+    reason. ``pointer``: a format for the index, or the index → the record's pointer."""
+    point = pointer.format if isinstance(pointer, str) else pointer
     names = [f.name for f in spec.arrow_schema() if f.name in columns]
     table = pa.Table.from_arrays([columns[n] for n in names], names=names)
     if pc.all(valid).as_py():
@@ -96,11 +98,11 @@ def split_valid(
     for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
         record = record_at(i)
         try:
-            row(record)
+            row(i, record)
             reason = "rejected by a column check"  # the two validators disagree: say so
         except ValueError as exc:
             reason = str(exc)
-        rejects.append(Reject(pointer.format(i), reason, record))
+        rejects.append(Reject(point(i), reason, record))
     return table.filter(valid), rejects
 
 

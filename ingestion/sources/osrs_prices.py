@@ -205,19 +205,14 @@ def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     for volume in ("high_price_volume", "low_price_volume"):
         cols[volume] = pc.fill_null(cols[volume], 0)
     cols["bucket_at"] = pa.array([bucket_at] * n, pa.timestamp("us", tz="UTC"))
-    names = [f.name for f in spec.arrow_schema() if f.name in cols]
-    table = pa.Table.from_arrays([cols[c] for c in names], names=names)
-    if pc.all(valid).as_py():
-        return table, []
-    rejects = []
-    for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
-        try:
-            _bucket_row(keys[i], recs[i], bucket_at)
-            reason = "rejected by a column check"  # the two validators disagree: say so
-        except ValueError as exc:
-            reason = str(exc)
-        rejects.append(Reject(f"/data/{keys[i]}", reason, recs[i]))
-    return table.filter(valid), rejects
+    return columnar.split_valid(
+        spec,
+        cols,
+        valid,
+        recs.__getitem__,
+        lambda i, r: _bucket_row(keys[i], r, bucket_at),
+        lambda i: f"/data/{keys[i]}",
+    )
 
 
 _COMMON = {"landing_file": "text", "captured_at": "timestamp"}

@@ -273,7 +273,7 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
         cols,
         valid,
         tickets.__getitem__,
-        lambda r: _listing_row(r, production_id),
+        lambda _, r: _listing_row(r, production_id),
         "/tickets/{}",
     )
     dup_pointers = {f"/tickets/{i}": i for i in duplicates}

@@ -245,7 +245,7 @@ def commodities_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     )
     cols["region"] = pa.array([region] * n, pa.string())
     return columnar.split_valid(
-        spec, cols, valid, record_at, lambda r: _commodity_row(r, region), "/auctions/{}"
+        spec, cols, valid, record_at, lambda _, r: _commodity_row(r, region), "/auctions/{}"
     )
 
 
@@ -300,7 +300,12 @@ def realm_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     )
     cols["connected_realm_id"] = pa.array([realm_id] * len(auctions), pa.int64())
     return columnar.split_valid(
-        spec, cols, valid, auctions.__getitem__, lambda r: _realm_row(r, realm_id), "/auctions/{}"
+        spec,
+        cols,
+        valid,
+        auctions.__getitem__,
+        lambda _, r: _realm_row(r, realm_id),
+        "/auctions/{}",
     )
 
 

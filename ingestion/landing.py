@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from ingestion import clock
+
 CAPTURE_FORMAT = "%Y%m%dT%H%M%SZ"
 _NAME_RE = re.compile(
     r"^(?P<capture>\d{8}T\d{6}Z)(?:__(?P<key>[^.]+))?\.(?P<ext>json|csv)(?P<gz>\.gz)?$"
@@ -285,4 +287,6 @@ def snapshot_stem(relative: str) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The tick's clock (:func:`ingestion.clock.now`) to the second: capture names have
+    a second's precision."""
+    return clock.now().replace(microsecond=0)

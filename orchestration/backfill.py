@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingestion import clock
 from orchestration import dagster_home, transform, warehouse
 
 MAX_DAYS = 400
@@ -54,7 +55,7 @@ def validate(source: str, start: date, end: date, today: date | None = None) -> 
             f" only {', '.join(sources)} answer; snapshot sources only see the present, and"
             " Yahoo's daily bars continue from the newest one landed by themselves"
         )
-    today = today or datetime.now(UTC).date()
+    today = today or clock.now().date()
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
     if end > today:

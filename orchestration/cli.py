@@ -489,11 +489,12 @@ def demo(
             min(days, 3), seed=seed, progress=lambda d, t: bar.update(tickets, completed=d, total=t)
         )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
+    from ingestion import clock
     from ingestion.sources import SOURCES
 
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = clock.now() - timedelta(days=days)
     report = _tick(list(SOURCES), replay=True, select=None, backtest_since=since)
     print_tick_summary(report)
     if _exit_code(report) == 0:

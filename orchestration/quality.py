@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from ingestion import clock
 from orchestration import warehouse
 
 MAX_GP = 2_147_483_647
@@ -32,7 +33,7 @@ class RawSuite:
 def _osrs_bucket_suite() -> list[Any]:
     import great_expectations.expectations as gxe
 
-    future = datetime.now(UTC) + timedelta(minutes=10)
+    future = clock.now() + timedelta(minutes=10)
     expectations = [
         gxe.ExpectColumnValuesToNotBeNull(column="item_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="bucket_at"),
@@ -84,7 +85,7 @@ def _wow_common(*unique: str) -> list[Any]:
             column="time_left", value_set=["SHORT", "MEDIUM", "LONG", "VERY_LONG"]
         ),
         gxe.ExpectColumnMaxToBeBetween(
-            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+            column="captured_at", max_value=clock.now() + timedelta(minutes=10)
         ),
     ]
 
@@ -122,7 +123,7 @@ def _hiscore_metrics_suite() -> list[Any]:
         gxe.ExpectColumnValuesToBeBetween(column="value", min_value=-1, max_value=10**10),
         gxe.ExpectColumnValuesToBeBetween(column="level", min_value=-1, max_value=3_000),
         gxe.ExpectColumnMaxToBeBetween(
-            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+            column="captured_at", max_value=clock.now() + timedelta(minutes=10)
         ),
     ]
 
@@ -153,7 +154,7 @@ def _klines_suite() -> list[Any]:
             column_A="close_time", column_B="open_time", or_equal=False
         ),
         # only closed klines are fetched: none may close after it was loaded
-        gxe.ExpectColumnMaxToBeBetween(column="close_time", max_value=datetime.now(UTC)),
+        gxe.ExpectColumnMaxToBeBetween(column="close_time", max_value=clock.now()),
     ]
 
 
@@ -164,7 +165,7 @@ def _daily_bars_suite() -> list[Any]:
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", "bar_at"]),
         gxe.ExpectColumnValuesToBeBetween(column="low", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0),
-        gxe.ExpectColumnMaxToBeBetween(column="bar_at", max_value=datetime.now(UTC)),
+        gxe.ExpectColumnMaxToBeBetween(column="bar_at", max_value=clock.now()),
     ]
 
 
@@ -186,7 +187,7 @@ def _listings_suite() -> list[Any]:
         gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=1, max_value=MAX_QUANTITY),
         gxe.ExpectColumnValuesToNotBeNull(column="section"),
         gxe.ExpectColumnMaxToBeBetween(
-            column="captured_at", max_value=datetime.now(UTC) + timedelta(minutes=10)
+            column="captured_at", max_value=clock.now() + timedelta(minutes=10)
         ),
     ]
 
@@ -208,7 +209,7 @@ def _not_in_future(column: str = "captured_at") -> Any:
     import great_expectations.expectations as gxe
 
     return gxe.ExpectColumnMaxToBeBetween(
-        column=column, max_value=datetime.now(UTC) + timedelta(minutes=10)
+        column=column, max_value=clock.now() + timedelta(minutes=10)
     )
 
 

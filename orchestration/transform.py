@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingestion import clock
 from orchestration import warehouse
 
 PROJECT_DIR = warehouse.PROJECT_ROOT
@@ -15,7 +16,8 @@ PROJECT_DIR = warehouse.PROJECT_ROOT
 
 def dbt_env() -> None:
     """Connection from the one warehouse setting; every source's raw tables (and the
-    user-state and alerts tables) present."""
+    user-state and alerts tables) present; the tick's clock published for the SQL that
+    compares with "now" (ingestion/clock.py)."""
     from orchestration import metrics, user_state
     from orchestration.alerts import store
     from orchestration.ingest import ensure_raw_tables
@@ -25,6 +27,7 @@ def dbt_env() -> None:
     user_state.ensure_tables()
     store.ensure_schema()
     with warehouse.connect(autocommit=True) as conn:
+        clock.publish(conn)
         metrics.ensure_table(conn)
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))

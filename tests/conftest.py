@@ -3,6 +3,10 @@
 Without SNAPMART_DATABASE_URL the session starts its own embedded server in a temp
 SNAPMART_HOME (so a developer's `.snapmart/` is never touched). With it, each module
 gets a new database on that server, dropped afterwards.
+
+``SNAPMART_TEST_CLOCK_SHIFT_DAYS=N`` runs the whole session with Python's clock moved N
+days ahead (time-machine, ticking): every rule compares with the tick's clock, so the
+suite passes on any date (`make test PYTEST_ARGS=...` with the variable set).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -23,6 +28,13 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
 
 from orchestration import warehouse  # noqa: E402
+
+CLOCK_SHIFT_ENV = "SNAPMART_TEST_CLOCK_SHIFT_DAYS"
+if os.environ.get(CLOCK_SHIFT_ENV):
+    # started at import, before any test module computes a "now" of its own
+    time_machine.travel(
+        datetime.now(UTC) + timedelta(days=float(os.environ[CLOCK_SHIFT_ENV])), tick=True
+    ).start()
 
 # A fixed "now" for simulated history, so expected counts are stable.
 SIM_END = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)

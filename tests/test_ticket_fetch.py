@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from ingestion.landing import write_atomic
@@ -71,6 +72,13 @@ BAD = {
 
 @pytest.fixture(scope="module")
 def ticks(configured, sim, landing, db):
+    # the ticks run at the simulator's hour: "past" and days-to-event follow the tick's
+    # clock, whatever the machine's calendar says
+    with time_machine.travel(AT, tick=True):
+        return _ticks(sim, landing)
+
+
+def _ticks(sim, landing):
     sim.blocked_productions = {BLOCKED}
     first = _refresh()
     sim.blocked_productions = set()

@@ -9,9 +9,12 @@
     carries. Rows of this tick are all in it, and so is any older row sharing a key with
     them (a duplicate shares its time), so uniqueness still sees every duplicate pair the
     tick could create. Without the variable (full builds, `snapmart transform`,
-    `make test`) every test sees the whole table, as dbt's own macro does. -#}
+    `make test`) every test sees the whole table, as dbt's own macro does.
+
+    A `where` config may say `__tick_now__` for the tick's clock (macros/tick_clock.sql):
+    dbt's documented way to put a run-time value into a test's `where`. -#}
 {% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
+    {%- set where = (config.get('where') or '') | replace('__tick_now__', tick_now()) -%}
     {%- set since = env_var('SNAPMART_TESTS_SINCE_LOAD', '') -%}
     {%- set time_column = none -%}
     {%- if since and model.attached_node and model.attached_node in graph.nodes -%}

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
+
+from ingestion import clock
 
 SKILLS = [
     "Attack", "Defence", "Strength", "Hitpoints", "Ranged", "Prayer", "Magic", "Cooking",
@@ -107,7 +109,7 @@ class Hiscores:
     """The simulated hiscores: ``lookup(name, at)`` → JSON payload, or None (404)."""
 
     def __init__(self, seed: int = 42, anchor: datetime | None = None) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         self.seed = seed
         self.anchor = anchor or now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.start = self.anchor - HISTORY

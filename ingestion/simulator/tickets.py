@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from ingestion import clock
+
 DAY = 86_400
 FIRST_PRODUCTION_ID = 5_100_000
 HORIZON_DAYS = 120  # listings open this long before the event
@@ -82,7 +84,7 @@ class Tickets:
     ) -> None:
         self.seed = seed
         self.horizon_days = horizon_days  # listings open this long before each event
-        day = int((anchor or datetime.now(UTC)).timestamp()) // DAY * DAY
+        day = int((anchor or clock.now()).timestamp()) // DAY * DAY
         self.anchor = datetime.fromtimestamp(day, UTC)
         self.productions = [self._production(i, n_listings) for i in range(n_events)]
         self.by_id = {p.production_id: p for p in self.productions}

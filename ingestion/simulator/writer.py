@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingestion import clock
 from ingestion.landing import write_atomic
 from ingestion.simulator.osrs_ge import STEP, GEMarket
 
@@ -40,7 +41,7 @@ def write_osrs_prices(
     ``end`` defaults to now; the last bucket written is the last complete one.
     """
     market = GEMarket(seed=seed, n_items=n_items)
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     end_ts = int(end.timestamp())
     last_step = end_ts // STEP - 1  # the newest complete 5-minute bucket
     n_steps = int(days * 86_400) // STEP + 1  # inclusive: "7 days ago" is observed too
@@ -115,7 +116,7 @@ def write_wow_auctions(
     from ingestion.simulator.wow import WowMarket
 
     market = WowMarket(seed=seed, listings_scale=listings_scale)
-    end_ts = int((end or datetime.now(UTC)).timestamp())
+    end_ts = int((end or clock.now()).timestamp())
     last_hour = end_ts // 3600
     if market.last_modified(last_hour * 3600) > end_ts:
         last_hour -= 1
@@ -161,7 +162,7 @@ def write_dofus_market(
     from ingestion.sources.dofus_market import accept_batch
 
     market = DofusMarket(seed=seed)
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     step = int(every.total_seconds())
     last = int(end.timestamp()) // step * step
     first = last - int(days * 86_400)  # inclusive: "N days ago" is observed too
@@ -201,7 +202,7 @@ def write_osrs_hiscores(
     from ingestion.simulator.hiscores import Hiscores, to_legacy_csv
     from ingestion.sources import osrs_hiscores as src
 
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     # the rollback and the new skill are placed relative to the anchor (default: end's day)
     anchor = anchor or end.replace(hour=0, minute=0, second=0, microsecond=0)
     hiscores = Hiscores(seed=seed, anchor=anchor)
@@ -262,7 +263,7 @@ def write_exchanges(
     from ingestion.simulator.server import SimulatorServer
     from ingestion.sources import binance, yahoo_finance
 
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     report = WriteReport(start=None, end=end)
     with SimulatorServer(seed=seed, clock=lambda: end.timestamp(), n_assets=n_assets) as sim:
         for n, module in enumerate((binance, yahoo_finance)):
@@ -295,27 +296,27 @@ def write_vividseats(
     from ingestion.simulator.server import SimulatorServer
     from ingestion.sources import vividseats as src
 
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     step = int(every.total_seconds())
     last = int(end.timestamp()) // step * step
     first = last - int(days * 86_400) // step * step
     times = list(range(first, last + 1, step))
     text = events_csv if events_csv is not None else src.config_file().read_text()
     ids = [r["production_id"] for r in src.read_config(text) if r["production_id"]]
-    clock = {"now": float(first)}
+    sim_clock = {"now": float(first)}
     report = WriteReport(start=datetime.fromtimestamp(first, UTC), end=end)
     # the events are placed around ``anchor`` (default: the day the history ends), so
     # two writes with one anchor continue the same story
     with SimulatorServer(
         seed=seed,
-        clock=lambda: clock["now"],
+        clock=lambda: sim_clock["now"],
         n_events=n_events,
         n_listings=n_listings,
         tickets_anchor=anchor or end,
     ) as sim:
         client = SourceClient(src.SOURCE, sim.url, per_second=0, backoff_factor=0.01)
         for n, ts in enumerate(times):
-            clock["now"] = float(ts)
+            sim_clock["now"] = float(ts)
             unlucky = (
                 ids[(n // blocked_every) % len(ids)] if ids and n % blocked_every == 7 else None
             )
@@ -350,7 +351,7 @@ def write_vividseats_history(
     from ingestion.simulator.tickets import Tickets
     from ingestion.sources.vividseats import compress
 
-    end = (end or datetime.now(UTC)).astimezone(UTC)
+    end = (end or clock.now()).astimezone(UTC)
     step = int(every.total_seconds())
     last = int(end.timestamp()) // step * step
     first = last - int(days * 86_400) // step * step

@@ -27,7 +27,7 @@ import pyarrow.json as pajson
 
 from ingestion import columnar
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, write_atomic
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "wow_auctions"
@@ -453,11 +453,7 @@ def fetch(
                 report.skipped.append(f"{endpoint}/{key}: not modified")
                 continue
             modified = response.headers.get("Last-Modified")
-            captured = (
-                parsedate_to_datetime(modified).astimezone(UTC)
-                if modified
-                else datetime.now(UTC).replace(microsecond=0)
-            )
+            captured = parsedate_to_datetime(modified).astimezone(UTC) if modified else now_utc()
             if seen is not None and captured <= seen:
                 report.skipped.append(f"{endpoint}/{key}: Last-Modified unchanged")
                 continue

@@ -25,6 +25,7 @@ from typing import Any
 
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
+from ingestion import clock
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
 
@@ -45,7 +46,7 @@ BACKFILL_TAG = "snapmart/backfill"  # set by `snapmart backfill`; the UI sets da
 
 
 def today_key(at: datetime | None = None) -> str:
-    return (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d")
+    return (at or clock.now()).astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def backfill_window(context: Any) -> tuple[datetime, datetime] | None:

@@ -2,7 +2,7 @@
     price and trend, the buy or sell opportunity after fees, liquidity and freshness.
     buy_margin_pct = 100 × buy_expected_profit / price. volume_24h sums the hourly
     volume of the 24 hours ending at the item's as_of. hours_since_observed is measured
-    at build time, so it says how stale the item was when the marts were refreshed. -#}
+    at the tick's clock, so it says how stale the item was when the marts were refreshed. -#}
 with volumes as (
     select
         t.market_id,
@@ -45,7 +45,7 @@ select
     v.volume_24h,
     t.days_observed_30d,
     t.as_of,
-    round((extract(epoch from (now() - t.as_of)) / 3600.0)::numeric, 2) as hours_since_observed
+    round((extract(epoch from ({{ tick_now() }} - t.as_of)) / 3600.0)::numeric, 2) as hours_since_observed
 from {{ ref('mart_item_trends') }} as t
 inner join {{ ref('dim_markets') }} as m on t.market_id = m.market_id
 left join {{ ref('dim_items') }} as i on t.item_id = i.item_id

@@ -7,7 +7,7 @@
 with events as (
     select e.*
     from {{ ref('int_tickets__events') }} as e
-    where e.event_date >= current_date
+    where e.event_date >= {{ tick_date() }}
 ),
 
 latest as (
@@ -43,7 +43,7 @@ select
     l.production_id,
     e.production_name as event_name,
     e.event_date,
-    e.event_date - current_date as days_to_event,
+    e.event_date - {{ tick_date() }} as days_to_event,
     l.section,
     l.listing_id,
     l.seat_row,

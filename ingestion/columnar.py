@@ -17,7 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.loader import Reject, TableSpec
+from ingestion.column_checks import row_problem
+from ingestion.loader import POINTER, Reject, TableSpec
 
 
 class NotColumnar(Exception):
@@ -109,10 +110,19 @@ def split_valid(
 def rows_to_table(
     spec: TableSpec, parsed: Iterable[dict[str, Any] | Reject], skip: Iterable[str] = ()
 ) -> tuple[pa.Table, list[Reject]]:
-    """The record-by-record path's output in the fast path's shape."""
+    """The record-by-record path's output in the fast path's shape; a row whose values
+    do not fit their columns (ingestion/column_checks.py) is rejected, not loaded."""
     skip = set(skip)
     rows, rejects = [], []
-    for item in parsed:
-        (rejects if isinstance(item, Reject) else rows).append(item)
+    for n, item in enumerate(parsed):
+        if isinstance(item, Reject):
+            rejects.append(item)
+            continue
+        pointer = item.pop(POINTER, None) or f"$record/{n}"
+        problem = row_problem(spec, item)
+        if problem is None:
+            rows.append(item)
+        else:
+            rejects.append(Reject(pointer, problem, item))
     schema = pa.schema([f for f in spec.arrow_schema() if f.name not in skip])
     return pa.Table.from_pylist(rows, schema=schema), rejects

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -19,11 +20,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
+
+import orjson
 
 from ingestion import clock
 
 CAPTURE_FORMAT = "%Y%m%dT%H%M%SZ"
+UTF8_BOM = b"\xef\xbb\xbf"
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _NAME_RE = re.compile(
     r"^(?P<capture>\d{8}T\d{6}Z)(?:__(?P<key>[^.]+))?\.(?P<ext>json|csv)(?P<gz>\.gz)?$"
 )
@@ -91,7 +97,24 @@ class LandingFile:
         return gzip.decompress(data) if self.compressed else data
 
     def read_text(self) -> str:
-        return self.read_bytes().decode("utf-8")
+        """The body as text; a leading UTF-8 byte-order mark is not part of it."""
+        return self.read_bytes().decode("utf-8").removeprefix("\ufeff")
+
+    def read_json(self) -> Any:
+        """The body as JSON, the same for every source: a leading UTF-8 BOM is dropped
+        (RFC 8259 lets a parser ignore it), and the ``NaN`` / ``Infinity`` literals some
+        APIs emit parse as floats, so the record holding one is rejected by its own
+        checks instead of the whole file. orjson for speed; the standard library, which
+        accepts those literals, when orjson refuses — and for any body holding a run of
+        19 digits or more, since orjson turns an integer beyond 64 bits into a float
+        (``10**20`` → ``1e+20``) and a check must see the number that was sent."""
+        data = self.read_bytes().removeprefix(UTF8_BOM)
+        if _LONG_DIGITS.search(data) is None:
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError:
+                pass
+        return json.loads(data.decode("utf-8"))
 
     def sha256(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()

@@ -24,18 +24,22 @@ everything lands as parquet and is COPYed in binary through ADBC.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
+from ingestion.column_checks import latest_allowed, row_problem, table_problems, time_problem
 from ingestion.landing import LandingFile, LoadedFile, pending_files, snapshot_stem
 
 # Parquet + ADBC: Arrow tables go to the database as binary COPY, untouched by a row
@@ -44,6 +48,9 @@ from ingestion.landing import LandingFile, LoadedFile, pending_files, snapshot_s
 FILE_FORMAT = "parquet"
 PAYLOAD_LIMIT = 100_000  # characters of a rejected payload kept in the table; the file keeps all
 BATCH_ROWS = 100_000
+# A parser may name where a row came from in the file (a JSON pointer) under this key:
+# the loader takes it off the row and uses it if the row's values turn out not to fit.
+POINTER = "_pointer"
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "bigint": pa.int64(),
@@ -82,6 +89,10 @@ class TableSpec:
     key_column: str | None = None
     # Range-partitioned by month on this timestamp column: old months drop whole.
     partition_by: str | None = None
+    # Observation times checked against reality (ingestion/column_checks.py): not
+    # before ``first_day`` (the source's), not later than the tick's clock + 10 min.
+    observed: tuple[str, ...] = ()
+    first_day: date | None = None
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         cols: dict[str, dict[str, Any]] = {}
@@ -149,11 +160,23 @@ REJECTED_RECORDS = TableSpec(
 )
 
 
+def storable_text(text: str) -> str:
+    """Text PostgreSQL will take: NUL written as the escape ``\\u0000`` and lone
+    surrogates backslash-escaped, so a reject row quoting a bad value cannot itself
+    fail the load."""
+    text = text.replace("\x00", "\\u0000")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _payload_text(payload: Any) -> str | None:
     if payload is None:
         return None
     text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
-    return text[:PAYLOAD_LIMIT]
+    return storable_text(text[:PAYLOAD_LIMIT])
 
 
 def _table(spec: TableSpec, rows: list[dict[str, Any]]) -> pa.Table:
@@ -181,6 +204,7 @@ def landing_resource(
         rejected: list[dict[str, Any]] = []
         files: list[dict[str, Any]] = []
         loaded_at = datetime.now(UTC)
+        latest = latest_allowed()
 
         def flush() -> Iterator[Any]:
             if tables:
@@ -218,9 +242,18 @@ def landing_resource(
                     files.append(_file_row(item.relative, item.path, item, loaded_at, 0, 0))
                     continue
                 snapshots_seen.add(item.snapshot)
+            problem = _capture_problem(spec.table, item, latest)
+            if problem is not None:  # every row would carry the impossible capture time
+                rejected.append(
+                    _reject_row(item.relative, None, Reject("$file", problem), loaded_at)
+                )
+                files.append(_file_row(item.relative, item.path, item, loaded_at, 0, 1))
+                continue
             if spec.parse_columns is not None:
                 try:
                     table, rejects = spec.parse_columns(item)
+                    if table is not None and table.num_rows:
+                        table, rejects = _checked_table(spec.table, table, rejects)
                 except Exception as exc:  # the file does not parse at all
                     table, rejects = None, [_unparseable(item, exc)]
                 for rej in rejects:
@@ -237,17 +270,19 @@ def landing_resource(
                     yield from flush()
                 continue
             try:
-                for record in spec.parse(item):
-                    if isinstance(record, Reject):
-                        n_bad += 1
-                        rejected.append(
-                            _reject_row(item.relative, item.captured_at, record, loaded_at)
-                        )
-                    else:
+                for n, record in enumerate(spec.parse(item)):
+                    if not isinstance(record, Reject):
                         record.setdefault("landing_file", item.relative)
                         record.setdefault("captured_at", item.captured_at)
-                        buffered.append(record)
-                        n_ok += 1
+                        pointer = record.pop(POINTER, None) or f"$record/{n}"
+                        problem = row_problem(spec.table, record, latest)
+                        if problem is None:
+                            buffered.append(record)
+                            n_ok += 1
+                            continue
+                        record = Reject(pointer, problem, record)
+                    n_bad += 1
+                    rejected.append(_reject_row(item.relative, item.captured_at, record, loaded_at))
             except Exception as exc:  # a file that does not parse at all: keep what parsed before
                 n_bad += 1
                 rejected.append(
@@ -286,13 +321,61 @@ def landing_resource(
     return resource
 
 
+def _capture_problem(spec: TableSpec, item: LandingFile, latest: datetime) -> str | None:
+    """Why a file's capture time (its name's, which every row inherits) is outside
+    reality, when the table checks ``captured_at``; else None."""
+    if "captured_at" not in spec.observed:
+        return None
+    return time_problem("capture time", item.captured_at, spec.first_day, latest)
+
+
+def _checked_table(
+    spec: TableSpec, table: pa.Table, rejects: list[Reject]
+) -> tuple[pa.Table, list[Reject]]:
+    """A columnar parser's table less the rows whose values do not fit their columns
+    (ingestion/column_checks.py), each rejected with the column and its row number."""
+    valid, reasons = table_problems(spec, table)
+    if valid is None:
+        return table, rejects
+    bad = [
+        Reject(f"$row/{i}", reason, None) for i, reason in enumerate(reasons) if reason is not None
+    ]
+    return table.filter(valid), [*rejects, *bad]
+
+
 def _endpoint_of(item: LandingFile | tuple[Path, str]) -> str:
     return item[0].parent.name if isinstance(item, tuple) else item.endpoint
 
 
+class FileRejected(ValueError):
+    """A file that parsed but breaks the contract as a whole, at ``pointer`` (its bucket
+    time, its chart error): every record in it would be wrong the same way."""
+
+    def __init__(self, pointer: str, reason: str) -> None:
+        super().__init__(reason)
+        self.pointer = pointer
+
+
+def file_reason(exc: BaseException) -> str:
+    """The real cause of a file-level failure, in one line: the byte offset of bad
+    JSON or UTF-8, a broken gzip stream, or the contract breach the parser named."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at byte {exc.pos} (line {exc.lineno})"
+    if isinstance(exc, orjson.JSONDecodeError):
+        return f"not valid JSON: {exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        return f"not UTF-8 text: byte 0x{byte} at offset {exc.start}"
+    if isinstance(exc, gzip.BadGzipFile | zlib.error | EOFError):
+        return f"not a valid gzip file: {exc or type(exc).__name__}"
+    if isinstance(exc, ValueError):  # the parser's own words for a contract breach
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _unparseable(item: LandingFile, exc: Exception) -> Reject:
-    reason = f"unparseable {item.ext} file: {type(exc).__name__}: {exc}"
-    return Reject("$file", reason, _safe_text(item))
+    pointer = exc.pointer if isinstance(exc, FileRejected) else "$file"
+    return Reject(pointer, file_reason(exc), _safe_text(item))
 
 
 def _with_file_columns(spec: TableSpec, table: pa.Table, item: LandingFile) -> pa.Table:
@@ -310,10 +393,12 @@ def _with_file_columns(spec: TableSpec, table: pa.Table, item: LandingFile) -> p
 
 
 def _safe_text(item: LandingFile) -> str:
+    """The file as text for a reject's payload; never raises (a broken gzip stream is
+    why the file is being rejected, so it cannot be read again here)."""
     try:
         return item.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        return f"<unreadable: {exc}>"
+    except Exception as exc:  # the reason is already recorded; the payload says what it can
+        return f"<not readable as text: {file_reason(exc)}>"
 
 
 def _reject_row(
@@ -321,8 +406,8 @@ def _reject_row(
 ) -> dict[str, Any]:
     return {
         "landing_file": rel,
-        "record_pointer": rej.record_pointer,
-        "reason": rej.reason,
+        "record_pointer": storable_text(rej.record_pointer),
+        "reason": storable_text(rej.reason),
         "payload": _payload_text(rej.payload),
         "rejected_at": at,
         "captured_at": captured_at,
@@ -333,10 +418,14 @@ def _file_row(
     rel: str, path: Path, item: LandingFile | None, at: datetime, ok: int, bad: int
 ) -> dict[str, Any]:
     stat = path.stat()
+    try:
+        sha256 = item.sha256() if item else ""
+    except OSError:  # gone or unreadable since it was listed: the next tick sees it again
+        sha256 = ""
     return {
         "path": rel,
         "endpoint": path.parent.name,
-        "sha256": item.sha256() if item else "",
+        "sha256": sha256,
         "bytes": stat.st_size,
         "modified_ns": stat.st_mtime_ns,
         "captured_at": item.captured_at if item else at,
@@ -365,22 +454,70 @@ def make_pipeline(source: str, credentials: str, pipelines_dir: Path | None = No
     )
 
 
-def loaded_files(pipeline: Any) -> dict[str, LoadedFile]:
-    """path → what was loaded (hash, size, mtime) for every landing file in the dataset."""
+def _landing_rows(pipeline: Any) -> list[tuple]:
+    """(path, sha256, bytes, modified_ns, load id, load completed) per landing_files row.
+    A load completed when dlt wrote its row in ``_dlt_loads``, which it does only after
+    every table of the package committed."""
     try:
         with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name("landing_files")
-            rows = client.execute_sql(
-                f"select path, sha256, bytes, modified_ns, _dlt_load_id from {table}"
+            files = client.make_qualified_table_name("landing_files")
+            loads = client.make_qualified_table_name("_dlt_loads")
+            return (
+                client.execute_sql(
+                    f"select f.path, f.sha256, f.bytes, f.modified_ns, f._dlt_load_id,"
+                    f" exists (select 1 from {loads} as l"
+                    f"         where l.load_id = f._dlt_load_id and l.status = 0)"
+                    f" from {files} as f"
+                )
+                or []
             )
     except Exception as exc:  # no dataset or table yet: nothing loaded
         if "does not exist" in str(exc) or "UndefinedTable" in type(exc).__name__:
-            return {}
+            return []
         raise
+
+
+def loaded_files(pipeline: Any) -> dict[str, LoadedFile]:
+    """path → what was loaded (hash, size, mtime) for every landing file in the dataset
+    whose load completed: a file is loaded only together with its rows. A row of a load
+    that failed half-way (its package aborted) does not count, so its file is pending
+    again (:func:`discard_incomplete_loads` removes what that load left)."""
     return {
         path: LoadedFile(sha, size, mtime, load_id)
-        for path, sha, size, mtime, load_id in rows or []
+        for path, sha, size, mtime, load_id, complete in _landing_rows(pipeline)
+        if complete
     }
+
+
+def incomplete_loads(pipeline: Any) -> set[str]:
+    """Load ids that recorded landing files but never completed (no ``_dlt_loads`` row)."""
+    return {row[4] for row in _landing_rows(pipeline) if not row[5]}
+
+
+def discard_incomplete_loads(pipeline: Any, tables: Iterable[TableSpec]) -> int:
+    """Delete every row that a load which never completed left in the source's tables.
+
+    Only when dlt holds no package still to load (a pending one is resumed, not
+    discarded). Found through landing_files (one row per file) and the load-id
+    indexes, so the cost follows the failed load, not the history."""
+    if pipeline.list_normalized_load_packages() or pipeline.list_extracted_load_packages():
+        return 0
+    ids = incomplete_loads(pipeline)
+    if not ids:
+        return 0
+    deleted = 0
+    with pipeline.sql_client() as client:
+        existing = _existing_tables(client, pipeline)
+        names = [t.name for t in tables] + [LANDING_FILES.name, REJECTED_RECORDS.name]
+        for name in dict.fromkeys(names):
+            if name not in existing:
+                continue
+            table = client.make_qualified_table_name(name)
+            for load_id in ids:
+                sql = f"delete from {table} where _dlt_load_id::numeric = %s::numeric"
+                with client.execute_query(sql, load_id) as cur:
+                    deleted += max(cur.rowcount or 0, 0)
+    return deleted
 
 
 def landing_source(

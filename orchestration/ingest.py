@@ -77,8 +77,9 @@ def prepare_load(
     wanted = set(only_tables) if only_tables is not None else None
     endpoints = [e for e in module.ENDPOINTS if wanted is None or e.table.name in wanted]
     pipeline = pipeline_for(source)
-    done = loader.loaded_files(pipeline)
     tables = [e.table for e in module.ENDPOINTS]
+    loader.discard_incomplete_loads(pipeline, tables)  # its files are pending again
+    done = loader.loaded_files(pipeline)
     pending = pending_files(source, done, [e.endpoint for e in endpoints], root)
     if any(t.partition_by for t in tables):  # created partitioned before dlt creates it plain
         loader.ensure_tables(pipeline, tables)

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ingestion import assets
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, newest_per_key, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "binance"
+# no crypto asset has a price before Bitcoin's genesis block (2009-01-03);
+# Binance itself opened on 2017-07-14, but its klines stand in for older history here
+FIRST_DAY = date(2009, 1, 3)
 DEFAULT_BASE_URL = "https://api.binance.com"
 INTERVAL_MS = {"1m": 60_000, "1d": 86_400_000}
 PAGE = 1_000
@@ -54,7 +58,10 @@ def _decimal(value: Any, what: str) -> Decimal:
 def _ms(value: Any, what: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{what} is not epoch milliseconds: {value!r}")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{what} is not a representable time: {value!r}") from None
 
 
 def parse_kline(symbol: str, interval: str, rec: Any) -> dict[str, Any]:
@@ -96,18 +103,18 @@ def _key(file: LandingFile) -> tuple[str, str]:
 
 def parse_klines(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     symbol, interval = _key(file)
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError(f"a klines answer is an array, got {type(payload).__name__}")
     for i, rec in enumerate(payload):
         try:
             yield parse_kline(symbol, interval, rec)
-        except (ValueError, TypeError) as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/{i}", str(exc), rec)
 
 
 def parse_ticker(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a 24h ticker answer is an array")
     for i, rec in enumerate(payload):
@@ -122,7 +129,7 @@ def parse_ticker(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "close_time": _ms(rec.get("closeTime"), "closeTime"),
                 "volume": _decimal(rec.get("volume"), "volume"),
             }
-        except (ValueError, TypeError) as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/{i}", str(exc), rec)
 
 
@@ -132,7 +139,13 @@ _ASSET_COLUMNS = {c: "text" for c in assets.COLUMNS}
 ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec(
         "tracked_assets",
-        TableSpec("tracked_assets", ("captured_at", "symbol"), {**_ASSET_COLUMNS, **_COMMON}),
+        TableSpec(
+            "tracked_assets",
+            ("captured_at", "symbol"),
+            {**_ASSET_COLUMNS, **_COMMON},
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
+        ),
         assets.parse_assets,
     ),
     EndpointSpec(
@@ -155,6 +168,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 **_COMMON,
             },
             nullable=frozenset({"trades"}),
+            observed=("open_time", "captured_at"),
+            first_day=FIRST_DAY,
         ),
         parse_klines,
     ),
@@ -172,6 +187,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 "volume": "decimal",
                 **_COMMON,
             },
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_ticker,
     ),

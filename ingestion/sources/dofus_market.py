@@ -11,17 +11,21 @@ rejected with a reason by the loader. A Dagster sensor watches the inbox.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchReport
 from ingestion.landing import LandingFile, landing_root, now_utc, write_atomic
-from ingestion.loader import EndpointSpec, Reject, TableSpec
+from ingestion.loader import POINTER, EndpointSpec, Reject, TableSpec
 
 SOURCE = "dofus_market"
+# Dofus opened in September 2004: no marketplace observation is older
+FIRST_DAY = date(2004, 9, 1)
 INBOX = "inbox"
 MAX_KAMAS = 10**12
 
@@ -48,13 +52,15 @@ def _lot(rec: dict[str, Any], name: str) -> int | None:
         return None  # no lot of this size on sale
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} is not numeric: {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} is not a finite number: {value!r}")
     if value < 0 or value > MAX_KAMAS or value != int(value):
         raise ValueError(f"{name} is not a whole, positive number of kamas: {value!r}")
     return int(value)
 
 
 def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, dict):
         raise ValueError("a batch is a JSON object")
     server = payload.get("server")
@@ -76,6 +82,7 @@ def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 raise ValueError(f"ankama_id is not a positive integer: {ankama_id!r}")
             level = rec.get("level")
             yield {
+                POINTER: f"/observations/{i}",
                 "server": server.strip(),
                 "captured_at": captured_at,
                 "client": payload.get("client"),
@@ -87,7 +94,7 @@ def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "price_x10": _lot(rec, "price_x10"),
                 "price_x100": _lot(rec, "price_x100"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/observations/{i}", str(exc), rec)
 
 
@@ -114,6 +121,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 {"client", "category", "level", "price_x1", "price_x10", "price_x100"}
             ),
             indexes=(("captured_at",),),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_batch,
     ),

@@ -26,10 +26,11 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchError, FetchReport, SourceClient, config_path, source_config
 from ingestion.landing import (
     LandingFile,
@@ -41,6 +42,8 @@ from ingestion.landing import (
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "osrs_hiscores"
+# Old School RuneScape (and its hiscores) launched on 2013-02-22
+FIRST_DAY = date(2013, 2, 22)
 DEFAULT_BASE_URL = "https://secure.runescape.com"
 BOARDS = {
     "regular": "m=hiscore_oldschool",
@@ -122,7 +125,7 @@ def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     if file.ext == "csv":
         yield from _parse_csv(username, file.read_text())
         return
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, dict):
         raise ValueError("a hiscores answer is a JSON object")
     skills = payload.get("skills")
@@ -135,7 +138,7 @@ def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
         for i, rec in enumerate(records):
             try:
                 yield _metric_row(username, kind, i, rec)
-            except ValueError as exc:
+            except RECORD_ERRORS as exc:
                 yield Reject(f"/{'skills' if kind == 'skill' else 'activities'}/{i}", str(exc), rec)
 
 
@@ -167,12 +170,12 @@ def _parse_csv(username: str, text: str) -> Iterator[dict[str, Any] | Reject]:
                 yield _metric_row(username, "activity", activity_i - 1, rec)
             else:
                 raise ValueError(f"expected 3 (skill) or 2 (activity) fields, got {len(parts)}")
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"line {n}", str(exc), line)
 
 
 def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a fetch log is a JSON array")
     for i, rec in enumerate(payload):
@@ -190,7 +193,7 @@ def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "detail": rec.get("detail"),
                 "snapshot_file": rec.get("snapshot_file"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/{i}", str(exc), rec)
 
 
@@ -207,6 +210,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             "tracked_players",
             ("captured_at", "username"),
             {"username": "text", "account_type": "text", "groups": "text", **_COMMON},
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_players,
     ),
@@ -227,6 +232,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             },
             nullable=frozenset({"level"}),
             indexes=(("username", "captured_at"),),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_index_lite,
     ),
@@ -245,6 +252,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 **_COMMON,
             },
             nullable=frozenset({"http_status", "detail", "snapshot_file"}),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_fetch_log,
     ),

@@ -10,31 +10,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion import columnar
+from ingestion.column_checks import RECORD_ERRORS, time_problem
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
-from ingestion.loader import EndpointSpec, Reject, TableSpec
+from ingestion.loader import POINTER, EndpointSpec, FileRejected, Reject, TableSpec
 
 SOURCE = "osrs_prices"
+# Old School RuneScape's Grand Exchange opened with the game on 2013-02-22
+FIRST_DAY = date(2013, 2, 22)
 DEFAULT_BASE_URL = "https://prices.runescape.wiki/api/v1/osrs"
 BUCKET_SECONDS = {"5m": 300, "1h": 3600}
 MAX_PRICE = 2_147_483_647  # the game's max cash stack: anything above is not a GE price
 
 
-def _epoch(value: Any) -> datetime | None:
+def _epoch(value: Any, name: str) -> datetime | None:
+    """Epoch seconds → aware UTC; ValueError naming ``name`` for anything else, or for
+    an epoch no calendar holds (``10**20``). Reality bounds are the loader's check."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"not an epoch-seconds integer: {value!r}")
-    return datetime.fromtimestamp(value, UTC)
+        raise ValueError(f"{name} is not an epoch-seconds integer: {value!r}")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{name} is not a representable time: {value!r}") from None
 
 
 def _price(record: dict[str, Any], name: str) -> int | None:
@@ -60,6 +67,8 @@ def _item_id(key: Any) -> int:
         raise ValueError(f"item id is not an integer: {key!r}") from None
     if item_id < 0:
         raise ValueError(f"item id is negative: {key!r}")
+    if item_id > 2**63 - 1:
+        raise ValueError(f"item id does not fit a 64-bit integer: {key!r}")
     return item_id
 
 
@@ -67,7 +76,7 @@ def _item_id(key: Any) -> int:
 
 
 def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("mapping is not a JSON array")
     for i, rec in enumerate(payload):
@@ -79,6 +88,7 @@ def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             if not isinstance(name, str) or not name.strip():
                 raise ValueError("name is missing")
             yield {
+                POINTER: pointer,
                 "item_id": _item_id(rec.get("id")),
                 "item_name": name,
                 "examine": rec.get("examine"),
@@ -89,12 +99,12 @@ def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "buy_limit": _price(rec, "limit"),
                 "icon": rec.get("icon"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(pointer, str(exc), rec)
 
 
 def parse_latest(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
         raise ValueError("no 'data' object")
@@ -104,23 +114,37 @@ def parse_latest(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
             yield {
+                POINTER: pointer,
                 "item_id": _item_id(key),
                 "high": _price(rec, "high"),
-                "high_time": _epoch(rec.get("highTime")),
+                "high_time": _epoch(rec.get("highTime"), "highTime"),
                 "low": _price(rec, "low"),
-                "low_time": _epoch(rec.get("lowTime")),
+                "low_time": _epoch(rec.get("lowTime"), "lowTime"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(pointer, str(exc), rec)
 
 
 def _bucket_payload(file: LandingFile) -> tuple[dict[str, Any], datetime]:
-    payload = orjson.loads(file.read_bytes())
+    payload = file.read_json()
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise ValueError("no 'data' object")
-    bucket_at = _epoch(payload.get("timestamp"))
+    try:
+        bucket_at = _epoch(payload.get("timestamp"), "timestamp")
+    except ValueError as exc:
+        raise FileRejected("/timestamp", str(exc)) from None
     if bucket_at is None:
-        raise ValueError("no bucket 'timestamp'")
+        raise FileRejected("/timestamp", "no bucket 'timestamp'")
+    problem = time_problem("timestamp", bucket_at, FIRST_DAY)
+    if problem is not None:
+        raise FileRejected("/timestamp", problem)
+    step = BUCKET_SECONDS.get(file.endpoint)
+    off = payload["timestamp"] % step if step else 0
+    if off:
+        raise FileRejected(
+            "/timestamp",
+            f"timestamp {payload['timestamp']} is {off} s off the {file.endpoint} grid",
+        )
     return payload["data"], bucket_at
 
 
@@ -142,15 +166,18 @@ def parse_bucket(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     data, bucket_at = _bucket_payload(file)
     for key, rec in data.items():
         try:
-            yield _bucket_row(key, rec, bucket_at)
-        except ValueError as exc:
+            yield {**_bucket_row(key, rec, bucket_at), POINTER: f"/data/{key}"}
+        except RECORD_ERRORS as exc:
             yield Reject(f"/data/{key}", str(exc), rec)
 
 
 def _clean_bucket(keys: list[str], recs: list[Any]) -> dict[str, pa.Array] | None:
     """The columns of a bucket in which every item is clean, or None. Python's min/max
     over a few thousand ints beat Arrow's per-call overhead on files this small."""
-    if not all(type(r) is dict for r in recs) or not all(k.isascii() and k.isdigit() for k in keys):
+    if not all(type(r) is dict for r in recs) or not all(
+        k.isascii() and k.isdigit() and len(k) <= 18
+        for k in keys  # 18 digits fit int64
+    ):
         return None
     out = {"item_id": pa.array([int(k) for k in keys], pa.int64())}
     for column, name in _BUCKET_FIELDS.items():
@@ -185,7 +212,7 @@ def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     def build() -> dict[str, pa.Array]:
         return {
             "item_id": columnar.int_column(
-                [int(k) if k.isascii() and k.isdigit() else None for k in keys]
+                [int(k) if k.isascii() and k.isdigit() and len(k) <= 18 else None for k in keys]
             ),
             **{
                 column: columnar.int_column([r.get(field) for r in recs])
@@ -245,6 +272,8 @@ def _bucket_table(name: str) -> TableSpec:
         nullable=frozenset({"avg_high_price", "avg_low_price"}),
         indexes=(("bucket_at",),),
         replace_by_file=True,
+        observed=("bucket_at", "captured_at"),
+        first_day=FIRST_DAY,
     )
 
 
@@ -271,6 +300,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             nullable=frozenset(
                 {"examine", "members", "low_alch", "high_alch", "store_value", "buy_limit", "icon"}
             ),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_mapping,
     ),
@@ -289,6 +320,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             },
             nullable=frozenset({"high", "high_time", "low", "low_time"}),
             indexes=(("captured_at",),),
+            observed=("captured_at", "high_time", "low_time"),
+            first_day=FIRST_DAY,
         ),
         parse_latest,
     ),

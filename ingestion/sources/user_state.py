@@ -34,6 +34,7 @@ import dlt
 import pyarrow as pa
 import yaml
 
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchReport, config_path
 from ingestion.landing import LandingFile, archive_if_changed, newest_file, now_utc
 from ingestion.loader import REJECTED_RECORDS, Reject, TableSpec
@@ -283,7 +284,7 @@ class _Profile:
             raise LineError(line, "no market given and the profile has no default_market")
         try:
             return market, self.catalogue.resolve_item(market, item), item
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             raise LineError(line, str(exc)) from None
 
     # -- sections
@@ -327,7 +328,7 @@ class _Profile:
             try:
                 self.catalogue.resolve_player(name)
                 players.append(str(name))
-            except ValueError as exc:
+            except RECORD_ERRORS as exc:
                 self.state.reject(self.file, lines[i] if i < len(lines) else line, str(exc), name)
         self.profile_row = {
             "display_name": str(section.get("name") or self.profile_id),
@@ -503,7 +504,7 @@ class _Profile:
         }  # fmt: skip
         try:
             rule["cooldown_minutes"] = parse_duration(entry.get("cooldown", DEFAULT_COOLDOWN))
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             raise LineError(line_of("cooldown"), str(exc)) from None
         notify = entry.get("notify") or []
         if isinstance(notify, str):
@@ -560,7 +561,7 @@ class _Profile:
                     rule["period"] = period
                 elif entry.get("name") is not None:
                     rule["name_filter"] = str(entry["name"])
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             raise LineError(at, str(exc)) from None
         rule["description"] = str(entry.get("description") or "") or None
         return rule

@@ -31,7 +31,7 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion import columnar
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchError, FetchReport, SourceClient, config_path, source_config
 from ingestion.landing import (
     LandingFile,
@@ -52,6 +53,8 @@ from ingestion.landing import (
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "vividseats"
+# Vivid Seats was founded in 2001: no listing snapshot is older
+FIRST_DAY = date(2001, 1, 1)
 DEFAULT_BASE_URL = "https://www.vividseats.com"
 API = "hermes/api/v1"
 MAX_PRICE_CENTS = 10_000_000  # US$100,000 per ticket
@@ -160,7 +163,7 @@ def _production_id(file: LandingFile) -> int:
 
 
 def _tickets(file: LandingFile) -> list[Any]:
-    payload = orjson.loads(file.read_bytes())
+    payload = file.read_json()
     tickets = payload.get("tickets") if isinstance(payload, dict) else None
     if not isinstance(tickets, list):
         raise ValueError("no 'tickets' array")
@@ -178,7 +181,7 @@ def parse_listings(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 raise ValueError(_duplicate(row["listing_id"]))
             seen.add(row["listing_id"])
             yield row
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/tickets/{i}", str(exc), rec)
 
 
@@ -189,11 +192,15 @@ def _duplicate(listing_id: Any) -> str:
 def _cents_column(values: list[Any]) -> pa.Array:
     """Dollar amounts as int64 cents, null where a value is not exactly whole cents
     (the record-by-record validator then says why)."""
-    arr = pa.array(values)
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        raise columnar.NotColumnar(str(exc)) from exc
     if pa.types.is_null(arr.type):
         return pa.nulls(len(arr), pa.int64())
     if pa.types.is_integer(arr.type):
-        return pc.multiply(arr.cast(pa.int64()), 100)
+        # a file of whole-dollar prices gets the same range check as one of decimals
+        arr = arr.cast(pa.float64())
     if not pa.types.is_floating(arr.type):
         raise columnar.NotColumnar(f"prices are {arr.type}")
     scaled = pc.multiply(arr, 100.0)
@@ -288,7 +295,7 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
 
 
 def parse_production(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, dict):
         raise ValueError("a production record is a JSON object")
     try:
@@ -301,22 +308,34 @@ def parse_production(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
         except ValueError:
             raise ValueError(f"localDate is not a date and time: {local_date!r}") from None
         venue = payload.get("venue") if isinstance(payload.get("venue"), dict) else {}
-        min_price, max_price = payload.get("minPrice"), payload.get("maxPrice")
-        yield {
+        # the price range is a summary the event's identity does not depend on: a bad
+        # one is nulled and rejected on its own, the name, date and venue stay
+        field_rejects = []
+        prices = {}
+        for field, column in (("minPrice", "min_price_cents"), ("maxPrice", "max_price_cents")):
+            value = payload.get(field)
+            try:
+                prices[column] = None if value is None else _cents(value, field)
+            except ValueError as exc:
+                prices[column] = None
+                field_rejects.append(Reject(f"/{field}", f"{exc} (field nulled)", value))
+        row = {
             "production_id": production_id,
             "production_name": _text(payload.get("name")) or f"production {production_id}",
             "local_date": local_date,
             "venue_name": _text(venue.get("name")),
             "venue_city": _text(venue.get("city")),
-            "min_price_cents": None if min_price is None else _cents(min_price, "minPrice"),
-            "max_price_cents": None if max_price is None else _cents(max_price, "maxPrice"),
+            **prices,
         }
-    except ValueError as exc:
+    except RECORD_ERRORS as exc:
         yield Reject("/", str(exc), payload)
+        return
+    yield row
+    yield from field_rejects
 
 
 def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a fetch log is a JSON array")
     for i, rec in enumerate(payload):
@@ -334,12 +353,12 @@ def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "listings_file": rec.get("listings_file"),
                 "listings": rec.get("listings"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/{i}", str(exc), rec)
 
 
 def parse_tracked_events(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a tracked-events version is a JSON array")
     for i, rec in enumerate(payload):
@@ -353,7 +372,7 @@ def parse_tracked_events(file: LandingFile) -> Iterator[dict[str, Any] | Reject]
                 "note": rec.get("note"),
                 "resolved_from": rec.get("resolved_from") or "production_id",
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/{i}", str(exc), rec)
 
 
@@ -374,6 +393,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 **_COMMON,
             },
             nullable=frozenset({"performer", "venue", "note"}),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_tracked_events,
     ),
@@ -394,6 +415,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             },
             nullable=frozenset({"venue_name", "venue_city", "min_price_cents", "max_price_cents"}),
             indexes=(("production_id", "captured_at"),),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_production,
     ),
@@ -419,6 +442,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             replace_by_file=True,
             key_column="production_id",
             partition_by="captured_at",
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_listings,
         listings_columns,
@@ -439,6 +464,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             },
             nullable=frozenset({"http_status", "detail", "listings_file", "listings"}),
             indexes=(("production_id", "captured_at"),),
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_fetch_log,
     ),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from ingestion import columnar
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.loader import EndpointSpec, Reject, TableSpec
 
 SOURCE = "wow_auctions"
+# World of Warcraft launched on 2004-11-23: no auction snapshot is older
+FIRST_DAY = date(2004, 11, 23)
 DEFAULT_BASE_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"
 TIME_LEFT = frozenset({"SHORT", "MEDIUM", "LONG", "VERY_LONG"})
@@ -65,7 +68,7 @@ def _time_left(rec: dict[str, Any]) -> str:
 
 
 def _auctions(file: LandingFile) -> list[Any]:
-    payload = orjson.loads(file.read_bytes())
+    payload = file.read_json()
     auctions = payload.get("auctions") if isinstance(payload, dict) else None
     if not isinstance(auctions, list):
         raise ValueError("no 'auctions' array")
@@ -128,7 +131,7 @@ def _records(auctions: list[Any], row: Any, *args: Any) -> Iterator[dict[str, An
     for i, rec in enumerate(auctions):
         try:
             yield row(rec, *args)
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/auctions/{i}", str(exc), rec)
 
 
@@ -327,6 +330,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 **_COMMON,
             },
             replace_by_file=True,
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_commodities,
         commodities_columns,
@@ -367,6 +372,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                 }
             ),
             replace_by_file=True,
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         parse_realm,
         realm_columns,

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ingestion import assets
+from ingestion.column_checks import RECORD_ERRORS
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, newest_per_key, now_utc, write_atomic
-from ingestion.loader import EndpointSpec, Reject, TableSpec
+from ingestion.loader import EndpointSpec, FileRejected, Reject, TableSpec
 
 SOURCE = "yahoo_finance"
+# Yahoo's chart API serves daily bars back to 1962-01-02 (the oldest NYSE series)
+FIRST_DAY = date(1962, 1, 2)
 DEFAULT_BASE_URL = "https://query1.finance.yahoo.com"
 SESSION_DONE = timedelta(hours=7)
 
@@ -46,7 +49,7 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     symbol = file.key or ""
     if not symbol:
         raise ValueError("symbol missing from the file name")
-    payload = json.loads(file.read_text())
+    payload = file.read_json()
     chart = payload.get("chart") if isinstance(payload, dict) else None
     if not isinstance(chart, dict):
         raise ValueError("no 'chart' object")
@@ -54,7 +57,7 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
         error = chart["error"]
         if isinstance(error, dict):
             error = f"{error.get('code')}: {error.get('description')}"
-        raise ValueError(f"Yahoo answered an error for {symbol}: {error}")
+        raise FileRejected("/chart/error", f"Yahoo answered an error for {symbol}: {error}")
     results = chart.get("result")
     if not isinstance(results, list) or not results or not isinstance(results[0], dict):
         raise ValueError("no chart result")
@@ -71,6 +74,10 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
         try:
             if isinstance(ts, bool) or not isinstance(ts, int):
                 raise ValueError(f"timestamp is not epoch seconds: {ts!r}")
+            try:
+                bar_at = datetime.fromtimestamp(ts, UTC)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(f"timestamp is not a representable time: {ts!r}") from None
 
             def col(name: str, values: list = quote, i: int = i) -> Any:
                 vals = values.get(name) if isinstance(values, dict) else values
@@ -79,7 +86,7 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             split = splits.get(ts) or {}
             yield {
                 "symbol": symbol,
-                "bar_at": datetime.fromtimestamp(ts, UTC),
+                "bar_at": bar_at,
                 "currency": currency,
                 "open": _number(col("open"), "open"),
                 "high": _number(col("high"), "high"),
@@ -91,7 +98,7 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "split_numerator": _number(split.get("numerator"), "split numerator"),
                 "split_denominator": _number(split.get("denominator"), "split denominator"),
             }
-        except ValueError as exc:
+        except RECORD_ERRORS as exc:
             yield Reject(f"/chart/result/0/timestamp/{i}", str(exc), ts)
 
 
@@ -104,6 +111,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             "tracked_assets",
             ("captured_at", "symbol"),
             {**{c: "text" for c in assets.COLUMNS}, **_COMMON},
+            observed=("captured_at",),
+            first_day=FIRST_DAY,
         ),
         assets.parse_assets,
     ),
@@ -140,7 +149,9 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
                     "split_numerator",
                     "split_denominator",
                 }
-            ),  # fmt: skip
+            ),  # fmt: skip,
+            observed=("bar_at", "captured_at"),
+            first_day=FIRST_DAY,
         ),
         parse_chart,
     ),

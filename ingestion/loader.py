@@ -125,6 +125,24 @@ class EndpointSpec:
     table: TableSpec
     parse: Parser
     parse_columns: ColumnParser | None = None
+    # For files whose records are all observed at one time the file states itself (a
+    # price bucket's ``timestamp``): that time, read cheaply (None when unreadable), and
+    # the column holding it. Two files of one time are copies of one observation saved
+    # under two names: the later capture is loaded, the earlier recorded as superseded.
+    file_time: Callable[[LandingFile], datetime | None] | None = None
+    file_time_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Superseded:
+    """A landing file another file of the same observation replaces (a bucket saved
+    twice under two names): recorded as loaded with no rows, and why."""
+
+    file: LandingFile
+    reason: str
+
+
+Pending = LandingFile | tuple[Path, str] | Superseded
 
 
 LANDING_FILES = TableSpec(
@@ -189,7 +207,7 @@ def landing_resource(
     loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
-    pending: list[LandingFile | tuple[Path, str]] | None = None,
+    pending: list[Pending] | None = None,
 ) -> Any:
     """A dlt resource named after the raw table, reading its endpoint's pending files
     (``pending`` when the caller already listed them, else listed here)."""
@@ -235,6 +253,12 @@ def landing_resource(
                 rel = f"{source}/{path.parent.name}/{path.name}"
                 rejected.append(_reject_row(rel, None, Reject("$file", reason), loaded_at))
                 files.append(_file_row(rel, path, None, loaded_at, 0, 1))
+                continue
+            if isinstance(item, Superseded):  # a copy of an observation a later file holds
+                file = item.file
+                reject = Reject("$file", item.reason)
+                rejected.append(_reject_row(file.relative, file.captured_at, reject, loaded_at))
+                files.append(_file_row(file.relative, file.path, file, loaded_at, 0, 1))
                 continue
             n_ok = n_bad = 0
             if spec.table.replace_by_file:
@@ -343,8 +367,64 @@ def _checked_table(
     return table.filter(valid), [*rejects, *bad]
 
 
-def _endpoint_of(item: LandingFile | tuple[Path, str]) -> str:
-    return item[0].parent.name if isinstance(item, tuple) else item.endpoint
+def _endpoint_of(item: Pending) -> str:
+    if isinstance(item, tuple):
+        return item[0].parent.name
+    return item.file.endpoint if isinstance(item, Superseded) else item.endpoint
+
+
+def collapse_copies(
+    pending: list[Pending], endpoints: Iterable[EndpointSpec]
+) -> tuple[list[Pending], dict[str, tuple[str, set[datetime]]]]:
+    """Pending files with the earlier of two copies of one observation replaced by a
+    :class:`Superseded` marker (files are oldest capture first, so the later copy
+    wins), and, per table, (time column, the observation times about to load): rows
+    already loaded at those times are replaced (:func:`forget_times`). Only endpoints
+    with a ``file_time`` take part."""
+    timed = {e.endpoint: e for e in endpoints if e.file_time is not None}
+    if not timed:
+        return pending, {}
+    newest: dict[tuple[str, datetime], LandingFile] = {}
+    for item in pending:
+        if isinstance(item, LandingFile) and item.endpoint in timed:
+            at = timed[item.endpoint].file_time(item)
+            if at is not None:
+                newest[(item.endpoint, at)] = item  # a later copy overwrites an earlier one
+    winners = {id(f): key for key, f in newest.items()}
+    out: list[Pending] = []
+    for item in pending:
+        if isinstance(item, LandingFile) and item.endpoint in timed and id(item) not in winners:
+            at = timed[item.endpoint].file_time(item)
+            if at is not None:
+                later = newest[(item.endpoint, at)]
+                stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                reason = f"a copy of the observation at {stamp} that {later.relative} holds too"
+                out.append(Superseded(item, f"{reason} (the later copy is loaded)"))
+                continue
+        out.append(item)
+    times: dict[str, tuple[str, set[datetime]]] = {}
+    for endpoint, at in newest:
+        spec = timed[endpoint]
+        column = spec.file_time_column or "captured_at"
+        times.setdefault(spec.table.name, (column, set()))[1].add(at)
+    return out, times
+
+
+def forget_times(pipeline: Any, times: dict[str, tuple[str, set[datetime]]]) -> int:
+    """Delete the rows already loaded at observation times about to load again (from
+    another file of the same observation): one observation per natural key, the later
+    copy winning. An index probe per time: a tick's cost follows its new files."""
+    deleted = 0
+    with pipeline.sql_client() as client:
+        existing = _existing_tables(client, pipeline)
+        for name, (column, ats) in times.items():
+            if name not in existing or not ats:
+                continue
+            table = client.make_qualified_table_name(name)
+            sql = f'delete from {table} where "{column}" = any(%s)'
+            with client.execute_query(sql, sorted(ats)) as cur:
+                deleted += max(cur.rowcount or 0, 0)
+    return deleted
 
 
 class FileRejected(ValueError):
@@ -526,7 +606,7 @@ def landing_source(
     loaded: dict[str, LoadedFile],
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
-    pending: list[LandingFile | tuple[Path, str]] | None = None,
+    pending: list[Pending] | None = None,
 ) -> Any:
     resources = [
         landing_resource(source, spec, loaded, root, progress, pending) for spec in endpoints

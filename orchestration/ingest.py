@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion import loader
-from ingestion.landing import landing_root
+from ingestion.landing import LandingFile, landing_root
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
 from orchestration import warehouse
@@ -83,9 +83,11 @@ def prepare_load(
     pending = pending_files(source, done, [e.endpoint for e in endpoints], root)
     if any(t.partition_by for t in tables):  # created partitioned before dlt creates it plain
         loader.ensure_tables(pipeline, tables)
-        captures = [f.captured_at for f in pending if not isinstance(f, tuple)]
+        captures = [f.captured_at for f in pending if isinstance(f, LandingFile)]
         loader.ensure_partitions(pipeline, tables, captures)
     loader.forget_changed_files(pipeline, tables, loader.superseded_files(pending, done))
+    pending, times = loader.collapse_copies(pending, endpoints)
+    loader.forget_times(pipeline, times)
     dlt_source = loader.landing_source(source, endpoints, done, root, progress, pending)
     return pipeline, dlt_source, tables
 

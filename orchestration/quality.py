@@ -437,24 +437,80 @@ def _newest_load(info: warehouse.ConnectionInfo, schema: str, table: str) -> tup
         return None, 0
 
 
+PASSED_DDL = """
+create schema if not exists ops;
+create table if not exists ops.raw_checks_passed (
+    schema_name text not null,
+    table_name text not null,
+    load_id numeric not null,
+    passed_at timestamptz not null default now(),
+    primary key (schema_name, table_name)
+);
+"""
+
+
+def _passed_through(info: warehouse.ConnectionInfo, suite: RawSuite) -> str | None:
+    """The newest load of the table whose rows passed the suite (None: never checked)."""
+    with warehouse.connect(info, autocommit=True) as conn:
+        conn.execute(PASSED_DDL)
+        row = conn.execute(
+            "select load_id::text from ops.raw_checks_passed"
+            " where schema_name = %s and table_name = %s",
+            (suite.schema, suite.table),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def record_passed(suite: RawSuite, load_id: str) -> None:
+    """Remember that the table's loads up to ``load_id`` passed the suite."""
+    info = warehouse.ensure_warehouse()
+    with warehouse.connect(info, autocommit=True) as conn:
+        conn.execute(PASSED_DDL)
+        conn.execute(
+            "insert into ops.raw_checks_passed (schema_name, table_name, load_id)"
+            " values (%s, %s, %s::numeric) on conflict (schema_name, table_name) do update"
+            " set load_id = greatest(ops.raw_checks_passed.load_id, excluded.load_id),"
+            " passed_at = now()",
+            (suite.schema, suite.table, load_id),
+        )
+
+
 def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResult:
-    """Validate the rows of one dlt load (default: the newest) against the suite."""
+    """Validate rows of the table against the suite: those of ``load_id`` when given,
+    else every load newer than the last one that passed (``ops.raw_checks_passed``),
+    recording the newest as passed when they all do.
+
+    A load that fails stays unpassed, so the next tick validates it again beside its own
+    load and is blocked again: a bad load stays out of the marts until it is fixed (its
+    rows deleted or corrected), not only for the tick that loaded it. A table never
+    checked starts with its newest load. The load-id index keeps the cost to the loads
+    not yet passed."""
     import great_expectations as gx
+    from psycopg import sql
 
     info = warehouse.ensure_warehouse()
+    given = load_id is not None
+    table = sql.Identifier(suite.schema, suite.table)
     if load_id is None:
         load_id, rows = _newest_load(info, suite.schema, suite.table)
+        passed = _passed_through(info, suite) if load_id is not None else None
     else:
-        rows = -1
+        rows, passed = -1, None
     if load_id is None:
         return SuiteResult(suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet")
+    if passed is not None and float(passed) < float(load_id):
+        condition = sql.SQL("_dlt_load_id::numeric > {}::numeric").format(sql.Literal(passed))
+        with warehouse.connect(info) as conn:
+            rows = conn.execute(
+                sql.SQL("select count(*) from {} where {}").format(table, condition)
+            ).fetchone()[0]
+    else:
+        condition = sql.SQL("_dlt_load_id::numeric = {}::numeric").format(sql.Literal(load_id))
     context = gx.get_context(mode="ephemeral")
     _quiet(context)
     datasource = context.data_sources.add_postgres(name="warehouse", connection_string=info.url())
-    query = (
-        f'select * from "{suite.schema}"."{suite.table}" '
-        f"where _dlt_load_id::numeric = '{load_id.replace(chr(39), '')}'"
-    )
+    with warehouse.connect(info) as conn:
+        query = sql.SQL("select * from {} where {}").format(table, condition).as_string(conn)
     asset = datasource.add_query_asset(name=f"{suite.table}_newest_load", query=query)
     batch = asset.add_batch_definition_whole_table("newest_load").get_batch()
     gx_suite = gx.ExpectationSuite(name=f"{suite.schema}.{suite.table}")
@@ -476,6 +532,8 @@ def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResu
                     "observed_value": str((r.result or {}).get("observed_value")),
                 }
             )
+    if result.success and not given:
+        record_passed(suite, load_id)
     return SuiteResult(
         suite.schema, suite.table, bool(result.success), rows, failed, load_id=load_id
     )

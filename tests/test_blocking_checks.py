@@ -1,46 +1,59 @@
 """A raw table that fails its Great Expectations suite blocks the marts: the CLI exits 1,
-names the failing expectation, and does not rebuild anything downstream."""
+names the failing expectation, and does not rebuild anything downstream — not only in
+the tick that loaded the bad rows, but in every later tick until they are fixed."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
 
+import time_machine
 from typer.testing import CliRunner
 
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
+from orchestration import warehouse
 from orchestration.cli import app
 from tests.conftest import SIM_END, scalar
 
 runner = CliRunner()
+ITEM = {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": 188, "lowPriceVolume": 4}
 
 
-def test_future_bucket_blocks_the_build(db, landing) -> None:
+def _bucket(landing, at: datetime) -> None:
+    body = {"data": {"2": ITEM}, "timestamp": int(at.timestamp())}
+    write_atomic("osrs_prices", "5m", at, json.dumps(body).encode(), root=landing)
+
+
+def test_future_bucket_blocks_every_build_until_fixed(db, landing) -> None:
     write_osrs_prices(1, seed=2, n_items=8, end=SIM_END, root=landing)
     assert runner.invoke(app, ["refresh", "--replay"]).exit_code == 0
     built = scalar(db, "select count(*) from marts.fct_price_observations")
 
+    # A bucket 400 days ahead gets past the parser only when the tick's clock says so
+    # (a capture client whose clock ran a year fast): its load skips the raw checks.
     future = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=400)
-    bucket = {
-        "data": {
-            "2": {
-                "avgHighPrice": 190,
-                "highPriceVolume": 5,
-                "avgLowPrice": 188,
-                "lowPriceVolume": 4,
-            }
-        },
-        "timestamp": int(future.timestamp()),
-    }
-    write_atomic("osrs_prices", "5m", future, json.dumps(bucket).encode(), root=landing)
-    result = runner.invoke(app, ["refresh", "--replay"])
+    _bucket(landing, future)
+    with time_machine.travel(future + timedelta(minutes=5), tick=True):
+        assert runner.invoke(app, ["ingest", "--replay"]).exit_code == 0
+    assert scalar(
+        db, "select count(*) from raw_osrs_prices.prices_5m where bucket_at = %s", (future,)
+    ) == 1  # fmt: skip
 
+    # back at the real clock, the next tick's checks see that load too, not only its own
+    _bucket(landing, SIM_END + timedelta(minutes=5))
+    result = runner.invoke(app, ["refresh", "--replay"])
     assert result.exit_code == 1
     assert "raw_osrs_prices.prices_5m: expect_column_max_to_be_between" in result.output
     assert "the marts were not rebuilt" in result.output
-    assert (
-        scalar(db, "select count(*) from raw_osrs_prices.prices_5m where bucket_at = %s", (future,))
-        == 1
-    )
     assert scalar(db, "select count(*) from marts.fct_price_observations") == built
+
+    # and the tick after that, with nothing new, is still blocked
+    assert runner.invoke(app, ["refresh", "--replay"]).exit_code == 1
+    assert scalar(db, "select count(*) from marts.fct_price_observations") == built
+
+    with warehouse.connect(db) as conn:  # the operator's fix
+        conn.execute("delete from raw_osrs_prices.prices_5m where bucket_at = %s", (future,))
+    result = runner.invoke(app, ["refresh", "--replay"])
+    assert result.exit_code == 0, result.output
+    assert scalar(db, "select count(*) from marts.fct_price_observations") == built + 1

@@ -259,3 +259,30 @@ def test_a_chart_error_is_named_as_yahoos_own_words(db, landing) -> None:
     assert _rejects(db, "yahoo_finance")[("chart/20261122T060000Z__GONE.json", "/chart/error")] == (
         "Yahoo answered an error for GONE: Not Found: No data found, symbol may be delisted"
     )
+
+
+# ------------------------------------------------------- one bucket under two names (item 6a)
+
+
+def test_a_bucket_saved_twice_loads_once_the_later_copy_winning(db, landing, osrs) -> None:
+    at = datetime(2026, 11, 20, 12, 5, tzinfo=UTC)  # payload timestamp 1795176300
+    item = {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": 180, "lowPriceVolume": 2}
+    body = {"data": {"2": item, "6": item}, "timestamp": int(at.timestamp())}
+    _land(landing, "osrs_prices", "5m", body, at=at)
+    later = {
+        "data": {"2": {**item, "highPriceVolume": 6}, "6": item},
+        "timestamp": body["timestamp"],
+    }
+    _land(landing, "osrs_prices", "5m", later, at=at.replace(second=7))
+    ingest.load_source("osrs_prices")
+    rows = "select item_id, high_price_volume from raw_osrs_prices.prices_5m where bucket_at = %s"
+    assert query(db, rows + " order by 1", (at,)) == [(2, 6), (6, 5)]  # the later copy
+    assert _rejects(db, "osrs_prices")[("5m/20261120T120500Z.json", "$file")] == (
+        "a copy of the observation at 2026-11-20T12:05:00Z that"
+        " osrs_prices/5m/20261120T120507Z.json holds too (the later copy is loaded)"
+    )
+    # a third copy arriving in a later tick replaces the rows loaded before
+    third = {"data": {"2": {**item, "highPriceVolume": 7}}, "timestamp": body["timestamp"]}
+    _land(landing, "osrs_prices", "5m", third, at=at.replace(second=9))
+    ingest.load_source("osrs_prices")
+    assert query(db, rows + " order by 1", (at,)) == [(2, 7)]

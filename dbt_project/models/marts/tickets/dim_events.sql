@@ -1,38 +1,31 @@
-{#- One row per event ever tracked or fetched: what it is, whether it is still tracked
-    and upcoming, how its last fetch went, and its book at the newest snapshot. -#}
+{#- One row per event that was ever tracked or has data (a production record, listings):
+    what it is, as its newest production record says (the config's note and venue only
+    until one is fetched), whether the config still tracks it and it is upcoming, how its
+    last fetch went, and its book at the newest snapshot. The config decides what is
+    fetched, never which events exist: a replayed archive without its tracked_events
+    file, or an event removed from the config, keeps its row (is_tracked false). -#}
 with configs as (
-    select distinct on (t.production_id)
-        t.production_id,
-        t.performer,
-        t.venue,
-        t.note,
-        t.resolved_from,
-        t.config_version_at
-    from {{ ref('stg_vividseats__tracked_events') }} as t
-    order by t.production_id asc, t.config_version_at desc
-),
-
-newest_config as (
-    select max(config_version_at) as version_at
-    from {{ ref('stg_vividseats__tracked_events') }}
+    select * from {{ ref('int_tickets__tracked_events') }}
 ),
 
 ids as (
     select production_id from configs
     union
     select production_id from {{ ref('int_tickets__events') }}
+    union
+    select production_id from {{ ref('int_tickets__sections') }}
 )
 
 select
     i.production_id,
-    coalesce(e.production_name, c.note) as event_name,
+    coalesce(e.production_name, c.note, 'production ' || i.production_id) as event_name,
     e.event_local_at,
     e.event_date,
-    e.venue_name,
+    coalesce(e.venue_name, c.venue) as venue_name,
     e.venue_city,
     c.performer,
-    coalesce(c.resolved_from, 'production_id') as resolved_from,
-    coalesce(c.config_version_at = n.version_at, false) as is_tracked,
+    c.resolved_from,
+    coalesce(c.is_tracked, false) as is_tracked,
     coalesce(e.event_date < {{ tick_date() }}, false) as is_past,
     e.event_date - {{ tick_date() }} as days_to_event,
     f.fetched_at as last_fetched_at,
@@ -43,7 +36,6 @@ select
     s.tickets,
     s.get_in_price
 from ids as i
-cross join newest_config as n
 left join configs as c on i.production_id = c.production_id
 left join {{ ref('int_tickets__events') }} as e on i.production_id = e.production_id
 left join lateral (

@@ -62,7 +62,8 @@ SCALES: dict[str, dict[str, int]] = {
 # The shape issue 6 sizes the tickets source at, and the raw storage its original
 # design expected for it: the tickets suite projects its measured costs onto this.
 TICKETS_TARGET = {"events": 100, "days": 120, "listings": 1_000, "raw_gb": 20.0}
-SUITES = ("ingest", "exchanges", "tickets", "prices")
+SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
+FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
 
 
@@ -578,6 +579,40 @@ def bench_tickets(
     ]
 
 
+def bench_faults_suite(n_files: int, log: Callable[[str], None]) -> list[Measure]:
+    """The fault suite (orchestration/bench_faults.py) over ``n_files`` landing files of
+    every fault kind of every source: per source, one measure whose detail is its row
+    of the table (files, crashes, rejects with a reason, good records loaded against
+    expected, files off their expected outcome, bad values in marts after a build)."""
+    from orchestration import bench_faults, transform
+
+    root = Path(os.environ["SNAPMART_LANDING_DIR"])
+    faults = bench_faults.sweep(n_files)
+    log(f"faults: writing {len(faults)} faults")
+    files = bench_faults.write_faults(faults, root)
+    log(f"faults: loading {len(files)} files")
+    seconds, outcomes = _timed(lambda: bench_faults.load_and_check(files, root, log))
+    log("faults: dbt build")
+    build = transform.run_dbt("build", unit_tests=False)
+    bad = bench_faults.bad_values_in_marts() if build.success else {}
+    for outcome in outcomes.values():
+        marts = ["fct_hiscore_snapshots"] if outcome.source == "osrs_hiscores" else []
+        marts += ["fct_price_observations"] if outcome.source != "osrs_hiscores" else []
+        outcome.bad_in_marts = sum(bad.get(m, 0) for m in marts)
+    measures = []
+    for row, outcome in zip(bench_faults.table(outcomes), outcomes.values(), strict=True):
+        detail = {**row, "problems": outcome.problems[:20], "build_ok": build.success}
+        if not build.success:
+            detail["build_failures"] = [n.name for n in build.failed()][:20]
+        measures.append(
+            Measure(
+                "faults", f"{outcome.source}: files tried", outcome.files, "files", detail=detail
+            )  # fmt: skip
+        )
+    measures.append(Measure("faults", "load of every fault file", seconds, "s"))
+    return measures
+
+
 def run(
     scale: str = "small",
     out_dir: Path | None = None,
@@ -608,6 +643,9 @@ def run(
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_prices(info, params, log)
+    if "faults" in wanted:
+        with bench_environment(keep=keep) as info:
+            result.measures += bench_faults_suite(FAULT_FILES[scale], log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

@@ -911,7 +911,9 @@ def bench(
     keep: Annotated[bool, typer.Option(help="Keep the bench database afterwards.")] = False,
     suite: Annotated[
         list[str] | None,
-        typer.Option(help="Only these suites (ingest, exchanges, tickets, prices); default all."),
+        typer.Option(
+            help="Only these suites (ingest, exchanges, tickets, prices, faults); default all."
+        ),
     ] = None,
 ) -> None:
     """Measured performance against same-run baselines (DESIGN §7) → bench/results/*.json."""
@@ -939,7 +941,31 @@ def bench(
             f"{m.ratio:.3g}" if m.ratio is not None else "–",
         )
     console.print(table)
+    faults = [m for m in result.measures if m.suite == "faults" and m.detail]
+    if faults:
+        failed = _print_fault_table(faults)
     console.print(f"Results: {path}")
+    if faults and failed:
+        fail(UserError(f"the fault suite found {failed} problem(s): see the table and {path}"))
+
+
+def _print_fault_table(measures: list[Any]) -> int:
+    """The fault suite's table; returns how many of its counts are not what they must be
+    (crashes, files off their expected outcome, bad values in marts, a failed build)."""
+    table = Table(title="fault suite: one fault per file, beside good records")
+    columns = [k for k in measures[0].detail if k not in ("problems", "build_ok", "build_failures")]
+    for col in columns:
+        table.add_column(col, justify="left" if col == "source" else "right")
+    failed = 0
+    for m in measures:
+        d = m.detail
+        table.add_row(*(str(d[c]) for c in columns))
+        failed += d["crashes"] + d["files off their expected outcome"] + d["bad values in marts"]
+        failed += 0 if d.get("build_ok", True) else 1
+        for problem in d.get("problems", [])[:3]:
+            console.print(f"  [red]{d['source']}[/]: {problem}")
+    console.print(table)
+    return failed
 
 
 from orchestration.cli_alerts import alerts_app, profiles_app  # noqa: E402 (uses the above)

@@ -72,6 +72,12 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
         assert m["detail"]["answers_agree"], m["name"]  # marts and raw answer alike
     storage = {m["name"]: m["value"] for m in run["measures"] if m["suite"] == "storage"}
     assert all(v > 0 for v in storage.values()) and len(storage) == 3
+    faults = [m for m in run["measures"] if m["suite"] == "faults" and m["detail"]]
+    assert len(faults) == 7 and sum(m["value"] for m in faults) >= 120  # files, 7 sources
+    for m in faults:
+        assert m["detail"]["crashes"] == 0 and m["detail"]["bad values in marts"] == 0
+        assert m["detail"]["files off their expected outcome"] == 0, m["detail"]["problems"]
+    assert "fault suite" in result.output
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

@@ -59,6 +59,16 @@ def _lot(rec: dict[str, Any], name: str) -> int | None:
     return int(value)
 
 
+def _level(value: Any) -> int | None:
+    """An item's level: absent or a whole number; anything else is the record's fault
+    (the column would otherwise turn a misread field into a silent null)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"level is not a whole number: {value!r}")
+    return value
+
+
 def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     payload = file.read_json()
     if not isinstance(payload, dict):
@@ -80,7 +90,6 @@ def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             ankama_id = rec.get("ankama_id")
             if isinstance(ankama_id, bool) or not isinstance(ankama_id, int) or ankama_id <= 0:
                 raise ValueError(f"ankama_id is not a positive integer: {ankama_id!r}")
-            level = rec.get("level")
             yield {
                 POINTER: f"/observations/{i}",
                 "server": server.strip(),
@@ -89,7 +98,7 @@ def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 "ankama_id": ankama_id,
                 "item_name": name.strip(),
                 "category": rec.get("category"),
-                "level": level if isinstance(level, int) and not isinstance(level, bool) else None,
+                "level": _level(rec.get("level")),
                 "price_x1": _lot(rec, "price_x1"),
                 "price_x10": _lot(rec, "price_x10"),
                 "price_x100": _lot(rec, "price_x100"),

@@ -125,9 +125,13 @@ def _whole(value: Any, what: str, low: int, high: int) -> int:
     return value
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, what: str = "a text field") -> str | None:
+    """Text as sent (a number, as sections often are, becomes its digits); an object,
+    array or boolean is a ValueError naming ``what``: "text is text"."""
     if value is None:
         return None
+    if isinstance(value, dict | list | bool):
+        raise ValueError(f"{what} is not text: {value!r}")
     text = str(value).strip()
     return text or None
 
@@ -136,7 +140,7 @@ def _listing_row(rec: Any, production_id: int) -> dict[str, Any]:
     """One listing, validated; ValueError says what is wrong with it."""
     if not isinstance(rec, dict):
         raise ValueError("not a listing object")
-    section = _text(rec.get("s"))
+    section = _text(rec.get("s"), "section")
     if section is None:
         raise ValueError("listing has no section")
     price = _cents(rec.get("p"), "price")
@@ -147,11 +151,11 @@ def _listing_row(rec: Any, production_id: int) -> dict[str, Any]:
         "production_id": production_id,
         "listing_id": _whole(rec.get("i"), "listing id", 1, 2**63 - 1),
         "section": section,
-        "seat_row": _text(rec.get("r")),
+        "seat_row": _text(rec.get("r"), "row"),
         "quantity": _whole(rec.get("q"), "quantity", 1, MAX_QUANTITY),
         "price_cents": price,
         "all_in_price_cents": all_in,
-        "notes": _text(rec.get("n")),
+        "notes": _text(rec.get("n"), "notes"),
     }
 
 

@@ -62,7 +62,7 @@ def _int(
 
 def _time_left(rec: dict[str, Any]) -> str:
     value = rec.get("time_left")
-    if value not in TIME_LEFT:
+    if not isinstance(value, str) or value not in TIME_LEFT:
         raise ValueError(f"unknown time_left: {value!r}")
     return value
 

@@ -469,14 +469,18 @@ def demo(
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        write_osrs_prices(days, seed=seed, n_items=items, progress=advance)
+        # the demo walks the paths real data walks: a few quirky files (docs/fidelity.md)
+        write_osrs_prices(days, seed=seed, n_items=items, progress=advance, quirks=True)
         wow = bar.add_task("Simulating wow_auctions", total=None)
         write_wow_auctions(
             days, seed=seed, progress=lambda d, t: bar.update(wow, completed=d, total=t)
         )
         dofus = bar.add_task("Simulating dofus_market", total=None)
         write_dofus_market(
-            days, seed=seed, progress=lambda d, t: bar.update(dofus, completed=d, total=t)
+            days,
+            seed=seed,
+            progress=lambda d, t: bar.update(dofus, completed=d, total=t),
+            quirks=True,
         )
         players = bar.add_task("Simulating osrs_hiscores", total=None)
         write_osrs_hiscores(
@@ -486,7 +490,10 @@ def demo(
         write_exchanges(seed=seed, progress=lambda d, t: bar.update(exchanges, completed=d))
         tickets = bar.add_task("Fetching vividseats every 15 min (simulated)", total=None)
         write_vividseats(
-            min(days, 3), seed=seed, progress=lambda d, t: bar.update(tickets, completed=d, total=t)
+            min(days, 3),
+            seed=seed,
+            progress=lambda d, t: bar.update(tickets, completed=d, total=t),
+            quirks=True,
         )
     console.print(f"[dim]landing zone: {landing_root()}[/]")
     from datetime import timedelta

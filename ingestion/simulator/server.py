@@ -57,6 +57,7 @@ class SimulatorServer:
         n_listings: int = 160,
         blocked_productions: tuple[int, ...] = (),
         tickets_anchor: datetime | None = None,
+        quirks: bool = False,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -71,6 +72,7 @@ class SimulatorServer:
             n_events=n_events,
             n_listings=n_listings,
             anchor=tickets_anchor or datetime.fromtimestamp(day, UTC),
+            quirks=quirks,
         )
         self.blocked_productions = set(blocked_productions)  # answer these with a 403
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute

@@ -81,8 +81,12 @@ class Tickets:
         n_listings: int = 160,
         anchor: datetime | None = None,
         horizon_days: int = HORIZON_DAYS,
+        quirks: bool = False,
     ) -> None:
         self.seed = seed
+        # real books hold now and then a listing no one could buy: a $0 ticket, or a
+        # whole-dollar $5,000,000 one (ints where prices are usually decimals)
+        self.quirks = quirks
         self.horizon_days = horizon_days  # listings open this long before each event
         day = int((anchor or clock.now()).timestamp()) // DAY * DAY
         self.anchor = datetime.fromtimestamp(day, UTC)
@@ -171,6 +175,10 @@ class Tickets:
             }
             for k in range(len(a["id"]))
         ]
+        if self.quirks and tickets and int(at.timestamp()) // 900 % 16 == 5:  # every 4 hours
+            first = tickets[0]
+            tickets.append({**first, "i": first["i"] + 1, "p": 0, "aip": 0})
+            tickets.append({**first, "i": first["i"] + 2, "p": 5_000_000, "aip": 5_000_001})
         head = {"productionId": p.production_id, "productionName": p.name, "mapTitle": p.venue}
         return {"global": [head], "tickets": tickets}
 

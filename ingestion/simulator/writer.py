@@ -12,6 +12,9 @@ from ingestion import clock
 from ingestion.landing import write_atomic
 from ingestion.simulator.osrs_ge import STEP, GEMarket
 
+# With ``quirks``, about one file in this many carries a quirk real answers have.
+QUIRK_EVERY = 97
+
 SOURCE = "osrs_prices"
 
 
@@ -35,10 +38,13 @@ def write_osrs_prices(
     root: Path | None = None,
     latest_every: timedelta = timedelta(minutes=10),
     progress: Callable[[int, int], None] | None = None,
+    quirks: bool = False,
 ) -> WriteReport:
     """Mapping once, every 5m and 1h bucket, and a /latest snapshot every ``latest_every``.
 
-    ``end`` defaults to now; the last bucket written is the last complete one.
+    ``end`` defaults to now; the last bucket written is the last complete one. With
+    ``quirks``, as real archives do, every 97th 5m bucket is saved a second time under
+    a name 7 s later (a fetch retried across a second boundary): the loader keeps one.
     """
     market = GEMarket(seed=seed, n_items=n_items)
     end = (end or clock.now()).astimezone(UTC)
@@ -83,6 +89,10 @@ def write_osrs_prices(
         body = _dump(market.bucket("5m", ts, window=cols(i, i + 1)))
         write_atomic(SOURCE, "5m", datetime.fromtimestamp(ts, UTC), body, root=root, durable=False)
         tick()
+        if quirks and (ts // STEP) % QUIRK_EVERY == 0:
+            again = datetime.fromtimestamp(ts + 7, UTC)
+            write_atomic(SOURCE, "5m", again, body, root=root, durable=False)
+            report.files += 1
     for s in hours:
         i = s - first_step
         body = _dump(market.bucket("1h", s * STEP, window=cols(i, i + 12)))
@@ -155,9 +165,12 @@ def write_dofus_market(
     servers: tuple[str, ...] = ("Draconiros", "Imagiro"),
     every: timedelta = timedelta(minutes=30),
     progress: Callable[[int, int], None] | None = None,
+    quirks: bool = False,
 ) -> WriteReport:
     """Client batches every ``every`` per server, some re-sent 5 minutes later unchanged,
-    dropped in the inbox and swept into the landing contract as a live tick would."""
+    dropped in the inbox and swept into the landing contract as a live tick would. With
+    ``quirks``, every 97th batch carries one item name ending in a NUL character (a
+    capture client's buffer bug): the loader rejects that observation and keeps the rest."""
     from ingestion.simulator.dofus import DofusMarket
     from ingestion.sources.dofus_market import accept_batch
 
@@ -171,7 +184,10 @@ def write_dofus_market(
     for n, ts in enumerate(times):
         for server in servers:
             at = datetime.fromtimestamp(ts, UTC)
-            accept_batch(_dump(market.batch(server, at)), root=root)
+            batch = market.batch(server, at)
+            if quirks and (ts // step + len(server)) % QUIRK_EVERY == 0 and batch["observations"]:
+                batch["observations"][0]["item_name"] += "\u0000"
+            accept_batch(_dump(batch), root=root)
             report.files += 1
             if (ts // step + len(server)) % 7 == 0:  # the client re-sends the same page
                 again = at + timedelta(minutes=5)
@@ -288,10 +304,13 @@ def write_vividseats(
     blocked_every: int = 29,
     anchor: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    quirks: bool = False,
 ) -> WriteReport:
     """A Vivid Seats tick every ``every`` through the source's own fetch code, against
     the simulator on loopback with its clock set to the tick. Every ``blocked_every``-th
-    tick one event meets the bot protection (a 403) and is marked ``blocked``."""
+    tick one event meets the bot protection (a 403) and is marked ``blocked``. With
+    ``quirks`` the simulator's books hold now and then an absurd listing (see
+    :class:`~ingestion.simulator.tickets.Tickets`)."""
     from ingestion.http import SourceClient
     from ingestion.simulator.server import SimulatorServer
     from ingestion.sources import vividseats as src
@@ -313,6 +332,7 @@ def write_vividseats(
         n_events=n_events,
         n_listings=n_listings,
         tickets_anchor=anchor or end,
+        quirks=quirks,
     ) as sim:
         client = SourceClient(src.SOURCE, sim.url, per_second=0, backoff_factor=0.01)
         for n, ts in enumerate(times):

@@ -5,6 +5,7 @@ incrementally leaves the same tables as a full rebuild."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,11 +40,20 @@ def built(db, landing):
     return _refresh()
 
 
+def _player_id(username: str) -> str:
+    """dbt's player_id macro in Python: names fold case, '-', '_' and spaces."""
+    return "osrs:" + re.sub(r"[-_\s]+", " ", username.strip()).lower()
+
+
 def test_gains_recomputed_from_snapshots(db, built) -> None:
-    """DESIGN §4 in plain Python over fct_hiscore_snapshots: start = the last snapshot at
-    or before as_of − period (else the first after it), end = the latest; a metric
-    missing from a snapshot is −1 there; gained = max(0, end − max(start, 0)), 0 when
-    the end is unranked; rank change only when ranked at both ends."""
+    """Wise Old Man's gains in plain Python over fct_hiscore_snapshots and what saw each
+    state (found fetches in the fetch log, archived answers): the window ends at the
+    latest snapshot and starts at the first state seen inside the period — the snapshot
+    in force at as_of − period when something saw it at or after then, else the first
+    snapshot after it, else the end (issue 19: not the last snapshot before the period,
+    which counted a whole idle stretch's progress as the day's). A metric missing from a
+    snapshot is −1 there; gained = max(0, end − max(start, 0)), 0 when the end is
+    unranked and for Overall from −1; rank change only when ranked at both ends."""
     as_of = scalar(db, "select max(fetched_at) from staging.stg_osrs_hiscores__fetch_events")
     snaps: dict[str, dict] = {}
     for player, at, kind, metric, rank, level, value in query(
@@ -52,6 +62,14 @@ def test_gains_recomputed_from_snapshots(db, built) -> None:
         " from marts.fct_hiscore_snapshots",
     ):
         snaps.setdefault(player, {}).setdefault(at, {})[(kind, metric)] = (rank, level, value)
+    seen: dict[str, list] = {}
+    for name, at in query(
+        db,
+        "select username, fetched_at from staging.stg_osrs_hiscores__fetch_events"
+        " where fetch_status in ('changed', 'unchanged')"
+        " union select username, captured_at from raw_osrs_hiscores.hiscore_metrics",
+    ):
+        seen.setdefault(_player_id(name), []).append(at)
     expected = {}
     for player, by_time in snaps.items():
         times = sorted(by_time)
@@ -59,11 +77,19 @@ def test_gains_recomputed_from_snapshots(db, built) -> None:
         for period, days in PERIODS.items():
             start_at = as_of - timedelta(days=days)
             before = [t for t in times if t <= start_at]
-            start = before[-1] if before else next(t for t in times if t > start_at)
+            after = [t for t in times if t > start_at]
+            in_force = before[-1] if before else None
+            until = after[0] if after else as_of + timedelta(days=1)
+            if in_force and any(start_at <= o < until for o in seen[player]):
+                start = in_force
+            else:
+                start = after[0] if after else end
             for key in set(by_time[start]) | set(by_time[end]):
                 s_rank, _, s_val = by_time[start].get(key, (-1, None, -1))
                 e_rank, _, e_val = by_time[end].get(key, (-1, None, -1))
                 gained = 0 if e_val < 0 else max(0, e_val - max(s_val, 0))
+                if key == ("skill", "Overall") and s_val < 0:
+                    gained = 0
                 rank_change = e_rank - s_rank if s_rank > 0 and e_rank > 0 else None
                 expected[(player, period, *key)] = (s_val, e_val, gained, rank_change, start)
     got = {

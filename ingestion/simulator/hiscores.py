@@ -10,7 +10,10 @@ Special cases real trackers meet: a banned player (the hiscores answer 404), a s
 that is unranked until trained past the threshold, a hiscores rollback (xp goes down
 between two snapshots), and a skill the game adds later (Sailing). The rollback and the
 new skill happen at fixed offsets before the simulator's ``anchor`` (by default the
-start of the current UTC day), so any simulated week shows both.
+start of the current UTC day), so any simulated week shows both. Answers list every
+skill and activity of the hiscores table as the game publishes it at that moment
+(``osrs_hiscores.PUBLISHED_ORDERS``: the order before Sailing, then the current one), the
+ones nobody here plays at -1, so the legacy CSV of an answer is in a published order.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from ingestion import clock
+from ingestion.sources.osrs_hiscores import PUBLISHED_ORDERS, PublishedOrder
 
 SKILLS = [
     "Attack", "Defence", "Strength", "Hitpoints", "Ranged", "Prayer", "Magic", "Cooking",
@@ -190,12 +194,14 @@ class Hiscores:
         return totals
 
     def lookup(self, name: str, at: datetime) -> dict | None:
-        """The index_lite.json answer for ``name`` at ``at`` (None: not on the hiscores)."""
+        """The index_lite.json answer for ``name`` at ``at`` (None: not on the hiscores),
+        in the published order of the table at ``at``."""
         player = self.player(name)
         if player is None or player.banned:
             return None
         totals = self.totals(player, at)
-        skills_now = [*SKILLS, NEW_SKILL] if NEW_SKILL in totals.xp else SKILLS
+        order = published_order(1 + len(SKILLS) + (NEW_SKILL in totals.xp))
+        skills_now = order.skills[1:]
         ranked = {s: x for s, x in totals.xp.items() if x >= RANK_XP_MIN}
         overall_xp = sum(ranked.values())
         overall_level = sum(level_for_xp(totals.xp[s]) for s in skills_now)
@@ -223,8 +229,8 @@ class Hiscores:
                     }
                 )
         activities = []
-        for i, activity in enumerate(ACTIVITIES):
-            score = totals.score[activity]
+        for i, activity in enumerate(order.activities):
+            score = totals.score.get(activity, 0)  # not played here: unranked
             ok = score >= ACTIVITY_MIN
             activities.append(
                 {
@@ -237,6 +243,12 @@ class Hiscores:
         return {"name": player.name, "skills": skills, "activities": activities}
 
 
+def published_order(skills: int) -> PublishedOrder:
+    """The newest published order of the hiscores table with ``skills`` skills (Overall
+    included): 24 before Sailing, 25 after."""
+    return next(o for o in reversed(PUBLISHED_ORDERS) if len(o.skills) == skills)
+
+
 def _rank(value: int, top: float) -> int:
     """A plausible rank: higher values rank better (1 at ``top``)."""
     share = max(value, 1) / top
@@ -245,7 +257,7 @@ def _rank(value: int, top: float) -> int:
 
 def to_legacy_csv(payload: dict) -> str:
     """The same answer in the legacy index_lite.ws format: rank,level,xp per skill, then
-    rank,score per activity, in the published order, no names."""
+    rank,score per activity, in the answer's (published) order, no names."""
     lines = [f"{s['rank']},{s['level']},{s['xp']}" for s in payload["skills"]]
     lines += [f"{a['rank']},{a['score']}" for a in payload["activities"]]
     return "\n".join(lines) + "\n"

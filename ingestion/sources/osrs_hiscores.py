@@ -17,7 +17,11 @@ tick); neither fails the run. ``sources.osrs_hiscores.legacy_csv = true`` asks t
 legacy CSV (``index_lite.ws``) instead; both formats load the same rows.
 
 Metrics are taken by name (JSON) or by the published order (CSV), so a skill or boss
-the game adds becomes a new metric; unranked (-1) stays -1 in raw.
+the game adds becomes a new metric; unranked (-1) stays -1 in raw. The CSV has no names:
+its lines are named by the version of the table's published order with as many lines
+(:data:`PUBLISHED_ORDERS`, one per game update), or by the player's newest JSON answer
+before it when that has as many metrics; a CSV of any other length is rejected whole.
+"Unchanged" means the same content, whatever the format (:func:`same_content`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,19 +57,128 @@ BOARDS = {
     "hardcore": "m=hiscore_oldschool_hardcore_ironman",
     "ultimate": "m=hiscore_oldschool_ultimate",
 }
-# The order the legacy CSV publishes its lines in (it has no names). Update when the
-# game adds a skill or activity; lines beyond it load as "skill_<n>" / "activity_<n>".
-PUBLISHED_SKILLS = [
+# --------------------------------------------------------------------------- published order
+
+
+@dataclass(frozen=True)
+class PublishedOrder:
+    """One version of the hiscores table as the game publishes it: skills, then
+    activities (minigames, clues, bosses), in the order of ``index_lite.json``'s two
+    arrays, which is also the order of the legacy CSV's lines (they carry no names).
+
+    A game update that adds a skill or activity makes a new version; the CSV's line
+    count says which version an answer is in (:data:`ORDER_BY_LINES`)."""
+
+    version: str  # the game update that produced this order
+    source: str  # where the order was read
+    skills: tuple[str, ...]
+    activities: tuple[str, ...]
+
+    @property
+    def lines(self) -> int:
+        """Lines of a legacy CSV answer in this order (one per metric)."""
+        return len(self.skills) + len(self.activities)
+
+    @property
+    def metrics(self) -> tuple[tuple[str, str], ...]:
+        """(metric_kind, name) of each CSV line, in order."""
+        return (
+            *(("skill", name) for name in self.skills),
+            *(("activity", name) for name in self.activities),
+        )
+
+
+def _added(names: tuple[str, ...], *updates: tuple[str | None, ...]) -> tuple[str, ...]:
+    """``names`` with each update's new lines inserted right after its first element
+    (``(after, *new)``; ``after`` None: at the start). An update adds lines where the
+    game sorts them and never reorders the others."""
+    for after, *new in updates:
+        at = 0 if after is None else names.index(str(after)) + 1
+        names = (*names[:at], *(str(n) for n in new), *names[at:])
+    return names
+
+
+_SKILLS = (
     "Overall", "Attack", "Defence", "Strength", "Hitpoints", "Ranged", "Prayer", "Magic",
     "Cooking", "Woodcutting", "Fletching", "Fishing", "Firemaking", "Crafting", "Smithing",
     "Mining", "Herblore", "Agility", "Thieving", "Slayer", "Farming", "Runecraft", "Hunter",
-    "Construction", "Sailing",
-]  # fmt: skip
-PUBLISHED_ACTIVITIES = [
-    "League Points", "Clue Scrolls (all)", "Clue Scrolls (hard)", "Clue Scrolls (elite)",
-    "Chambers of Xeric", "Theatre of Blood", "Tombs of Amascut", "Vorkath", "Zulrah",
-    "The Gauntlet", "Tempoross", "Wintertodt",
-]  # fmt: skip
+    "Construction",
+)  # fmt: skip
+# Bosses are listed alphabetically, except the game's own quirks kept here as published
+# (Phosani's Nightmare before Obor, The Corrupted Gauntlet after The Gauntlet).
+_COLOSSEUM = PublishedOrder(
+    "colosseum",
+    "maxswa/osrs-json-hiscores src/utils/constants.ts, a positional CSV parser "
+    "(ACTIVITIES = the minigames then BOSSES), as of Colosseum Glory and Sol Heredit",
+    _SKILLS,
+    (
+        "League Points", "Deadman Points", "Bounty Hunter - Hunter", "Bounty Hunter - Rogue",
+        "Bounty Hunter (Legacy) - Hunter", "Bounty Hunter (Legacy) - Rogue",
+        "Clue Scrolls (all)", "Clue Scrolls (beginner)", "Clue Scrolls (easy)",
+        "Clue Scrolls (medium)", "Clue Scrolls (hard)", "Clue Scrolls (elite)",
+        "Clue Scrolls (master)", "LMS - Rank", "PvP Arena - Rank", "Soul Wars Zeal",
+        "Rifts closed", "Colosseum Glory",
+        "Abyssal Sire", "Alchemical Hydra", "Artio", "Barrows Chests", "Bryophyta",
+        "Callisto", "Calvar'ion", "Cerberus", "Chambers of Xeric",
+        "Chambers of Xeric: Challenge Mode", "Chaos Elemental", "Chaos Fanatic",
+        "Commander Zilyana", "Corporeal Beast", "Crazy Archaeologist", "Dagannoth Prime",
+        "Dagannoth Rex", "Dagannoth Supreme", "Deranged Archaeologist", "Duke Sucellus",
+        "General Graardor", "Giant Mole", "Grotesque Guardians", "Hespori", "Kalphite Queen",
+        "King Black Dragon", "Kraken", "Kree'Arra", "K'ril Tsutsaroth", "Lunar Chests",
+        "Mimic", "Nex", "Nightmare", "Phosani's Nightmare", "Obor", "Phantom Muspah",
+        "Sarachnis", "Scorpia", "Scurrius", "Skotizo", "Sol Heredit", "Spindel", "Tempoross",
+        "The Gauntlet", "The Corrupted Gauntlet", "The Leviathan", "The Whisperer",
+        "Theatre of Blood", "Theatre of Blood: Hard Mode", "Thermonuclear Smoke Devil",
+        "Tombs of Amascut", "Tombs of Amascut: Expert Mode", "TzKal-Zuk", "TzTok-Jad",
+        "Vardorvis", "Venenatis", "Vet'ion", "Vorkath", "Wintertodt", "Zalcano", "Zulrah",
+    ),
+)  # fmt: skip
+_DOOM = PublishedOrder(
+    "doom-of-mokhaiotl",
+    "a real index_lite.json answer (maxswa/osrs-json-hiscores __tests__/b0atyStats.json)",
+    _SKILLS,
+    _added(
+        _COLOSSEUM.activities,
+        ("Colosseum Glory", "Collections Logged"),
+        ("Alchemical Hydra", "Amoxliatl", "Araxxor"),
+        ("Deranged Archaeologist", "Doom of Mokhaiotl"),
+        ("The Corrupted Gauntlet", "The Hueycoatl"),
+        ("The Leviathan", "The Royal Titans"),
+        ("Wintertodt", "Yama"),
+    ),
+)
+_GRID = PublishedOrder(
+    "grid-points",
+    "wise-old-man/wise-old-man: the hiscores parser skipped 'Grid Points' (the first "
+    "activity) while Sailing was not yet on the hiscores",
+    _SKILLS,
+    _added(_DOOM.activities, (None, "Grid Points")),
+)
+_SAILING = PublishedOrder(
+    "sailing",
+    "wise-old-man/wise-old-man server/__tests__/data/hiscores/lynx_titan_hiscores.json",
+    (*_SKILLS, "Sailing"),
+    _added(_GRID.activities, ("Scurrius", "Shellbane Gryphon")),
+)
+_BRUTUS = PublishedOrder(
+    "brutus",
+    "a full index_lite.json answer in a public hiscores client's tests (Brutus between "
+    "Barrows Chests and Bryophyta)",
+    _SAILING.skills,
+    _added(_SAILING.activities, ("Barrows Chests", "Brutus")),
+)
+# Oldest first. Updates between two of these are not known here: a CSV in one of them
+# has a line count of its own and is rejected with the counts below, not misread.
+PUBLISHED_ORDERS: tuple[PublishedOrder, ...] = (_COLOSSEUM, _DOOM, _GRID, _SAILING, _BRUTUS)
+ORDER_BY_LINES: dict[int, PublishedOrder] = {o.lines: o for o in PUBLISHED_ORDERS}
+if len(ORDER_BY_LINES) != len(PUBLISHED_ORDERS):  # a count must name one version
+    raise RuntimeError("two published orders of the hiscores have the same line count")
+CURRENT_ORDER = PUBLISHED_ORDERS[-1]
+# Every metric name the hiscores have published (updates only add lines): the catalogue
+# profiles' rules are checked against.
+PUBLISHED_SKILLS = list(CURRENT_ORDER.skills)
+PUBLISHED_ACTIVITIES = list(CURRENT_ORDER.activities)
+
 MAX_VALUE = 10**10  # 200m xp per skill, ~4.6bn overall: anything past this is corrupt
 
 
@@ -118,14 +233,7 @@ def _metric_row(username: str, kind: str, position: int, rec: Any) -> dict[str, 
     }
 
 
-def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
-    username = file.key or ""
-    if not username:
-        raise ValueError("player name missing from the file name")
-    if file.ext == "csv":
-        yield from _parse_csv(username, file.read_text())
-        return
-    payload = file.read_json()
+def _json_rows(username: str, payload: Any) -> Iterator[dict[str, Any] | Reject]:
     if not isinstance(payload, dict):
         raise ValueError("a hiscores answer is a JSON object")
     skills = payload.get("skills")
@@ -142,36 +250,184 @@ def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 yield Reject(f"/{'skills' if kind == 'skill' else 'activities'}/{i}", str(exc), rec)
 
 
-def _parse_csv(username: str, text: str) -> Iterator[dict[str, Any] | Reject]:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise ValueError("empty hiscores answer")
-    skill_i = activity_i = 0
-    for n, line in enumerate(lines, start=1):
+def _json_metrics(payload: Any) -> tuple[tuple[str, str], ...] | None:
+    """(metric_kind, name) of a JSON answer's entries in order; None when an entry has
+    no name (such an answer cannot name a CSV's lines)."""
+    if not isinstance(payload, dict):
+        return None
+    out: list[tuple[str, str]] = []
+    for kind, key in (("skill", "skills"), ("activity", "activities")):
+        records = payload.get(key) or []
+        if not isinstance(records, list):
+            return None
+        for rec in records:
+            name = rec.get("name") if isinstance(rec, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                return None
+            out.append((kind, name.strip()))
+    return tuple(out) if out else None
+
+
+def _csv_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of a legacy CSV answer's non-blank lines."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def csv_order(
+    lines: int, reference: Sequence[tuple[str, str]] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The (metric_kind, name) of each line of a legacy CSV answer of ``lines`` lines.
+
+    ``reference``: the names of the player's newest JSON answer landed before the CSV,
+    in order. When it has as many metrics it names the lines (it is the table as the
+    game published it then); otherwise the :data:`PUBLISHED_ORDERS` version with that
+    many lines does. ValueError naming the count and the known counts when neither fits:
+    naming lines by a list of another length would put one metric's number under
+    another's name (a clue count read as a kill count).
+    """
+    if reference is not None and len(reference) == lines:
+        return tuple(reference)
+    order = ORDER_BY_LINES.get(lines)
+    if order is None:
+        known = ", ".join(f"{o.lines} ({o.version})" for o in PUBLISHED_ORDERS)
+        raise ValueError(
+            f"legacy CSV answer has {lines} lines, which matches no known published order "
+            f"of the hiscores table (known line counts: {known}) and no JSON answer of the "
+            "player landed before it"
+        )
+    return order.metrics
+
+
+def _csv_rows(
+    username: str, text: str, order: Sequence[tuple[str, str]]
+) -> Iterator[dict[str, Any] | Reject]:
+    positions = {"skill": 0, "activity": 0}
+    for (n, line), (kind, name) in zip(_csv_lines(text), order, strict=True):
         parts = line.split(",")
+        position = positions[kind]
+        positions[kind] += 1
         try:
-            if len(parts) == 3:
-                name = (
-                    PUBLISHED_SKILLS[skill_i]
-                    if skill_i < len(PUBLISHED_SKILLS)
-                    else f"skill_{skill_i}"
-                )
+            if kind == "skill" and len(parts) == 3:
                 rec = {"name": name, "rank": parts[0], "level": parts[1], "xp": parts[2]}
-                skill_i += 1
-                yield _metric_row(username, "skill", skill_i - 1, rec)
-            elif len(parts) == 2:
-                name = (
-                    PUBLISHED_ACTIVITIES[activity_i]
-                    if activity_i < len(PUBLISHED_ACTIVITIES)
-                    else f"activity_{activity_i}"
-                )
+            elif kind == "activity" and len(parts) == 2:
                 rec = {"name": name, "rank": parts[0], "score": parts[1]}
-                activity_i += 1
-                yield _metric_row(username, "activity", activity_i - 1, rec)
             else:
-                raise ValueError(f"expected 3 (skill) or 2 (activity) fields, got {len(parts)}")
+                expected = "3 (rank,level,xp)" if kind == "skill" else "2 (rank,score)"
+                raise ValueError(
+                    f"line {n} is {name} ({kind}) in the published order: expected "
+                    f"{expected} fields, got {len(parts)}"
+                )
+            yield _metric_row(username, kind, position, rec)
         except RECORD_ERRORS as exc:
             yield Reject(f"line {n}", str(exc), line)
+
+
+# A directory's JSON answers by player, cached on the directory's mtime (a file written
+# or renamed into it changes that), so naming a replay's CSV answers lists it once.
+_JSON_ANSWERS: dict[Path, tuple[int, dict[str, list[tuple[datetime, Path]]]]] = {}
+
+
+def _json_answers(directory: Path) -> dict[str, list[tuple[datetime, Path]]]:
+    mtime = directory.stat().st_mtime_ns
+    cached = _JSON_ANSWERS.get(directory)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    by_key: dict[str, list[tuple[datetime, Path]]] = {}
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+            try:
+                found = LandingFile.parse(Path(entry.path))
+            except ValueError:
+                continue
+            if found.ext == "json" and found.key:
+                by_key.setdefault(found.key, []).append((found.captured_at, found.path))
+    for answers in by_key.values():
+        answers.sort()
+    _JSON_ANSWERS[directory] = (mtime, by_key)
+    return by_key
+
+
+def reference_metrics(file: LandingFile) -> tuple[tuple[str, str], ...] | None:
+    """The metric names, in order, of the newest JSON answer of ``file``'s player landed
+    before it (None when there is none, or it cannot be read whole)."""
+    before = [
+        p
+        for at, p in _json_answers(file.path.parent).get(file.key or "", [])
+        if at < file.captured_at
+    ]
+    if not before:
+        return None
+    try:
+        return _json_metrics(LandingFile.parse(before[-1]).read_json())
+    except (ValueError, OSError, EOFError):
+        return None
+
+
+def parse_index_lite(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """One hiscores answer → a row per metric (username, metric_kind, metric, position,
+    rank, level, value; -1 = unranked). JSON is read by name; the legacy CSV by
+    :func:`csv_order` (a CSV of an unknown length is a ValueError: the whole file is
+    rejected). A bad entry is rejected alone."""
+    username = file.key or ""
+    if not username:
+        raise ValueError("player name missing from the file name")
+    if file.ext == "csv":
+        text = file.read_text()
+        lines = len(_csv_lines(text))
+        if not lines:
+            raise ValueError("empty hiscores answer")
+        yield from _csv_rows(username, text, csv_order(lines, reference_metrics(file)))
+        return
+    yield from _json_rows(username, file.read_json())
+
+
+def _is_json(body: bytes) -> bool:
+    return body.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+
+
+def answer_metrics(
+    body: bytes, reference: bytes | None = None
+) -> dict[tuple[str, str], tuple[int, int | None, int]] | None:
+    """An answer's metrics, JSON or legacy CSV (told apart by the first character), as
+    (metric_kind, name) → (rank, level, value). A CSV is named by ``reference``'s names
+    when that is a JSON answer with as many metrics, else by the published order. None
+    when the answer cannot be read whole (a bad entry, an unknown length)."""
+    try:
+        if _is_json(body):
+            rows = list(_json_rows("-", json.loads(body.decode("utf-8-sig"))))
+        else:
+            text = body.decode("utf-8-sig")
+            ref = None
+            if reference is not None and _is_json(reference):
+                ref = _json_metrics(json.loads(reference.decode("utf-8-sig")))
+            rows = list(_csv_rows("-", text, csv_order(len(_csv_lines(text)), ref)))
+    except (*RECORD_ERRORS, json.JSONDecodeError):
+        return None
+    if any(isinstance(r, Reject) for r in rows):
+        return None
+    return {(r["metric_kind"], r["metric"]): (r["rank"], r["level"], r["value"]) for r in rows}
+
+
+def same_content(previous: bytes, body: bytes) -> bool:
+    """True when two answers say the same thing, whatever their format: the same ranked
+    metrics (value >= 0) with the same rank, level and value. An unranked entry (-1)
+    counts as absent, as the marts read a metric missing from an answer, so a skill or
+    boss the game adds at -1 is no change until it shows progress (Wise Old Man's
+    ``hasChanged`` likewise ignores -1 values). Bytes decide when either answer cannot be
+    read whole."""
+    if previous == body:
+        return True
+    before = answer_metrics(previous, reference=body)
+    now = answer_metrics(body, reference=previous)
+    if before is None or now is None:
+        return False
+
+    def ranked(metrics: dict) -> dict:
+        return {k: v for k, v in metrics.items() if v[2] >= 0}
+
+    return ranked(before) == ranked(now)
 
 
 def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
@@ -277,11 +533,12 @@ def newest_answers(root: Path | None = None) -> dict[str, LandingFile]:
     return newest_per_key(SOURCE, "index_lite", root)
 
 
-def _entries(body: bytes, ext: str) -> int | None:
-    """How many metrics an answer holds (None when it cannot be read: the loader says why)."""
+def _entries(body: bytes) -> int | None:
+    """How many metrics an answer holds, JSON or CSV (None when it cannot be read: the
+    loader says why)."""
     try:
-        if ext == "csv":
-            return sum(1 for line in body.decode().splitlines() if line.strip())
+        if not _is_json(body):
+            return len(_csv_lines(body.decode("utf-8-sig")))
         payload = json.loads(body)
         return len(payload.get("skills") or []) + len(payload.get("activities") or [])
     except (ValueError, AttributeError, TypeError):
@@ -304,8 +561,8 @@ def record_outcome(
     status_if_failed: tuple[str, int | None, str | None] | None = None,
     ext: str = "json",
 ) -> dict[str, Any]:
-    """Archive an answer unless it repeats ``previous`` (the player's newest archived
-    one); the fetch-log entry for it.
+    """Archive an answer unless it says what ``previous`` (the player's newest archived
+    one) said, in either format (:func:`same_content`); the fetch-log entry for it.
 
     An answer with fewer metrics than the previous one is archived like any other (raw
     is never dropped) and its log entry says so; the marts read a metric missing from a
@@ -316,14 +573,14 @@ def record_outcome(
         status, http_status, detail = status_if_failed
         return {**entry, "status": status, "http_status": http_status, "detail": detail}
     assert body is not None
-    if previous == body:
+    if previous is not None and same_content(previous, body):
         return {**entry, "status": "unchanged", "http_status": 200}
     written = write_atomic(
         SOURCE, "index_lite", at, body, key=player["username"], ext=ext, root=root
     )
     entry.update(status="changed", http_status=200, snapshot_file=written.relative)
     if previous is not None:
-        now, before = _entries(body, ext), _entries(previous, ext)
+        now, before = _entries(body), _entries(previous)
         if now is not None and before is not None and now < before:
             entry["detail"] = f"{before - now} fewer metrics than the previous answer"
     return entry

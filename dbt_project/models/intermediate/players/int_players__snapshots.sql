@@ -11,10 +11,13 @@
     )
 }}
 
-{#- One row per player × changed snapshot. The fetch already skips byte-identical
-    answers; this also drops an answer whose content repeats the player's previous one
-    in other bytes (the config switched to the legacy CSV, say). A tick reads only raw
-    rows of dlt loads newer than the newest here, and each player's previous snapshot
+{#- One row per player × changed snapshot. The fetch already skips answers that say
+    what the previous one said; this also drops such an answer when it was archived
+    anyway (a landing archive from elsewhere, JSON and legacy CSV of the same content).
+    "The same" is judged on the ranked metrics only (value >= 0): an unranked entry reads
+    as a missing one everywhere in the marts, so a boss the game adds at -1 is no change
+    until it shows progress (Wise Old Man's hasChanged ignores -1 too). A tick reads only
+    raw rows of dlt loads newer than the newest here, and each player's previous snapshot
     through the (player_id, captured_at) index. -#}
 with new_metrics as (
     select
@@ -43,9 +46,12 @@ batch as (
         captured_at,
         min(username) as username,
         md5(
-            string_agg(
-                concat_ws(':', metric_kind, metric, rank, coalesce(level, -1), value),
-                '|' order by metric_kind, metric
+            coalesce(
+                string_agg(
+                    concat_ws(':', metric_kind, metric, rank, coalesce(level, -1), value),
+                    '|' order by metric_kind, metric
+                ) filter (where value >= 0),
+                ''
             )
         ) as fingerprint,
         count(*) as metric_count,

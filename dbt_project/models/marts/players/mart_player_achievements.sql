@@ -10,7 +10,10 @@
 {#- A player's achievements (thresholds from the achievement_thresholds seed), dated at
     the first snapshot that meets them. When that is the player's first snapshot, the
     player got there before tracking began: `achieved_at` is null rather than made up
-    (`first_seen_at` still says when it was first seen). An achievement, once stored,
+    (`first_seen_at` still says when it was first seen). So it is when a metric that
+    reached the hiscores late (hiscore_late_metrics) meets it right after being unranked
+    or absent: its first value there was reached before the hiscores tracked it (Wise
+    Old Man's achievements job gives those an unknown date). An achievement, once stored,
     stays (a rollback below it later does not take it away); a tick reads only snapshots
     newer than the newest stored achievement, and stored ones are not proposed again. -#}
 with thresholds as (
@@ -35,7 +38,8 @@ metric_met as (
         replace(a.name_template, '{metric}', f.metric) as achievement_name,
         case when a.measure = 'skill_level' then f.level else f.value end as measured_value,
         f.captured_at,
-        f.is_first_snapshot,
+        f.is_first_snapshot
+        or (f.metric in {{ hiscore_late_metrics() }} and coalesce(f.previous_value, -1) < 0) as is_date_unknown,
         f.load_id
     from {{ ref('fct_hiscore_snapshots') }} as f
     inner join thresholds as a
@@ -69,7 +73,7 @@ snapshot_met as (
             else s.overall_xp
         end as measured_value,
         s.captured_at,
-        s.is_first_snapshot,
+        s.is_first_snapshot as is_date_unknown,
         s.load_id
     from snapshots as s
     inner join thresholds as a on a.measure in ('base_level', 'total_level', 'overall_xp')
@@ -100,9 +104,9 @@ select
     f.metric,
     f.threshold,
     f.measured_value,
-    case when not f.is_first_snapshot then f.captured_at end as achieved_at,
+    case when not f.is_date_unknown then f.captured_at end as achieved_at,
     f.captured_at as first_seen_at,
-    not f.is_first_snapshot as is_date_known,
+    not f.is_date_unknown as is_date_known,
     f.load_id
 from firsts as f
 {% if is_incremental() %}

@@ -1,19 +1,28 @@
 {#- Gains per player × period × metric, as Wise Old Man reports them (DESIGN §4): the
-    window ends at the player's latest snapshot; it starts from the state the player was
-    in when the period began, counted back from `as_of` (the newest fetch tick). -#}
+    window ends at the player's latest snapshot and starts at their first state seen
+    inside the period, counted back from `as_of` (the newest fetch tick, or the newest
+    archived answer where there is no fetch log). Every player with snapshots has rows,
+    tracked now or not (dim_players). -#}
 with snapshots as (
     select * from {{ ref('int_players__snapshots') }}
 ),
 
+players as (
+    select
+        player_id,
+        username
+    from {{ ref('dim_players') }}
+),
+
 as_of as (
-    select max(last_fetched_at) as as_of from {{ ref('int_players__latest_fetches') }}
+    select max(last_fetched_at) as as_of from {{ ref('dim_players') }}
 ),
 
 ends as (
     select
         p.player_id,
         e.captured_at as end_snapshot_at
-    from {{ ref('int_players__latest_fetches') }} as p
+    from players as p
     cross join lateral (
         select s.captured_at from snapshots as s
         where s.player_id = p.player_id
@@ -30,7 +39,11 @@ windows as materialized (
         a.as_of,
         a.as_of - periods.period_length as period_start,
         e.end_snapshot_at,
-        {{ window_start_snapshot(ref('int_players__snapshots'), 'e.player_id', 'a.as_of - periods.period_length') }} as start_snapshot_at
+        -- nothing seen inside the period: the window is the end alone (no gain)
+        coalesce(
+            {{ hiscore_window_start(ref('int_players__snapshots'), ref('int_players__sightings'), 'e.player_id', 'a.as_of - periods.period_length') }},
+            e.end_snapshot_at
+        ) as start_snapshot_at
     from ends as e
     cross join as_of as a
     cross join {{ hiscore_periods() }}
@@ -48,7 +61,7 @@ select
     g.metric,
     g.start_value,
     g.end_value,
-    {{ hiscore_gain_columns('g') }},
+    {{ hiscore_progress_columns('g') }},
     g.start_rank,
     g.end_rank,
     g.start_level,
@@ -59,4 +72,4 @@ select
     w.as_of
 from gains as g
 inner join windows as w on g.player_id = w.player_id and g.period = w.period
-inner join {{ ref('int_players__latest_fetches') }} as p on g.player_id = p.player_id
+inner join players as p on g.player_id = p.player_id

@@ -8,9 +8,12 @@
 }}
 
 {#- Each player's best gain per period × metric ever seen: the best of the gains a
-    tracker would have shown at each of their snapshots (a window ending there, DESIGN
-    §4's rule). A tick only measures windows ending at new snapshots and keeps whichever
-    is better, the stored record or the new one; zero gains are no record. -#}
+    tracker would have shown at each of their snapshots (a window ending there and
+    starting at the first state seen inside the period, as mart_player_gains). A metric
+    that reached the hiscores late makes no record from its unranked start (its first
+    value is a history, not a day's progress: Wise Old Man's records job skips it). A
+    tick only measures windows ending at new snapshots and keeps whichever is better,
+    the stored record or the new one; zero gains are no record. -#}
 with snapshots as (
     select * from {{ ref('int_players__snapshots') }}
 ),
@@ -32,7 +35,7 @@ windows as materialized (
         e.player_id,
         periods.period,
         e.end_snapshot_at,
-        {{ window_start_snapshot(ref('int_players__snapshots'), 'e.player_id', 'e.end_snapshot_at - periods.period_length') }}
+        {{ hiscore_window_start(ref('int_players__snapshots'), ref('int_players__sightings'), 'e.player_id', 'e.end_snapshot_at - periods.period_length') }}
             as start_snapshot_at
     from ends as e
     cross join {{ hiscore_periods() }}
@@ -50,8 +53,9 @@ candidates as (
         g.metric,
         g.start_snapshot_at as started_at,
         g.end_snapshot_at as ended_at,
-        {{ hiscore_gain_columns('g') }}
+        {{ hiscore_progress_columns('g') }}
     from gains as g
+    where not (g.metric in {{ hiscore_late_metrics() }} and g.start_value < 0)
 ),
 
 best as (

@@ -65,10 +65,21 @@ def _ms(value: Any, what: str) -> datetime:
 
 
 def parse_kline(symbol: str, interval: str, rec: Any) -> dict[str, Any]:
+    """One kline array (GET /api/v3/klines: open time ms, open, high, low, close, volume,
+    close time ms, quote volume, trades, ...) → a ``klines`` row, prices exact.
+
+    Raises ValueError naming the field when the kline has the wrong arity, a price is
+    not a finite non-negative decimal, open/close lie outside low..high, or the open time
+    is off the interval's UTC grid: without ``timeZone`` Binance opens every kline on it
+    (1d at 00:00 UTC), so an off-grid kline would be a second candle for a day or minute
+    that already has its own."""
     if not isinstance(rec, list) or len(rec) != KLINE_FIELDS:
         size = len(rec) if isinstance(rec, list) else type(rec).__name__
         raise ValueError(f"a kline has {KLINE_FIELDS} fields, got {size}")
     open_time, close_time = _ms(rec[0], "open time"), _ms(rec[6], "close time")
+    if rec[0] % INTERVAL_MS[interval]:
+        stamp = open_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        raise ValueError(f"open time {stamp} is not on the {interval} grid (UTC)")
     if close_time <= open_time:
         raise ValueError("close time is not after open time")
     row = {

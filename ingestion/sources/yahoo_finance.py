@@ -8,7 +8,12 @@ Endpoints (landing dirs, DESIGN §3):
   dividends and splits. A bar Yahoo leaves empty (nulls) loads with null prices and is
   dropped in staging; an answer with ``chart.error`` set (unknown or delisted symbol) is
   archived under the fetch time and rejected with Yahoo's own description, and the other
-  symbols carry on.
+  symbols carry on. ``events.splits`` go on the bar of their session (Yahoo keys a split by
+  that bar's time; a split keyed at another time of the same UTC day, or of a day with no
+  bar in the answer, still lands: on that day's bar, or as a bar with null prices).
+  The bars stay as Yahoo sent them: a repeated session (the newest bar sent twice, at the
+  session's open and at its close) and the scale of bars fetched before a later split
+  are settled in dbt (``int_exchanges__yahoo_sessions``).
 * ``tracked_assets`` — this provider's lines of ``config/tracked_assets.csv``.
 """
 
@@ -46,6 +51,13 @@ def _number(value: Any, what: str) -> Decimal | None:
 
 
 def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """One chart answer (``/v8/finance/chart/<symbol>``, symbol from the file's key) →
+    a ``daily_bars`` row per element of ``timestamp`` (prices in the chart's currency,
+    exact decimals; volume in shares; the session's split, if any, as numerator and
+    denominator, 4 and 1 for 4:1), plus a null-price row for a split on a day with no
+    bar. A bar that breaks the contract is a :class:`Reject` naming its index; an answer
+    with ``chart.error`` set is :class:`FileRejected` with Yahoo's own text; one without
+    a chart result raises ValueError."""
     symbol = file.key or ""
     if not symbol:
         raise ValueError("symbol missing from the file name")
@@ -69,6 +81,8 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
     events = result.get("events") or {}
     dividends = {int(k): v for k, v in (events.get("dividends") or {}).items()}
     splits = {int(k): v for k, v in (events.get("splits") or {}).items()}
+    split_days = {_utc_day(ts): split for ts, split in splits.items()}
+    bar_days: set[date | None] = set()
     currency = (result.get("meta") or {}).get("currency")
     for i, ts in enumerate(stamps):
         try:
@@ -83,7 +97,8 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
                 vals = values.get(name) if isinstance(values, dict) else values
                 return vals[i] if isinstance(vals, list) and i < len(vals) else None
 
-            split = splits.get(ts) or {}
+            split = splits.get(ts) or split_days.get(bar_at.date()) or {}
+            bar_days.add(bar_at.date())
             yield {
                 "symbol": symbol,
                 "bar_at": bar_at,
@@ -100,6 +115,32 @@ def parse_chart(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
             }
         except RECORD_ERRORS as exc:
             yield Reject(f"/chart/result/0/timestamp/{i}", str(exc), ts)
+    for ts, split in splits.items():
+        # a split on a day without a bar here: kept, on an empty bar at its own time, so
+        # the earlier prices still get put on the new scale
+        if _utc_day(ts) in bar_days:
+            continue
+        try:
+            yield {
+                "symbol": symbol,
+                "bar_at": datetime.fromtimestamp(ts, UTC),
+                "currency": currency,
+                **dict.fromkeys(("open", "high", "low", "close", "adj_close", "volume")),
+                "dividend": None,
+                "split_numerator": _number(split.get("numerator"), "split numerator"),
+                "split_denominator": _number(split.get("denominator"), "split denominator"),
+            }
+        except RECORD_ERRORS as exc:
+            yield Reject(f"/chart/result/0/events/splits/{ts}", str(exc), split)
+
+
+def _utc_day(ts: int) -> date | None:
+    """The UTC date of epoch seconds ``ts`` (a US session's bars, open 13:30/14:30 and
+    close 20:00/21:00 UTC, all fall on it); None when no datetime can hold it."""
+    try:
+        return datetime.fromtimestamp(ts, UTC).date()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 _COMMON = {"landing_file": "text", "captured_at": "timestamp"}

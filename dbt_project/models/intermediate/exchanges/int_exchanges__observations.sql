@@ -1,7 +1,10 @@
 {#- Exchange candles in the unified observation shape (DESIGN §4): price is the close and
     the candle keeps its true open, high and low. Binance minutes (1m) feed the hourly
     tier; daily klines and Yahoo's daily bars (1d) are the daily tier's own candles.
-    Yahoo's empty (null) bars are left out. -#}
+    Yahoo comes one row per session (int_exchanges__yahoo_sessions: a repeated session
+    once, empty bars left out), on the scale of every split since: price ÷ ratio, volume
+    × ratio with ratio = split_numerator_after / split_denominator_after, rounded to the
+    raw columns' 9 places. -#}
 select
     'binance:' || k.provider_symbol as item_id,
     'binance-spot' as market_id,
@@ -22,19 +25,18 @@ from {{ ref('stg_binance__klines') }} as k
 union all
 
 select
-    'yahoo_finance:' || b.provider_symbol as item_id,
+    'yahoo_finance:' || s.provider_symbol as item_id,
     'yahoo-us' as market_id,
     'yahoo_finance' as source,
-    b.bar_at as observed_at,
+    s.observed_at,
     '1d' as resolution,
     true as is_rollup_input,
-    b.close_price as price,
-    b.open_price as price_open,
-    b.high_price as price_high,
-    b.low_price as price_low,
-    b.volume,
+    round(s.close_price * s.split_denominator_after / s.split_numerator_after, 9) as price,
+    round(s.open_price * s.split_denominator_after / s.split_numerator_after, 9) as price_open,
+    round(s.high_price * s.split_denominator_after / s.split_numerator_after, 9) as price_high,
+    round(s.low_price * s.split_denominator_after / s.split_numerator_after, 9) as price_low,
+    round(s.volume * s.split_numerator_after / s.split_denominator_after, 9) as volume,
     null::bigint as listings,
     null::bigint as quantity_listed,
-    b.load_id
-from {{ ref('stg_yahoo_finance__daily_bars') }} as b
-where b.close_price is not null
+    s.load_id
+from {{ ref('int_exchanges__yahoo_sessions') }} as s

@@ -11,5 +11,7 @@ select
     dividend::numeric as dividend,
     split_numerator::numeric as split_numerator,
     split_denominator::numeric as split_denominator,
+    landing_file,
+    captured_at,
     _dlt_load_id::numeric as load_id
 from {{ source('yahoo_finance', 'daily_bars') }}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ingestion.landing import write_atomic
-from orchestration import ingest
+from orchestration import ingest, warehouse
 from tests.conftest import query, scalar
 
 AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -286,3 +286,46 @@ def test_a_bucket_saved_twice_loads_once_the_later_copy_winning(db, landing, osr
     _land(landing, "osrs_prices", "5m", third, at=at.replace(second=9))
     ingest.load_source("osrs_prices")
     assert query(db, rows + " order by 1", (at,)) == [(2, 7)]
+
+
+# ------------------------------------------- a file is loaded only with its rows (item 2)
+
+
+def test_an_aborted_load_leaves_its_files_pending_not_loaded(db, landing, dofus) -> None:
+    """A load package whose COPY the database refuses (a check constraint stands in for
+    any refusal) records nothing as loaded: once the package is dropped, the next load
+    removes what it left and loads its files again, every good record once."""
+    from ingestion import loader
+
+    def batch(minute: int, price: int) -> dict:
+        return {
+            "server": "Brumen", "captured_at": f"2026-11-22T07:{minute:02d}:00Z",
+            "observations": [{"ankama_id": 1, "item_name": "Wheat", "price_x1": price},
+                             {"ankama_id": 2, "item_name": "Hop", "price_x1": 7}],
+        }  # fmt: skip
+
+    with warehouse.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "alter table raw_dofus_market.observations"
+            " add constraint refuse_12345 check (price_x1 is distinct from 12345)"
+        )
+    for minute, price in ((1, 12345), (2, 9)):
+        at = AT.replace(hour=7, minute=minute)
+        _land(landing, "dofus_market", "observations", batch(minute, price), at, "Brumen")
+    with pytest.raises(Exception, match="refuse_12345"):
+        ingest.load_source("dofus_market")
+    pipeline = ingest.pipeline_for("dofus_market")
+    brumen = [p for p in loader.loaded_files(pipeline) if "Brumen" in p]
+    assert brumen == []  # recorded in landing_files by the failed package, not loaded
+    pipeline.drop_pending_packages()  # the package is aborted
+    with warehouse.connect(db, autocommit=True) as conn:
+        conn.execute("alter table raw_dofus_market.observations drop constraint refuse_12345")
+    ingest.load_source("dofus_market")
+    assert query(
+        db, "select captured_at, ankama_id, price_x1 from raw_dofus_market.observations"
+        " where server = 'Brumen' order by 1, 2",
+    ) == [
+        (AT.replace(hour=7, minute=1), 1, 12345), (AT.replace(hour=7, minute=1), 2, 7),
+        (AT.replace(hour=7, minute=2), 1, 9), (AT.replace(hour=7, minute=2), 2, 7),
+    ]  # fmt: skip
+    assert len([p for p in loader.loaded_files(pipeline) if "Brumen" in p]) == 2

@@ -21,7 +21,8 @@ from typing import Any
 
 from ingestion import clock
 from ingestion.landing import write_atomic
-from ingestion.simulator.faults import SOURCES, Fault, FaultFile, fault_files, kinds_for
+from ingestion.simulator.faults import Fault, FaultFile, fault_files, kinds_for
+from ingestion.sources import SOURCES
 from orchestration import warehouse
 
 STEP = timedelta(minutes=5)  # one fault file per 5-minute slot: OSRS buckets stay apart

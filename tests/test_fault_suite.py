@@ -13,7 +13,8 @@ import itertools
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from ingestion.simulator.faults import SOURCES, Fault, kinds_for
+from ingestion.simulator.faults import Fault, kinds_for
+from ingestion.sources import SOURCES
 from orchestration import bench_faults, transform
 
 FAULTS = st.sampled_from(SOURCES).flatmap(

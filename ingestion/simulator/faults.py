@@ -23,16 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SOURCES = (
-    "osrs_prices",
-    "wow_auctions",
-    "dofus_market",
-    "osrs_hiscores",
-    "binance",
-    "yahoo_finance",
-    "vividseats",
-)
-
 RECORD_KINDS = ("wrong_type", "overflow", "non_finite", "nul", "absurd")
 FILE_KINDS = ("bom", "truncated", "future", "past", "copy")
 SOURCE_FILE_KINDS = {  # file faults that apply to each source beyond the common ones

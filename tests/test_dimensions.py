@@ -241,6 +241,14 @@ def test_symbols_dropped_from_the_config_stay_untracked(db, removed) -> None:
     )
     # first kline 2025-01-10; newest observation: its last ticker, closed 2025-03-11
     assert asset == [("ETH", "Ether", "USDT", False, _day(2025, 1, 10), _day(2025, 3, 11))]
+    # BTC's last load held only a ticker (2025-04-01): folded into the row the earlier
+    # load made, its first kline (2025-03-10) stays the first observation
+    observed = query(
+        db,
+        "select first_observed_at, last_observed_at from intermediate.int_exchanges__assets"
+        " where item_id = 'binance:BTCUSDT'",
+    )
+    assert observed == [(_day(2025, 3, 10), _day(2025, 4, 1))]
 
 
 def test_dropped_symbols_keep_their_history(db, removed) -> None:

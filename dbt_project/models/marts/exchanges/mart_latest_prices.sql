@@ -1,6 +1,8 @@
-{#- One row per tracked exchange asset: the price now and its 24-hour change (DESIGN §4).
-    Binance from the newest 24h ticker (a live price); Yahoo from the newest daily bar
-    against the one before it. Each asset is one index probe, not a scan of history. -#}
+{#- One row per exchange asset with a price, tracked or not (is_tracked): the price now
+    and its 24-hour change (DESIGN §4). Binance from the newest 24h ticker (a live price);
+    Yahoo, and a Binance symbol the newest ticker no longer covers (dropped from the
+    config), from its newest daily candle against the one before it. Each asset is one
+    index probe, not a scan of history. -#}
 with assets as (
     select * from {{ ref('int_exchanges__assets') }}
 ),
@@ -39,7 +41,6 @@ bars as (
             order by d.bucket_start desc
             limit 2
         ) as b
-    where a.source = 'yahoo_finance'
 )
 
 select
@@ -50,6 +51,7 @@ select
     a.market_id,
     a.source,
     a.currency,
+    a.is_tracked,
     coalesce(bn.price, y.price) as price,
     coalesce(
         bn.change_24h_pct,
@@ -59,4 +61,4 @@ select
 from assets as a
 left join binance as bn on a.source = 'binance' and a.provider_symbol = bn.provider_symbol
 left join bars as y on a.item_id = y.item_id and y.newest_first = 1
-where a.is_tracked and coalesce(bn.price, y.price) is not null
+where coalesce(bn.price, y.price) is not null

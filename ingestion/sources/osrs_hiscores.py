@@ -6,8 +6,8 @@ Endpoints (landing dirs):
   username, account_type, groups ``;``-separated), archived whenever it changes, so the
   warehouse knows who was tracked when. Adding a line there is all it takes.
 * ``index_lite`` — one hiscores answer per player and fetch, ``<capture>__<player>``,
-  JSON (``index_lite.json``) or the legacy CSV (``index_lite.ws``). An answer
-  byte-identical to the player's previous one is not archived again.
+  JSON (``index_lite.json``) or the legacy CSV (``index_lite.ws``). An answer that
+  says what the player's previous one said, in either format, is not archived again.
 * ``fetch_log`` — one file per tick: every player's outcome (``changed``,
   ``unchanged``, ``not_found`` on a 404, ``failed`` after retries), so a player's
   ``last_fetched_at`` moves even when nothing else does.
@@ -57,6 +57,8 @@ BOARDS = {
     "hardcore": "m=hiscore_oldschool_hardcore_ironman",
     "ultimate": "m=hiscore_oldschool_ultimate",
 }
+
+
 # --------------------------------------------------------------------------- published order
 
 
@@ -162,8 +164,8 @@ _SAILING = PublishedOrder(
 )
 _BRUTUS = PublishedOrder(
     "brutus",
-    "a full index_lite.json answer in a public hiscores client's tests (Brutus between "
-    "Barrows Chests and Bryophyta)",
+    "a full index_lite.json answer in a public hiscores client's tests: Brutus between "
+    "Barrows Chests and Bryophyta, as RuneLite plugins' boss lists also place it",
     _SAILING.skills,
     _added(_SAILING.activities, ("Barrows Chests", "Brutus")),
 )

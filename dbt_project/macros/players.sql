@@ -27,22 +27,6 @@
     ) as periods (period, period_length)
 {%- endmacro %}
 
-{#- The snapshot a window starts from: the state the player was in when the period began
-    (the last changed snapshot at or before it, since only changes are stored), or, for a
-    player first seen inside the period, their earliest snapshot in it. -#}
-{% macro window_start_snapshot(snapshots, player_id, period_start) -%}
-    coalesce(
-        (
-            select max(s.captured_at) from {{ snapshots }} as s
-            where s.player_id = {{ player_id }} and s.captured_at <= {{ period_start }}
-        ),
-        (
-            select min(s.captured_at) from {{ snapshots }} as s
-            where s.player_id = {{ player_id }} and s.captured_at > {{ period_start }}
-        )
-    )
-{%- endmacro %}
-
 {#- Per window (player_id, period, start_snapshot_at, end_snapshot_at) × metric in either
     snapshot: DESIGN §4's gain. A metric missing from a snapshot (new in the game, or left
     out of a truncated answer) reads as unranked (-1) there; gained = max(0, end −
@@ -80,13 +64,4 @@
             w.player_id = m.player_id
             and m.captured_at in (w.start_snapshot_at, w.end_snapshot_at)
     group by w.player_id, w.period, w.start_snapshot_at, w.end_snapshot_at, m.metric_kind, m.metric
-{%- endmacro %}
-
-{#- gained / rank_change / level_change from the columns hiscore_window_gains returns. -#}
-{% macro hiscore_gain_columns(g) -%}
-    case when {{ g }}.end_value < 0 then 0 else greatest(0, {{ g }}.end_value - greatest({{ g }}.start_value, 0)) end
-        as gained,
-    case when {{ g }}.start_rank > 0 and {{ g }}.end_rank > 0 then {{ g }}.end_rank - {{ g }}.start_rank end
-        as rank_change,
-    {{ g }}.end_level - {{ g }}.start_level as level_change
 {%- endmacro %}

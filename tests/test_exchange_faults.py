@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 
 from ingestion import assets
 from ingestion.landing import write_atomic
+from ingestion.loader import Reject
+from ingestion.sources import yahoo_finance
 from orchestration import transform
 from orchestration.cli import app
 from tests.conftest import query, scalar
@@ -271,6 +273,22 @@ def test_only_a_split_rewrites_history(db, ticks) -> None:
         )
         == 1
     )
+
+
+def test_a_split_keyed_off_its_bar_still_lands(tmp_path) -> None:
+    """Yahoo keys a split by its bar's stamp; one keyed at 05:00 UTC (midnight in New
+    York) goes on that day's 14:30 bar, and one on a day the answer has no bar comes as
+    an empty bar of its own, so the earlier prices still get put on the new scale."""
+    at, body = _chart("SPLT", [(_at(16), 101, 102, 100, 101, 4000)], split=(_at(16, 5, 0), 4, 1))
+    answer = json.loads(body)
+    ts = str(int(_at(18).timestamp()))
+    answer["chart"]["result"][0]["events"]["splits"][ts] = {"numerator": 2, "denominator": 1}
+    f = write_atomic(
+        "yahoo_finance", "chart", at, json.dumps(answer).encode(), key="SPLT", root=tmp_path
+    )
+    rows = [r for r in yahoo_finance.parse_chart(f) if not isinstance(r, Reject)]
+    got = [(r["bar_at"], r["close"], r["split_numerator"], r["split_denominator"]) for r in rows]
+    assert got == [(_at(16), 101, 4, 1), (_at(18), None, 2, 1)]
 
 
 # ------------------------------------------------------------------------ item 6(b)

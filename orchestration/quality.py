@@ -475,44 +475,87 @@ def record_passed(suite: RawSuite, load_id: str) -> None:
         )
 
 
+def _unpassed_loads(
+    info: warehouse.ConnectionInfo, suite: RawSuite, passed: str, limit: int = 200
+) -> list[tuple[str, int]]:
+    """(load id, rows) of the completed loads newer than ``passed`` that put rows in the
+    table, oldest first (at most ``limit``, the newest). Each is probed through the
+    load-id index, as :func:`_newest_load` does."""
+    from psycopg import sql
+
+    table = sql.Identifier(suite.schema, suite.table)
+    with warehouse.connect(info) as conn:
+        loads = conn.execute(
+            sql.SQL(
+                "select load_id from {} where status = 0 and load_id::numeric > %s::numeric"
+                " order by load_id::numeric desc limit %s"
+            ).format(sql.Identifier(suite.schema, "_dlt_loads")),
+            (passed, limit),
+        ).fetchall()
+        out = []
+        for (candidate,) in loads:
+            rows = conn.execute(
+                sql.SQL("select count(*) from {} where _dlt_load_id::numeric = %s").format(table),
+                (candidate,),
+            ).fetchone()[0]
+            if rows:
+                out.append((str(candidate), int(rows)))
+    return out[::-1]
+
+
 def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResult:
     """Validate rows of the table against the suite: those of ``load_id`` when given,
-    else every load newer than the last one that passed (``ops.raw_checks_passed``),
-    recording the newest as passed when they all do.
+    else each load newer than the last one that passed (``ops.raw_checks_passed``),
+    load by load, recording the newest of an unbroken run of passes.
 
     A load that fails stays unpassed, so the next tick validates it again beside its own
     load and is blocked again: a bad load stays out of the marts until it is fixed (its
     rows deleted or corrected), not only for the tick that loaded it. A table never
-    checked starts with its newest load. The load-id index keeps the cost to the loads
-    not yet passed."""
+    checked starts with its newest load. One load at a time, as each tick would have
+    checked it: the cost is that of the loads not yet passed, never of the history."""
+    info = warehouse.ensure_warehouse()
+    if load_id is not None:
+        return _validate_load(info, suite, load_id, -1)
+    newest, rows = _newest_load(info, suite.schema, suite.table)
+    if newest is None:
+        return SuiteResult(suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet")
+    passed = _passed_through(info, suite)
+    loads = [(newest, rows)]
+    if passed is not None and float(passed) < float(newest):
+        loads = _unpassed_loads(info, suite, passed) or loads
+    elif passed is not None:
+        loads = []  # the newest load passed already: nothing new to look at
+    total = SuiteResult(suite.schema, suite.table, True, 0, load_id=newest)
+    unbroken = True
+    for candidate, n in loads:
+        result = _validate_load(info, suite, candidate, n)
+        total.rows += n
+        if result.success and unbroken:
+            record_passed(suite, candidate)
+        else:
+            unbroken = False
+        if not result.success:
+            total.success = False
+            total.failed += [{**f, "load_id": candidate} for f in result.failed]
+    return total
+
+
+def _validate_load(
+    info: warehouse.ConnectionInfo, suite: RawSuite, load_id: str, rows: int
+) -> SuiteResult:
+    """The suite over the rows of one dlt load."""
     import great_expectations as gx
     from psycopg import sql
 
-    info = warehouse.ensure_warehouse()
-    given = load_id is not None
     table = sql.Identifier(suite.schema, suite.table)
-    if load_id is None:
-        load_id, rows = _newest_load(info, suite.schema, suite.table)
-        passed = _passed_through(info, suite) if load_id is not None else None
-    else:
-        rows, passed = -1, None
-    if load_id is None:
-        return SuiteResult(suite.schema, suite.table, True, 0, skipped_reason="no rows loaded yet")
-    if passed is not None and float(passed) < float(load_id):
-        condition = sql.SQL("_dlt_load_id::numeric > {}::numeric").format(sql.Literal(passed))
-        with warehouse.connect(info) as conn:
-            rows = conn.execute(
-                sql.SQL("select count(*) from {} where {}").format(table, condition)
-            ).fetchone()[0]
-    else:
-        condition = sql.SQL("_dlt_load_id::numeric = {}::numeric").format(sql.Literal(load_id))
+    condition = sql.SQL("_dlt_load_id::numeric = {}::numeric").format(sql.Literal(load_id))
     context = gx.get_context(mode="ephemeral")
     _quiet(context)
     datasource = context.data_sources.add_postgres(name="warehouse", connection_string=info.url())
     with warehouse.connect(info) as conn:
         query = sql.SQL("select * from {} where {}").format(table, condition).as_string(conn)
-    asset = datasource.add_query_asset(name=f"{suite.table}_newest_load", query=query)
-    batch = asset.add_batch_definition_whole_table("newest_load").get_batch()
+    asset = datasource.add_query_asset(name=f"{suite.table}_load", query=query)
+    batch = asset.add_batch_definition_whole_table("load").get_batch()
     gx_suite = gx.ExpectationSuite(name=f"{suite.schema}.{suite.table}")
     for expectation in suite.expectations():
         gx_suite.add_expectation(expectation)
@@ -532,8 +575,6 @@ def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResu
                     "observed_value": str((r.result or {}).get("observed_value")),
                 }
             )
-    if result.success and not given:
-        record_passed(suite, load_id)
     return SuiteResult(
         suite.schema, suite.table, bool(result.success), rows, failed, load_id=load_id
     )

@@ -40,6 +40,22 @@ if os.environ.get(CLOCK_SHIFT_ENV):
 SIM_END = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 
 
+@contextlib.contextmanager
+def clock_at(at: datetime) -> Iterator[None]:
+    """Python's clock at ``at`` (ticking) for the block, dlt's load ids left as found.
+
+    dlt never hands out a load id lower than one it handed out before in the process
+    (``dlt.common.time.increasing_precise_time``): a load during a trip to the future
+    would put every later load of the session in that future, and every "loaded since
+    the tick started" window with it."""
+    from dlt.common.time import increasing_precise_time
+
+    saved = increasing_precise_time._last
+    with time_machine.travel(at, tick=True):
+        yield
+    increasing_precise_time._last = saved
+
+
 @pytest.fixture(scope="session")
 def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("snapmart_home")

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import time_machine
 from typer.testing import CliRunner
 
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import warehouse
 from orchestration.cli import app
-from tests.conftest import SIM_END, scalar
+from tests.conftest import SIM_END, clock_at, scalar
 
 runner = CliRunner()
 ITEM = {"avgHighPrice": 190, "highPriceVolume": 5, "avgLowPrice": 188, "lowPriceVolume": 4}
@@ -34,7 +33,7 @@ def test_future_bucket_blocks_every_build_until_fixed(db, landing) -> None:
     # (a capture client whose clock ran a year fast): its load skips the raw checks.
     future = datetime.now(UTC).replace(microsecond=0, second=0, minute=0) + timedelta(days=400)
     _bucket(landing, future)
-    with time_machine.travel(future + timedelta(minutes=5), tick=True):
+    with clock_at(future + timedelta(minutes=5)):
         assert runner.invoke(app, ["ingest", "--replay"]).exit_code == 0
     assert scalar(
         db, "select count(*) from raw_osrs_prices.prices_5m where bucket_at = %s", (future,)

@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus
 
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import ingest, warehouse
-from tests.conftest import SIM_END, query, scalar
+from tests.conftest import SIM_END, clock_at, query, scalar
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +233,7 @@ def test_a_failing_gx_suite_blocks_the_marts_until_the_data_is_fixed(db, landing
     write_atomic("osrs_prices", "5m", future, json.dumps(bucket).encode(), root=landing)
     # the parser takes a bucket 400 days ahead only when the clock says it is not ahead
     # (a capture client's clock a year fast); the run at the real clock checks that load
-    with time_machine.travel(future + timedelta(minutes=5), tick=True):
+    with clock_at(future + timedelta(minutes=5)):
         ingest.load_source("osrs_prices")
     job = defs.resolve_job_def("osrs_prices_tick")
     instance = DagsterInstance.ephemeral()

@@ -557,24 +557,27 @@ def _landing_rows(pipeline: Any) -> list[tuple]:
         raise
 
 
-def loaded_files(pipeline: Any) -> dict[str, LoadedFile]:
+def loaded_files(pipeline: Any, rows: list[tuple] | None = None) -> dict[str, LoadedFile]:
     """path → what was loaded (hash, size, mtime) for every landing file in the dataset
     whose load completed: a file is loaded only together with its rows. A row of a load
     that failed half-way (its package aborted) does not count, so its file is pending
     again (:func:`discard_incomplete_loads` removes what that load left)."""
     return {
         path: LoadedFile(sha, size, mtime, load_id)
-        for path, sha, size, mtime, load_id, complete in _landing_rows(pipeline)
+        for path, sha, size, mtime, load_id, complete in (
+            _landing_rows(pipeline) if rows is None else rows
+        )
         if complete
     }
 
 
-def incomplete_loads(pipeline: Any) -> set[str]:
-    """Load ids that recorded landing files but never completed (no ``_dlt_loads`` row)."""
-    return {row[4] for row in _landing_rows(pipeline) if not row[5]}
+def landing_rows(pipeline: Any) -> list[tuple]:
+    """landing_files as read once per load: pass it to :func:`discard_incomplete_loads`
+    and :func:`loaded_files` so a tick reads the table once."""
+    return _landing_rows(pipeline)
 
 
-def discard_incomplete_loads(pipeline: Any, tables: Iterable[TableSpec]) -> int:
+def discard_incomplete_loads(pipeline: Any, tables: Iterable[TableSpec], rows: list[tuple]) -> int:
     """Delete every row that a load which never completed left in the source's tables.
 
     Only when dlt holds no package still to load (a pending one is resumed, not
@@ -582,7 +585,7 @@ def discard_incomplete_loads(pipeline: Any, tables: Iterable[TableSpec]) -> int:
     indexes, so the cost follows the failed load, not the history."""
     if pipeline.list_normalized_load_packages() or pipeline.list_extracted_load_packages():
         return 0
-    ids = incomplete_loads(pipeline)
+    ids = {row[4] for row in rows if not row[5]}  # recorded files, load never completed
     if not ids:
         return 0
     deleted = 0

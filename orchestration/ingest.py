@@ -78,8 +78,10 @@ def prepare_load(
     endpoints = [e for e in module.ENDPOINTS if wanted is None or e.table.name in wanted]
     pipeline = pipeline_for(source)
     tables = [e.table for e in module.ENDPOINTS]
-    loader.discard_incomplete_loads(pipeline, tables)  # its files are pending again
-    done = loader.loaded_files(pipeline)
+    rows = loader.landing_rows(pipeline)
+    if loader.discard_incomplete_loads(pipeline, tables, rows):  # its files are pending again
+        rows = loader.landing_rows(pipeline)
+    done = loader.loaded_files(pipeline, rows)
     pending = pending_files(source, done, [e.endpoint for e in endpoints], root)
     if any(t.partition_by for t in tables):  # created partitioned before dlt creates it plain
         loader.ensure_tables(pipeline, tables)

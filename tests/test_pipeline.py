@@ -197,10 +197,12 @@ def test_each_layer_is_written_by_its_role(db, replayed) -> None:
 def test_a_source_that_starts_late_loads_into_its_empty_tables(db, replayed, landing) -> None:
     # Until now wow_auctions had no landing files: its raw tables exist, empty, so the
     # dbt staging views compile; the first snapshots then load into those same tables.
+    # They are 45 days older than the OSRS buckets (a replayed archive): a market's
+    # trend windows end at its own newest hour, not at the newest hour of any market.
     from ingestion.simulator.writer import write_wow_auctions
 
     assert scalar(db, "select count(*) from raw_wow_auctions.commodity_auctions") == 0
-    write_wow_auctions(2 / 24, seed=5, end=SIM_END, root=landing)
+    write_wow_auctions(2 / 24, seed=5, end=SIM_END - timedelta(days=45), root=landing)
     result = runner.invoke(app, ["refresh", "--replay"])
     assert result.exit_code == 0, result.output
     assert scalar(db, "select count(*) from raw_wow_auctions.commodity_auctions") > 0
@@ -210,6 +212,13 @@ def test_a_source_that_starts_late_loads_into_its_empty_tables(db, replayed, lan
             db,
             "select count(*) from marts.mart_item_trends where market_id = 'wow-us-commodities'"
             " and market_value is not null",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            db,
+            "select count(*) from marts.mart_seasonality where market_id = 'wow-us-commodities'",
         )
         > 0
     )

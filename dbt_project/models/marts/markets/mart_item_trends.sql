@@ -1,6 +1,8 @@
 {#- One row per item × market: where its price is and where it is heading (DESIGN §4).
 
     as_of        the item's latest observation; every window is measured back from it.
+                 Items listed: those observed within trend_lookback_days of their own
+                 market's newest hour.
     change_X_pct 100 × (price − price X ago) / price X ago, where "price X ago" is the
                  last observation at or before as_of − X.
     ma_7d/30d    mean daily close over the 7/30 UTC days ending on as_of's day.
@@ -24,17 +26,27 @@
                  day % changes of the last 30 daily closes; the band holds ~95 % of next
                  days if changes are roughly normal. Null with fewer than
                  `forecast_min_changes` day-over-day changes; the low end stops at 0. -#}
-with latest as (
+with market_newest as (
+    -- each market's own newest hour: a market whose source stopped (or started late)
+    -- keeps its trends, whatever the other markets or the calendar say
+    select
+        market_id,
+        max(bucket_start) as newest_bucket
+    from {{ ref('fct_prices_hourly') }}
+    group by market_id
+),
+
+latest as (
     select distinct on (h.market_id, h.item_id)
         h.market_id,
         h.item_id,
         h.last_observed_at as as_of,
         h.close as price
     from {{ ref('fct_prices_hourly') }} as h
-    where
-        h.bucket_start >= (
-            select max(x.bucket_start) from {{ ref('fct_prices_hourly') }} as x
-        ) - interval '{{ var("trend_lookback_days") }} days'
+    inner join market_newest as m
+        on
+            h.market_id = m.market_id
+            and h.bucket_start >= m.newest_bucket - interval '{{ var("trend_lookback_days") }} days'
     order by h.market_id asc, h.item_id asc, h.bucket_start desc
 ),
 

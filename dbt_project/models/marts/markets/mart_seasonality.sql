@@ -1,6 +1,6 @@
 {#- When in the week an item is cheap or dear: one row per market × item × (UTC day of
     week, hour), over the hourly candles of the last `seasonality_days` days (28: four
-    of each weekday) ending at the newest hourly bucket.
+    of each weekday) ending at the market's newest hourly bucket.
 
     slot_price    mean of the hourly avg_price of the candles in that (dow, hour) slot.
     average_price mean of the item's slot prices, each slot weighing the same, so a
@@ -8,8 +8,13 @@
     price_index   slot_price / average_price: 1.0 = average, 0.95 = 5 % cheaper than
                   usual at that hour. Averaged over an item's slots it is 1.0. -#}
 with bounds as (
-    select max(h.bucket_start) as last_bucket
+    -- each market's own newest hour, so a market that stopped or started late keeps
+    -- its slots whatever the other markets say
+    select
+        h.market_id,
+        max(h.bucket_start) as last_bucket
     from {{ ref('fct_prices_hourly') }} as h
+    group by h.market_id
 ),
 
 hours as (
@@ -20,7 +25,7 @@ hours as (
         extract(hour from h.bucket_start at time zone 'UTC')::int as hour_of_day,
         h.avg_price
     from {{ ref('fct_prices_hourly') }} as h
-    cross join bounds as b
+    inner join bounds as b on h.market_id = b.market_id
     where
         h.bucket_start > b.last_bucket - interval '{{ var("seasonality_days") }} days'
         and h.avg_price > 0

@@ -486,8 +486,12 @@ def demo(
         write_osrs_hiscores(
             days, seed=seed, progress=lambda d, t: bar.update(players, completed=d, total=t)
         )
-        exchanges = bar.add_task("Fetching binance + yahoo_finance (simulated)", total=2)
-        write_exchanges(seed=seed, progress=lambda d, t: bar.update(exchanges, completed=d))
+        exchanges = bar.add_task("Fetching binance + yahoo_finance (simulated)", total=None)
+        write_exchanges(
+            seed=seed,
+            progress=lambda d, t: bar.update(exchanges, completed=d, total=t),
+            quirks=True,
+        )
         tickets = bar.add_task("Fetching vividseats every 15 min (simulated)", total=None)
         write_vividseats(
             min(days, 3),

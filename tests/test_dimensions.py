@@ -281,6 +281,16 @@ def test_dropped_symbols_keep_their_latest_price(db, removed) -> None:
     assert _latest(db, "binance:BTCUSDT") == ("BTC", Decimal(82000), Decimal(1), True)
 
 
+def test_a_config_version_without_lines_tracks_nothing(db, removed) -> None:
+    # Yahoo's newest version names no asset (only the header): AAPL stops being fetched
+    _assets("yahoo_finance", _day(2025, 5, 1), "")
+    _run("refresh", "--replay", *EXCHANGES)
+    assert _item(db, "yahoo_finance:AAPL") == ("Apple Inc.", "stock", "AAPL", "USD", False, False)
+    assert _latest(db, "yahoo_finance:AAPL")[3] is False
+    # Binance's newest version still names BTC
+    assert _item(db, "binance:BTCUSDT")[4:] == (True, True)
+
+
 # --------------------------------------------------------------------------- game markets
 
 

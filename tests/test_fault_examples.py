@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -246,6 +246,33 @@ def test_a_bad_price_range_nulls_that_field_only(db, tickets) -> None:
     assert _rejects(db, "vividseats")[
         ("production/20261122T060000Z__5100000.json", "/maxPrice")
     ] == ("maxPrice is above the plausible US$100,000: 262000 (field nulled)")
+
+
+def test_a_replayed_older_production_record_never_replaces_a_newer_one(db, landing) -> None:
+    from orchestration import transform
+
+    def land_and_build(at: datetime, name: str) -> list[tuple]:
+        record = {"id": 5100555, "name": name, "localDate": "2026-12-20T20:00:00",
+                  "venue": {"name": "Fenway Park", "city": "Boston"}}  # fmt: skip
+        _land(landing, "vividseats", "production", record, at=at, key="5100555")
+        ingest.load_source("vividseats")
+        result = transform.run_dbt("run", "stg_vividseats__productions int_tickets__events")
+        assert result.error is None, result.error
+        return query(
+            db,
+            "select production_name, record_at from intermediate.int_tickets__events"
+            " where production_id = 5100555",
+        )
+
+    renamed = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+    assert land_and_build(renamed, "Dead & Company (rescheduled)") == [
+        ("Dead & Company (rescheduled)", renamed)
+    ]
+    # an archive replayed later holds the record of a day before: the event keeps the
+    # name its newest record gives it
+    assert land_and_build(renamed - timedelta(days=1), "Dead & Company") == [
+        ("Dead & Company (rescheduled)", renamed)
+    ]
 
 
 # ------------------------------------------------------------------------ Yahoo (item 11)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 DAY = 86_400
+SESSION_CLOSE = 21 * 3600  # 16:00 New York in winter: when Yahoo restamps the newest bar
+QUIRK_SPLIT_SYMBOL, QUIRK_SPLIT_RATIO = "AAPL", 4
 MINUTE = 60
 HISTORY_START = datetime(2014, 1, 1, tzinfo=UTC)  # ten years and more of daily history
 STOCK_OPEN = 14 * 3600 + 30 * 60  # Yahoo stamps US daily bars at the 14:30 UTC open
@@ -83,11 +85,26 @@ def tracked_assets_csv(chosen: list[Asset]) -> str:
 class Exchanges:
     """The simulated price history of every asset, any day since HISTORY_START."""
 
-    def __init__(self, seed: int = 42, n_assets: int = len(NAMED)) -> None:
+    def __init__(
+        self, seed: int = 42, n_assets: int = len(NAMED), *, quirks: bool = False,
+        anchor_day: int | None = None,
+    ) -> None:  # fmt: skip
+        """``quirks``: Yahoo's two reported quirks besides the ones always on. The
+        newest session of some symbols (``repeats_newest_session``) is sent twice, at
+        the open and again at the close with the day's final volume; and
+        ``QUIRK_SPLIT_SYMBOL`` splits 4:1 on the last weekday before ``anchor_day``
+        (epoch days, default today), so a fetch before that day sees its old scale and
+        a fetch after it sees history already adjusted, as Yahoo serves it."""
         self.seed = seed
         self.assets = {a.provider_symbol: a for a in assets(n_assets)}
         self.start_day = int(HISTORY_START.timestamp()) // DAY
         self._daily: dict[str, np.ndarray] = {}
+        self.quirks = quirks
+        day = anchor_day if anchor_day is not None else int(datetime.now(UTC).timestamp()) // DAY
+        day -= 1
+        while datetime.fromtimestamp(day * DAY, UTC).weekday() >= 5:
+            day -= 1
+        self.quirk_split_day = day
 
     def _rng(self, asset: Asset, *salt: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, zlib.crc32(asset.symbol.encode()), *salt])
@@ -197,9 +214,23 @@ class Exchanges:
 
     # ------------------------------------------------------------------- Yahoo
 
+    @staticmethod
+    def _newest_session(now: int) -> int:
+        """The epoch day of the newest weekday session opened by ``now``."""
+        day = (now - STOCK_OPEN) // DAY
+        while datetime.fromtimestamp(day * DAY, UTC).weekday() >= 5:
+            day -= 1
+        return day
+
+    def repeats_newest_session(self, symbol: str) -> bool:
+        """With quirks, whether Yahoo sends this symbol's newest session twice (about a
+        quarter of the symbols, MSFT always)."""
+        return self.quirks and (symbol == "MSFT" or zlib.crc32(symbol.encode()) % 4 == 0)
+
     def chart(self, symbol: str, period1: int, period2: int, now: int) -> tuple[int, dict]:
         """``/v8/finance/chart/{symbol}``: (status, body). Weekday bars stamped 14:30 UTC,
-        a null row now and then, quarterly dividends, one 2:1 split per asset."""
+        a null row now and then, quarterly dividends, one 2:1 split per asset; with
+        ``quirks`` the newest session twice and a recent 4:1 split (see ``__init__``)."""
         asset = self.assets.get(symbol)
         if asset is None or asset.provider != "yahoo_finance":
             error = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
@@ -210,6 +241,8 @@ class Exchanges:
         stamps, cols = [], {k: [] for k in ("open", "high", "low", "close", "volume")}
         adj, dividends, splits = [], {}, {}
         split_day = self.start_day + 1_000 + zlib.crc32(symbol.encode()) % 1_500
+        quirk_split = self.quirks and symbol == QUIRK_SPLIT_SYMBOL
+        split_known = now >= self.quirk_split_day * DAY + STOCK_OPEN
         for day in range(first_day, last_day + 1):
             ts = day * DAY + STOCK_OPEN
             if datetime.fromtimestamp(ts, UTC).weekday() >= 5 or ts < period1 or ts > period2:
@@ -217,6 +250,11 @@ class Exchanges:
             o, h, lo, c, v = self.day(asset, day)
             # prices before the split are shown split-adjusted, as Yahoo does
             factor = 0.5 if day < split_day else 1.0
+            if quirk_split and day < self.quirk_split_day and not split_known:
+                # fetched before the recent split: the old scale (Yahoo adjusts history
+                # only once the split has happened), volumes ÷ ratio
+                factor *= QUIRK_SPLIT_RATIO
+                v = v / QUIRK_SPLIT_RATIO
             stamps.append(ts)
             if zlib.crc32(f"{symbol}{day}".encode()) % 97 == 0:  # a row Yahoo leaves empty
                 for k in cols:
@@ -236,6 +274,24 @@ class Exchanges:
                     "denominator": 1,
                     "splitRatio": "2:1",
                 }
+            if quirk_split and day == self.quirk_split_day:
+                ratio = QUIRK_SPLIT_RATIO
+                splits[str(ts)] = {
+                    "date": ts,
+                    "numerator": ratio,
+                    "denominator": 1,
+                    "splitRatio": f"{ratio}:1",
+                }
+        if self.repeats_newest_session(symbol) and stamps and cols["close"][-1] is not None:
+            # the newest session again, restamped at its close with the day's final
+            # volume; the bar at the open holds the volume seen earlier (18/19 of it)
+            close_ts = stamps[-1] - STOCK_OPEN + SESSION_CLOSE
+            if stamps[-1] // DAY == self._newest_session(now) and close_ts <= now:
+                stamps.append(close_ts)
+                for k in cols:
+                    cols[k].append(cols[k][-1])
+                adj.append(adj[-1])
+                cols["volume"][-2] = cols["volume"][-1] * 18 // 19
         o, h, lo, c, v = self.day(asset, min(last_day, now // DAY))
         result = {
             "meta": {

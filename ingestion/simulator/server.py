@@ -65,7 +65,9 @@ class SimulatorServer:
         self.wow = WowMarket(seed=seed)
         day = int(clock()) // 86_400 * 86_400  # the hiscores story is anchored on the clock's day
         self.hiscores = Hiscores(seed=seed, anchor=datetime.fromtimestamp(day, UTC))
-        self.exchanges = Exchanges(seed=seed, n_assets=n_assets)
+        self.exchanges = Exchanges(
+            seed=seed, n_assets=n_assets, quirks=quirks, anchor_day=day // 86_400
+        )
         # events are placed around the clock's day unless told otherwise
         self.tickets = Tickets(
             seed=seed,

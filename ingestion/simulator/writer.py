@@ -14,6 +14,8 @@ from ingestion.simulator.osrs_ge import STEP, GEMarket
 
 # With ``quirks``, about one file in this many carries a quirk real answers have.
 QUIRK_EVERY = 97
+# With ``quirks``, Yahoo's first fetch is this long before the second, across a split.
+QUIRK_YAHOO_GAP = timedelta(days=4)
 
 SOURCE = "osrs_prices"
 
@@ -271,23 +273,34 @@ def write_exchanges(
     assets_file: Path | None = None,
     n_assets: int = 1_000,
     progress: Callable[[int, int], None] | None = None,
+    quirks: bool = False,
 ) -> WriteReport:
     """One Binance and one Yahoo tick at ``end`` through the sources' own fetch code,
     against the simulator on loopback: from an empty landing zone that is the full
-    history (``history_days``, ten years by default) plus the last day of minutes."""
+    history (``history_days``, ten years by default) plus the last day of minutes.
+
+    With ``quirks`` Yahoo is asked twice, ``QUIRK_YAHOO_GAP`` before ``end`` and at
+    ``end``, with AAPL's 4:1 split between the two fetches and some symbols' newest
+    session sent twice (``Exchanges.__init__``), as real incremental fetches meet them."""
     from ingestion.http import SourceClient
     from ingestion.simulator.server import SimulatorServer
     from ingestion.sources import binance, yahoo_finance
 
     end = (end or clock.now()).astimezone(UTC)
     report = WriteReport(start=None, end=end)
-    with SimulatorServer(seed=seed, clock=lambda: end.timestamp(), n_assets=n_assets) as sim:
-        for n, module in enumerate((binance, yahoo_finance)):
+    ticks = [(binance, end), (yahoo_finance, end)]
+    if quirks:
+        ticks.insert(1, (yahoo_finance, end - QUIRK_YAHOO_GAP))
+    at = end
+    with SimulatorServer(
+        seed=seed, clock=lambda: at.timestamp(), n_assets=n_assets, quirks=quirks
+    ) as sim:
+        for n, (module, at) in enumerate(ticks):  # the server's clock reads `at`
             client = SourceClient(module.SOURCE, sim.url, per_second=0, backoff_factor=0.05)
-            fetched = module.fetch(root=root, client=client, now=end, assets_file=assets_file)
+            fetched = module.fetch(root=root, client=client, now=at, assets_file=assets_file)
             report.files += len(fetched.files)
             if progress:
-                progress(n + 1, 2)
+                progress(n + 1, len(ticks))
     return report
 
 

@@ -1,7 +1,7 @@
 {#- Every exchange asset that either source was ever told to track or holds data of: one
     row per provider symbol, keyed like dim_items. The config only decides what is
-    fetched (is_tracked: in its provider's newest config version); an asset with facts
-    and no config line (a replayed archive without its tracked_assets file) keeps its
+    fetched (is_tracked: in its provider's newest config version, which may name no
+    asset at all); an asset with facts and no config line (a replayed archive without its tracked_assets file) keeps its
     row, described from the API answers: a Binance spot symbol is its base asset followed
     by its quote asset (exchangeInfo's baseAsset || quoteAsset, e.g. BTC + USDT), so the
     longest known quote asset it ends with gives the symbol and the currency; a Yahoo
@@ -21,11 +21,16 @@ newest as (
 ),
 
 current_versions as (
+    -- from every loaded version, an empty one included (it tracks nothing)
     select
-        provider,
+        'binance' as provider,
         max(config_version_at) as config_version_at
-    from configs
-    group by provider
+    from {{ ref('stg_binance__config_versions') }}
+    union all
+    select
+        'yahoo_finance' as provider,
+        max(config_version_at) as config_version_at
+    from {{ ref('stg_yahoo_finance__config_versions') }}
 ),
 
 configured as (

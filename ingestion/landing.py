@@ -1,4 +1,4 @@
-"""The landing-zone contract every source shares (DESIGN §3).
+"""The landing-zone contract every source shares (docs/landing.md).
 
 Fetch writes the raw response body here *before* anything parses it; load reads
 from here only. That split is what makes ``--replay`` possible: any landing

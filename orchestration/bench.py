@@ -3,7 +3,7 @@
 Runs in a database of its own (``snapmart_bench_<stamp>`` on the same server, dropped
 afterwards unless ``keep``), with its own landing zone and dlt working directory, so
 it never touches the demo's data. Results go to ``bench/results/<stamp>.json`` and a
-table on stdout (DESIGN §7; issue 9 adds the build, tick, query and storage suites).
+table on stdout (bench/README.md; issue 9 adds the build, tick, query and storage suites).
 
 ingest/wow_commodities
     One region commodity snapshot of N listings, landing file → ``raw_wow_auctions``

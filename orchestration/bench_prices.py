@@ -1,5 +1,5 @@
 """The prices suite of ``snapmart bench``: build, tick, analyst queries and storage at
-two sizes of history (DESIGN §7, issue 9).
+two sizes of history (bench/README.md, issue 9).
 
 The history is an OSRS-shaped market written through the simulator into the landing
 zone and loaded through the real load path: ``price_items`` items with every 5m and 1h

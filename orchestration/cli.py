@@ -1,5 +1,5 @@
-"""The `snapmart` command (DESIGN §2): progress while it works, a plain summary at the end,
-and one clear sentence plus what to do when something a user can fix goes wrong."""
+"""The `snapmart` command (docs/architecture.md): progress while it works, a plain summary at
+the end, and one clear sentence plus what to do when something a user can fix goes wrong."""
 
 from __future__ import annotations
 
@@ -417,8 +417,9 @@ def prune(
     ] = 0,
     dry_run: Annotated[bool, typer.Option(help="Count what would go; delete nothing.")] = False,
 ) -> None:
-    """Retention (DESIGN §4): drop hourly candles older than 30 days and daily older than
-    2 years, only where the coarser tier holds their period. Off unless you run it."""
+    """Retention (docs/formulas.md#retention): drop hourly candles older than 30 days and
+    daily older than 2 years, only where the coarser tier holds their period. Off unless you
+    run it."""
     from orchestration import retention
 
     info = _warehouse()
@@ -927,7 +928,7 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Measured performance against same-run baselines (DESIGN §7) → bench/results/*.json."""
+    """Measured performance against same-run baselines (bench/README.md) → bench/results/*.json."""
     from orchestration import bench as bench_mod
 
     if scale not in bench_mod.SCALES:

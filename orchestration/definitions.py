@@ -173,7 +173,7 @@ defs = Definitions(
     resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
 )
 
-# Freshness, in one place (DESIGN §5): a source's raw tables fail their policy after about
+# Freshness, in one place (docs/architecture.md#dagster): a source's raw tables fail after about
 # three missed ticks of its schedule (warn after one and a half), so a stuck schedule or a
 # run that keeps failing shows red in the UI before anyone reads a stale mart.
 FRESHNESS: dict[str, timedelta] = {

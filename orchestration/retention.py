@@ -1,5 +1,6 @@
-"""Retention for the OHLC tiers (DESIGN §4): hourly kept 30 days, daily 2 years, weekly
-5 years, monthly forever, as `snapmart prune` (off by default; nothing prunes on its own).
+"""Retention for the OHLC tiers (docs/formulas.md#retention): hourly kept 30 days, daily
+2 years, weekly and monthly kept, as `snapmart prune` (off by default; nothing prunes on
+its own).
 
 A row goes only where the next coarser tier already holds its period: an hour only if
 its day is in `fct_prices_daily`, a day only if both its week and its month are in the

@@ -87,7 +87,7 @@ class ConnectionInfo:
         self, database: str | None = None, user: str | None = None, role: str | None = None
     ) -> str:
         """``role`` logs in as this user but acts as the role (``SET ROLE`` via libpq
-        options), so every tool can work as its DESIGN §6 role with one login."""
+        options), so every tool can work as its role (docs/roles.md) with one login."""
         auth = quote(user or self.user, safe="")
         if self.password and user is None:
             auth = f"{auth}:{quote(self.password, safe='')}"
@@ -398,7 +398,7 @@ end $$;
 
 
 def ensure_roles(info: ConnectionInfo) -> None:
-    """The three roles of DESIGN §6, with the grants that make them mean something.
+    """The three roles of docs/roles.md, with the grants that make them mean something.
 
     Roles are cluster-wide; grants are per database, so this runs for each
     database we use. The loader may create the raw_* schemas, the transformer

@@ -208,7 +208,8 @@ def test_every_schedule_requests_a_run_its_job_accepts(defs) -> None:
 
 
 def test_freshness_policies_per_source(defs) -> None:
-    """DESIGN §5 / issue 8: OSRS prices fail after 30 minutes without a new load (warn at
+    """docs/architecture.md#dagster / issue 8: OSRS prices fail after 30 minutes without a
+    new load (warn at
     15), the other sources at about three missed ticks of their schedules."""
     graph = defs.resolve_asset_graph()
     prices = graph.get(AssetKey(["raw_osrs_prices", "prices_5m"])).freshness_policy

@@ -1,6 +1,6 @@
-{#- What the buy and sell opportunity marts share (DESIGN §4): each item's price against
-    its reference (ma_30d), the selling fee in force for its source on the as_of day
-    at either price, and a confidence in [0, 1]:
+{#- What the buy and sell opportunity marts share (docs/formulas.md#opportunities): each
+    item's price against its reference (ma_30d), the selling fee in force for its source on
+    the as_of day at either price, and a confidence in [0, 1]:
         confidence = min(days with a close in the last 30 / 30, 1) / (1 + volatility_30d / 10)
     — more history raises it, a jumpier price lowers it (10 % daily volatility halves it). -#}
 {% macro opportunity_base() %}

@@ -28,10 +28,11 @@
 {%- endmacro %}
 
 {#- Per window (player_id, period, start_snapshot_at, end_snapshot_at) × metric in either
-    snapshot: DESIGN §4's gain. A metric missing from a snapshot (new in the game, or left
-    out of a truncated answer) reads as unranked (-1) there; gained = max(0, end −
-    max(start, 0)), and an unranked end gains nothing, so a rollback never shows as a
-    negative gain. Rank change is end − start (negative = climbed) when ranked at both. -#}
+    snapshot: the gain of docs/formulas.md#players. A metric missing from a snapshot (new in
+    the game, or left out of a truncated answer) reads as unranked (-1) there; gained =
+    max(0, end − max(start, 0)), and an unranked end gains nothing, so a rollback never
+    shows as a negative gain. Rank change is end − start (negative = climbed) when ranked at
+    both. -#}
 {% macro hiscore_window_gains(windows, metrics) -%}
     select
         w.player_id,

@@ -1,6 +1,6 @@
 {#- The GE tax as the seeds configure it, checked against values worked out by hand
-    (DESIGN §4): rows returned are mismatches. Complements the mart_flips unit tests,
-    which fix the rules inline; this one proves the seeded rules are the real ones. -#}
+    (docs/formulas.md#fees): rows returned are mismatches. Complements the mart_flips unit
+    tests, which fix the rules inline; this one proves the seeded rules are the real ones. -#}
 with cases (sold_on, source_item_id, sell_price, expected_tax) as (
     values
     ('2026-11-22'::date, '1', 49, 0),

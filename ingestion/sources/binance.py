@@ -1,6 +1,6 @@
 """Binance spot prices: klines and the 24-hour ticker for the tracked crypto assets.
 
-Endpoints (landing dirs, DESIGN §3):
+Endpoints (landing dirs, docs/landing.md#sources-and-endpoints):
 
 * ``klines`` — one page (up to 1,000 klines) per file, ``<first open time>__<symbol>@<interval>``:
   daily history (``1d``) and the last day in minutes (``1m``). The fetch asks only for

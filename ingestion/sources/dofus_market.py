@@ -1,4 +1,4 @@
-"""Dofus marketplace observations, dropped by capture clients (DESIGN §3).
+"""Dofus marketplace observations, dropped by capture clients (docs/landing.md).
 
 There is no public API to poll: clients drop batches, under any file name, into
 ``<landing>/dofus_market/inbox/``. "Fetch" for this source sweeps the inbox into

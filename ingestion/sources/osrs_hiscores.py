@@ -1,4 +1,4 @@
-"""OSRS hiscores: tracked players' skills and activities (DESIGN §3).
+"""OSRS hiscores: tracked players' skills and activities (docs/landing.md).
 
 Endpoints (landing dirs):
 

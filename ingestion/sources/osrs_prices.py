@@ -1,8 +1,8 @@
 """OSRS Grand Exchange prices from the OSRS Wiki real-time prices API.
 
-Endpoints (DESIGN §3): ``mapping`` (item catalogue), ``latest`` (last trade
-per item), ``5m`` and ``1h`` (bucketed averages, ``?timestamp=`` for past
-buckets). A bucket file is named by the bucket's own ``timestamp``, so fetching
+Endpoints (docs/landing.md#sources-and-endpoints): ``mapping`` (item catalogue),
+``latest`` (last trade per item), ``5m`` and ``1h`` (bucketed averages, ``?timestamp=``
+for past buckets). A bucket file is named by the bucket's own ``timestamp``, so fetching
 a bucket twice lands on the same name and loads as the same rows.
 """
 

@@ -1,4 +1,4 @@
-"""Vivid Seats: tracked events' production records and listings (DESIGN §3).
+"""Vivid Seats: tracked events' production records and listings (docs/landing.md).
 
 Endpoints (landing dirs):
 

@@ -1,10 +1,10 @@
 """World of Warcraft auction houses from the Blizzard Game Data API.
 
-Endpoints (DESIGN §3): ``commodities`` (region-wide) and ``connected_realm``
-(one file per connected realm id). Both are hourly snapshots; a snapshot file is
-named by the snapshot's own ``Last-Modified`` time, so an unchanged snapshot maps
-to a file we already have and is neither fetched (``If-Modified-Since``) nor
-written again. Prices are in copper.
+Endpoints (docs/landing.md#sources-and-endpoints): ``commodities`` (region-wide) and
+``connected_realm`` (one file per connected realm id). Both are hourly snapshots; a
+snapshot file is named by the snapshot's own ``Last-Modified`` time, so an unchanged
+snapshot maps to a file we already have and is neither fetched (``If-Modified-Since``)
+nor written again. Prices are in copper.
 
 Credentials: ``SOURCES__WOW_AUCTIONS__CLIENT_ID`` / ``__CLIENT_SECRET`` (or
 ``.dlt/secrets.toml``). The token is requested per run, kept in memory, and sent

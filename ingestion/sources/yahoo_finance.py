@@ -1,6 +1,6 @@
 """Yahoo Finance daily bars (chart API) for the tracked stocks and ETFs.
 
-Endpoints (landing dirs, DESIGN §3):
+Endpoints (landing dirs, docs/landing.md#sources-and-endpoints):
 
 * ``chart`` — one answer per symbol and fetch, ``<first bar time>__<symbol>``: daily bars
   from the day after the newest one landed (``period1``) to the last session that has

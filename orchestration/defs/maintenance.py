@@ -1,4 +1,4 @@
-"""Daily upkeep: retention of the OHLC tiers (DESIGN §4), as `snapmart prune` does.
+"""Daily upkeep: retention of the OHLC tiers (docs/formulas.md#retention), as `snapmart prune` does.
 
 Off by default (like the demo): turn `retention_daily` on in the UI once hourly candles
 older than 30 days are no longer wanted. It only deletes rows whose period the next
@@ -38,6 +38,7 @@ retention_daily = ScheduleDefinition(
     job=retention_job,
     cron_schedule="30 3 * * *",
     execution_timezone="UTC",
-    description="Hourly candles kept 30 days, daily 2 years (DESIGN §4); off by default.",
+    description="Hourly candles kept 30 days, daily 2 years (docs/formulas.md#retention);"
+    " off by default.",
     default_status=DefaultScheduleStatus.STOPPED,
 )

@@ -1,4 +1,4 @@
-"""Daily partitions for what can be fetched again for a past day (DESIGN §5, backfills).
+"""Daily partitions for what can be fetched again for a past day (backfills; docs/architecture.md).
 
 A time-bucketed source whose API answers for any past range (its module has
 ``fetch_window``: OSRS prices' 5m/1h buckets, Binance's minute and daily klines) is

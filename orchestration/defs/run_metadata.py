@@ -1,4 +1,4 @@
-"""What a dbt materialization tells the UI besides "done" (DESIGN §5): rows, the time
+"""What a dbt materialization tells the UI besides "done" (docs/architecture.md): rows, the time
 window it covers, a preview of a mart's first rows, and for the main marts a picture.
 
 Costs follow the run, not the history: an incremental fact reports the rows and time

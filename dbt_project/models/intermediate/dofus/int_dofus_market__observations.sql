@@ -1,8 +1,8 @@
-{#- Dofus captures in the unified observation shape (DESIGN §4): price is the mean unit
-    price over the lots on sale (lot price / lot size), price_low and price_high the
-    cheapest and dearest unit price, listings the number of lots on sale. A capture in
-    which every lot repeats the previous one (≤ 10 minutes before) is not stored again;
-    one with no lot on sale has no price and is left out. -#}
+{#- Dofus captures in the unified observation shape (docs/formulas.md#unified-observations):
+    price is the mean unit price over the lots on sale (lot price / lot size), price_low and
+    price_high the cheapest and dearest unit price, listings the number of lots on sale. A
+    capture in which every lot repeats the previous one (≤ 10 minutes before) is not stored
+    again; one with no lot on sale has no price and is left out. -#}
 select
     'dofus_market:' || l.source_item_id as item_id,
     'dofus-' || lower(replace(l.server, ' ', '-')) as market_id,

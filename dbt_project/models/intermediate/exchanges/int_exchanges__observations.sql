@@ -1,10 +1,10 @@
-{#- Exchange candles in the unified observation shape (DESIGN §4): price is the close and
-    the candle keeps its true open, high and low. Binance minutes (1m) feed the hourly
-    tier; daily klines and Yahoo's daily bars (1d) are the daily tier's own candles.
-    Yahoo comes one row per session (int_exchanges__yahoo_sessions: a repeated session
-    once, empty bars left out), on the scale of every split since: price ÷ ratio, volume
-    × ratio with ratio = split_numerator_after / split_denominator_after, rounded to the
-    raw columns' 9 places. -#}
+{#- Exchange candles in the unified observation shape
+    (docs/formulas.md#unified-observations): price is the close and the candle keeps its
+    true open, high and low. Binance minutes (1m) feed the hourly tier; daily klines and
+    Yahoo's daily bars (1d) are the daily tier's own candles. Yahoo comes one row per
+    session (int_exchanges__yahoo_sessions: a repeated session once, empty bars left out),
+    on the scale of every split since: price ÷ ratio, volume × ratio with ratio =
+    split_numerator_after / split_denominator_after, rounded to the raw columns' 9 places. -#}
 select
     'binance:' || k.provider_symbol as item_id,
     'binance-spot' as market_id,

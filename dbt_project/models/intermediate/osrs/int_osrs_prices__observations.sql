@@ -1,6 +1,7 @@
-{#- OSRS buckets in the unified observation shape (DESIGN §4): price is the mean of the
-    non-null average insta-buy and insta-sell prices; high/low are those two. The 5m
-    buckets feed the rollups; 1h buckets are kept for analysts but not rolled up again. -#}
+{#- OSRS buckets in the unified observation shape (docs/formulas.md#unified-observations):
+    price is the mean of the non-null average insta-buy and insta-sell prices; high/low are
+    those two. The 5m buckets feed the rollups; 1h buckets are kept for analysts but not
+    rolled up again. -#}
 {% for resolution in ['5m', '1h'] %}
     select
         'osrs_prices:' || b.source_item_id as item_id,

@@ -1,6 +1,6 @@
-{#- Event sections in the unified observation shape (DESIGN §4): price is the get-in
-    (cheapest all-in) price of the snapshot, price_high the dearest, with the section's
-    listing and ticket counts. Resale listings carry no traded volume. -#}
+{#- Event sections in the unified observation shape (docs/formulas.md#unified-observations):
+    price is the get-in (cheapest all-in) price of the snapshot, price_high the dearest,
+    with the section's listing and ticket counts. Resale listings carry no traded volume. -#}
 select
     'vividseats:' || s.production_id || ':' || s.section as item_id,
     'vividseats' as market_id,

@@ -1,6 +1,7 @@
-{#- WoW snapshot values in the unified observation shape (DESIGN §4): price is the
-    snapshot's TSM-style value, price_low the cheapest unit buyout, with the book's
-    listing and unit counts. Snapshots carry no traded volume. -#}
+{#- WoW snapshot values in the unified observation shape
+    (docs/formulas.md#unified-observations): price is the snapshot's TSM-style value,
+    price_low the cheapest unit buyout, with the book's listing and unit counts. Snapshots
+    carry no traded volume. -#}
 select
     v.item_id,
     v.market_id,

@@ -10,13 +10,14 @@
     )
 }}
 
-{#- One value per item × market × snapshot, TSM-style (DESIGN §4): sort the units on sale
-    by unit price; take the cheapest 15 % of units (rounded up, at least one), then keep
-    going up to 30 % (rounded down) while each listing's price is below 1.2 × the
-    previous one; of that set, drop units more than 1.5 standard deviations (population,
-    over units) from its mean; the mean of the rest is the snapshot value. Listings are
-    weighted by how many of their units fall in the set, so stacks are never expanded row
-    by row. A snapshot arrives in one dlt load, so a tick only values new snapshots. -#}
+{#- One value per item × market × snapshot, TSM-style (docs/formulas.md#market-value): sort
+    the units on sale by unit price; take the cheapest 15 % of units (rounded up, at least
+    one), then keep going up to 30 % (rounded down) while each listing's price is below 1.2
+    × the previous one; of that set, drop units more than 1.5 standard deviations
+    (population, over units) from its mean; the mean of the rest is the snapshot value.
+    Listings are weighted by how many of their units fall in the set, so stacks are never
+    expanded row by row. A snapshot arrives in one dlt load, so a tick only values new
+    snapshots. -#}
 with listings as (
     select *
     from {{ ref('int_wow_auctions__listings') }}

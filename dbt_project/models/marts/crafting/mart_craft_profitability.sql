@@ -1,6 +1,6 @@
-{#- What a craft earns where its result sells (DESIGN §4): one row per recipe × market
-    the result has a price in. Prices are the latest from mart_item_trends (the going
-    rate, the same price every other mart uses).
+{#- What a craft earns where its result sells (docs/formulas.md#crafting): one row per
+    recipe × market the result has a price in. Prices are the latest from mart_item_trends
+    (the going rate, the same price every other mart uses).
 
     ingredient_cost  Σ quantity × ingredient price, each ingredient priced in the same
                      market, else in the market's supply market (a WoW realm buys its

@@ -1,9 +1,9 @@
 {{ config(materialized='view') }}
 
-{#- Price history for a chart at any range (DESIGN §4), from the tier that fits it: hourly
-    candles for 1d, daily to 1y, weekly for 3y and 5y, monthly for 10y and all. A view,
-    so `where item_id = … and range_name = …` reaches one tier's index and nothing else;
-    a range ends at the item's newest candle in that tier. -#}
+{#- Price history for a chart at any range (docs/formulas.md#ohlcv-rollups), from the tier
+    that fits it: hourly candles for 1d, daily to 1y, weekly for 3y and 5y, monthly for 10y
+    and all. A view, so `where item_id = … and range_name = …` reaches one tier's index and
+    nothing else; a range ends at the item's newest candle in that tier. -#}
 with ranges (range_name, tier, span) as (
     values
     ('1d', 'hour', interval '1 day'),

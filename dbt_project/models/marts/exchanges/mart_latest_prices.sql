@@ -1,8 +1,8 @@
-{#- One row per exchange asset with a price, tracked or not (is_tracked): the price now
-    and its 24-hour change (DESIGN §4). Binance from the newest 24h ticker (a live price);
-    Yahoo, and a Binance symbol the newest ticker no longer covers (dropped from the
-    config), from its newest daily candle against the one before it. Each asset is one
-    index probe, not a scan of history. -#}
+{#- One row per exchange asset with a price, tracked or not (is_tracked): the price now and
+    its 24-hour change (docs/formulas.md#exchanges). Binance from the newest 24h ticker (a
+    live price); Yahoo, and a Binance symbol the newest ticker no longer covers (dropped
+    from the config), from its newest daily candle against the one before it. Each asset is
+    one index probe, not a scan of history. -#}
 with assets as (
     select * from {{ ref('int_exchanges__assets') }}
 ),

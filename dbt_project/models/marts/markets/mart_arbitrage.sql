@@ -1,6 +1,7 @@
-{#- Buy an item in one market, move it, sell it in another of the same source (DESIGN
-    §4): one row per item × buy market × sell market that still pays after the selling
-    fee and the cost of moving it. Never a row whose profit fees or transfer eat.
+{#- Buy an item in one market, move it, sell it in another of the same source
+    (docs/formulas.md#arbitrage): one row per item × buy market × sell market that still
+    pays after the selling fee and the cost of moving it. Never a row whose profit fees or
+    transfer eat.
 
     buy_price, sell_price  each market's latest price from mart_item_trends (the going
                            rate: snapshot market value, mean lot price, ...), like for

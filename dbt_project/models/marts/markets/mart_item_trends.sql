@@ -1,4 +1,5 @@
-{#- One row per item × market: where its price is and where it is heading (DESIGN §4).
+{#- One row per item × market: where its price is and where it is heading
+    (docs/formulas.md#trends).
 
     as_of        the item's latest observation; every window is measured back from it.
                  Items listed: those observed within trend_lookback_days of their own

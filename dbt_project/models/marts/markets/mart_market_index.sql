@@ -1,9 +1,9 @@
-{#- A price index per market and day (DESIGN §4). Each item's day-over-day change is
-    100 × (close − previous day's close) / previous day's close, for items with a close
-    on both consecutive days; the day's change_pct is their mean weighted by the day's
-    traded volume (equal weights where a source has no volume, e.g. listing snapshots);
-    index_value starts at 100 on the market's first day and compounds:
-    index_d = 100 × Π (1 + change_pct / 100) over the days up to d. -#}
+{#- A price index per market and day (docs/formulas.md#market-index). Each item's
+    day-over-day change is 100 × (close − previous day's close) / previous day's close, for
+    items with a close on both consecutive days; the day's change_pct is their mean weighted
+    by the day's traded volume (equal weights where a source has no volume, e.g. listing
+    snapshots); index_value starts at 100 on the market's first day and compounds: index_d =
+    100 × Π (1 + change_pct / 100) over the days up to d. -#}
 with daily as (
     select
         d.market_id,

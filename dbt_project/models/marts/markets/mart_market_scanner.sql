@@ -1,8 +1,9 @@
-{#- One wide row per market × item with every column an analyst filters on (DESIGN §4):
-    price and trend, the buy or sell opportunity after fees, liquidity and freshness.
-    buy_margin_pct = 100 × buy_expected_profit / price. volume_24h sums the hourly
-    volume of the 24 hours ending at the item's as_of. hours_since_observed is measured
-    at the tick's clock, so it says how stale the item was when the marts were refreshed. -#}
+{#- One wide row per market × item with every column an analyst filters on
+    (docs/formulas.md#opportunities): price and trend, the buy or sell opportunity after
+    fees, liquidity and freshness. buy_margin_pct = 100 × buy_expected_profit / price.
+    volume_24h sums the hourly volume of the 24 hours ending at the item's as_of.
+    hours_since_observed is measured at the tick's clock, so it says how stale the item was
+    when the marts were refreshed. -#}
 with volumes as (
     select
         t.market_id,

@@ -1,6 +1,6 @@
-{#- Biggest moves per market and window (DESIGN §4): one row per market × window × item
-    with a change over that window; rank_gain 1 = biggest rise, rank_loss 1 = biggest
-    fall, rank_abs 1 = biggest move either way. Ties share a rank. -#}
+{#- Biggest moves per market and window (docs/formulas.md#movers-and-volatility): one row
+    per market × window × item with a change over that window; rank_gain 1 = biggest rise,
+    rank_loss 1 = biggest fall, rank_abs 1 = biggest move either way. Ties share a rank. -#}
 with changes as (
     select
         t.market_id,

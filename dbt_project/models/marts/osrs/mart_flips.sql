@@ -1,8 +1,8 @@
-{#- GE flips (DESIGN §4): buy at the latest insta-sell price ("low"), sell at the latest
-    insta-buy price ("high"), pay the GE tax in force on the snapshot's day.
+{#- GE flips (docs/formulas.md#flips): buy at the latest insta-sell price ("low"), sell at
+    the latest insta-buy price ("high"), pay the GE tax in force on the snapshot's day.
     margin = sell − tax − buy; roi_pct = 100 × margin / buy; max_profit = margin × buy
-    limit; volumes over the 12 / 288 newest 5-minute buckets; hours_since_trade counts
-    from the later of the two last trades to the snapshot. -#}
+    limit; volumes over the 12 / 288 newest 5-minute buckets; hours_since_trade counts from
+    the later of the two last trades to the snapshot. -#}
 with snapshot as (
     select max(lp.captured_at) as as_of
     from {{ ref('stg_osrs_prices__latest_prices') }} as lp

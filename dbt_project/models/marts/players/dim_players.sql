@@ -1,11 +1,11 @@
-{#- One row per player the facts or the config know (DESIGN §4): tracked now, fetched
-    before, or only present in archived answers (a landing archive replayed without its
-    config or fetch log, a player since removed from the config). The config decides
-    only what is fetched (`is_tracked`). The fetch columns come from the fetch log where
-    the player has one, else from the archived answers: the newest answer is the last
-    fetch, `unchanged` when it repeated the content of the one before (a repeat is no
-    snapshot, but a sighting of the newest one). Small: a player's newest snapshot is
-    one index probe, the fetch history is pre-aggregated. -#}
+{#- One row per player the facts or the config know (docs/formulas.md#players): tracked now,
+    fetched before, or only present in archived answers (a landing archive replayed without
+    its config or fetch log, a player since removed from the config). The config decides
+    only what is fetched (`is_tracked`). The fetch columns come from the fetch log where the
+    player has one, else from the archived answers: the newest answer is the last fetch,
+    `unchanged` when it repeated the content of the one before (a repeat is no snapshot, but
+    a sighting of the newest one). Small: a player's newest snapshot is one index probe, the
+    fetch history is pre-aggregated. -#}
 with config as (
     select
         username,

@@ -11,12 +11,12 @@
     )
 }}
 
-{#- One row per player × changed snapshot × metric (DESIGN §4). Overall's `level` is the
-    total level recomputed from the skills (an unranked skill counts as 1, Hitpoints as
-    10), since the hiscores' own Overall leaves unranked skills out. `value_change` is
-    against the same metric in the player's previous snapshot, when ranked in both: a
-    negative one is a rollback or a name transfer, flagged by a data test, never turned
-    into a negative gain. -#}
+{#- One row per player × changed snapshot × metric (docs/formulas.md#players). Overall's
+    `level` is the total level recomputed from the skills (an unranked skill counts as 1,
+    Hitpoints as 10), since the hiscores' own Overall leaves unranked skills out.
+    `value_change` is against the same metric in the player's previous snapshot, when ranked
+    in both: a negative one is a rollback or a name transfer, flagged by a data test, never
+    turned into a negative gain. -#}
 with snapshots as (
     select s.*
     from {{ ref('int_players__snapshots') }} as s

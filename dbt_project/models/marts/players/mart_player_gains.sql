@@ -1,8 +1,8 @@
-{#- Gains per player × period × metric, as Wise Old Man reports them (DESIGN §4): the
-    window ends at the player's latest snapshot and starts at their first state seen
-    inside the period, counted back from `as_of` (the newest fetch tick, or the newest
-    archived answer where there is no fetch log). Every player with snapshots has rows,
-    tracked now or not (dim_players). -#}
+{#- Gains per player × period × metric, as Wise Old Man reports them
+    (docs/formulas.md#players): the window ends at the player's latest snapshot and starts
+    at their first state seen inside the period, counted back from `as_of` (the newest fetch
+    tick, or the newest archived answer where there is no fetch log). Every player with
+    snapshots has rows, tracked now or not (dim_players). -#}
 with snapshots as (
     select * from {{ ref('int_players__snapshots') }}
 ),

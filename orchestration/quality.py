@@ -2,8 +2,9 @@
 
 ``dagster-ge`` only speaks GX 0.x, so Dagster sees these through ``@asset_check``s
 (see definitions.py) that call :func:`validate_raw_table`. Each suite validates
-the rows of the newest dlt load only: a tick's checks cost what the tick loaded,
-not the table's history.
+every dlt load not yet passed (since the ``ops.raw_checks_passed`` watermark), one
+load at a time: a tick's checks cost the loads not yet passed, not the table's
+history, and a bad load blocks every later tick until it is fixed.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ def build_gx_check(suite: quality.RawSuite) -> Any:
         blocking=suite.blocking,
         description=(
             f"Great Expectations suite on {suite.schema}.{suite.table} ({suite.description}), "
-            "over the rows of the newest dlt load."
+            "over each dlt load not yet passed, one load at a time."
         ),
     )
     def _check() -> AssetCheckResult:

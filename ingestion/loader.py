@@ -285,7 +285,7 @@ def landing_resource(
                 n_bad = len(rejects)
                 if table is not None and table.num_rows:
                     n_ok = table.num_rows
-                    tables.append(_with_file_columns(spec.table, table, item))
+                    tables.append(with_file_columns(spec.table, table, item))
                     table_rows[0] += n_ok
                 files.append(_file_row(item.relative, item.path, item, loaded_at, n_ok, n_bad))
                 if progress:
@@ -458,7 +458,7 @@ def _unparseable(item: LandingFile, exc: Exception) -> Reject:
     return Reject(pointer, file_reason(exc), _safe_text(item))
 
 
-def _with_file_columns(spec: TableSpec, table: pa.Table, item: LandingFile) -> pa.Table:
+def with_file_columns(spec: TableSpec, table: pa.Table, item: LandingFile) -> pa.Table:
     """Add the landing file and capture time to a parsed table, in the spec's order."""
     n = table.num_rows
     extra = {

@@ -487,6 +487,12 @@ def ensure_warehouse() -> ConnectionInfo:
     return info
 
 
+def forget_ready() -> None:
+    """Forget which warehouses ``ensure_warehouse`` has made ready: its next call checks
+    again (after SNAPMART_DATABASE_URL has been pointed at another database)."""
+    _READY.clear()
+
+
 def export_env(info: ConnectionInfo) -> None:
     """Hand the one connection to dlt (env config) and dbt (profiles.yml reads these)."""
     os.environ["SNAPMART_PG_HOST"] = info.host

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from ingestion.simulator.faults import Fault, kinds_for
 from ingestion.sources import SOURCES
-from orchestration import bench_faults, transform
+from orchestration import transform
+from orchestration.bench import faults as bench_faults
 
 FAULTS = st.sampled_from(SOURCES).flatmap(
     lambda source: st.builds(

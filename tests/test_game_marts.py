@@ -11,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_dofus_market, write_osrs_prices, write_wow_auctions
-from orchestration import cli, warehouse
+from orchestration import warehouse
 from orchestration.cli import app
+from orchestration.cli.demo import print_demo_marts
+from orchestration.cli.output import console
 from orchestration.mart_lines import mart_lines
 from tests.conftest import SIM_END, query, scalar
 
@@ -48,8 +50,8 @@ def test_every_mart_has_a_line_and_the_game_marts_have_rows(db, built) -> None:
         )
     }
     assert tables == set(lines)
-    with cli.console.capture() as printed:  # everything `make demo` prints after its build
-        cli.print_demo_marts(db)
+    with console.capture() as printed:  # everything `make demo` prints after its build
+        print_demo_marts(db)
     out = printed.get()
     assert "Top flips" in out and "Top gainers this week" in out and "Every mart" in out
 

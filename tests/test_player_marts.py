@@ -12,8 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_osrs_hiscores
-from orchestration import cli, warehouse
+from orchestration import warehouse
 from orchestration.cli import app
+from orchestration.cli.demo import print_top_gainers
+from orchestration.cli.output import console
 from orchestration.mart_lines import mart_lines
 from tests.conftest import SIM_END, query, scalar
 
@@ -169,8 +171,8 @@ def test_records_cover_current_gains_and_leaderboards_rank_them(db, built) -> No
         lines = {line.mart: line for line in mart_lines(conn)}
     assert lines["mart_player_gains"].headline.startswith("top this week: ")
     assert lines["dim_players"].headline.startswith("9 players; last tick ")
-    with cli.console.capture() as printed:  # what `make demo` shows
-        cli.print_top_gainers(db)
+    with console.capture() as printed:  # what `make demo` shows
+        print_top_gainers(db)
     leader = scalar(
         db,
         "select username from marts.mart_player_gains where period = 'week'"

@@ -90,7 +90,8 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _secret(key: str) -> str | None:
+def secret(key: str) -> str | None:
+    """A configured secret (dlt's secrets: the environment or secrets.toml); None when unset."""
     try:
         value = dlt.secrets.get(key)
     except Exception:
@@ -188,7 +189,7 @@ class SmtpSettings:
             port=int(_config("alerts.smtp.port") or 25),
             sender=_config("alerts.smtp.sender") or "snapmart@localhost",
             username=_config("alerts.smtp.username"),
-            password=_secret("alerts.smtp.password"),
+            password=secret("alerts.smtp.password"),
             starttls=str(_config("alerts.smtp.starttls") or "false").lower() in ("1", "true"),
         )
 
@@ -199,7 +200,7 @@ def _config(key: str) -> str | None:
     except Exception:
         value = None
     if value in (None, ""):
-        value = _secret(key)
+        value = secret(key)
     return None if value in (None, "") else str(value)
 
 
@@ -316,7 +317,7 @@ def _deliver_one(
     secrets: list[str] = []
     if row["channel"] == "discord":
         key = f"alerts.webhooks.{row['recipient']}"
-        url = _secret(key)
+        url = secret(key)
         if not url:
             env = key.upper().replace(".", "__")
             _set(conn, delivery_id, "pending", last_error=f"webhook secret not set ({env})")

@@ -23,7 +23,7 @@ PROFILE, RULE, WEBHOOK = "ops", "run_failure", "ops"
 def channels() -> list[tuple[str, str]]:
     """(channel, recipient) pairs configured for operators."""
     found: list[tuple[str, str]] = []
-    if deliver._secret(f"alerts.webhooks.{WEBHOOK}"):
+    if deliver.secret(f"alerts.webhooks.{WEBHOOK}"):
         found.append(("discord", WEBHOOK))
     try:
         email = dlt.config.get("alerts.ops.email")

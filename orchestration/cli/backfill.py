@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orchestration.cli import _warehouse, console, err, fail
+from orchestration.cli.output import console, err, fail, start_warehouse
 
 
 def _day(value: str, flag: str) -> date:
@@ -35,7 +35,7 @@ def backfill(
         backfill_mod.validate(source, start, end)
     except ValueError as exc:
         fail(exc, "run `snapmart backfill --help`")
-    _warehouse()
+    start_warehouse()
     days = (end - start).days + 1
     console.print(f"Backfilling {source}, {start} → {end} ({days} day(s)) in one Dagster run…")
     t0 = time.monotonic()

@@ -11,6 +11,7 @@ Hypothesis draws.
 
 from __future__ import annotations
 
+import os
 import random
 import traceback
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from ingestion.landing import write_atomic
 from ingestion.simulator.faults import Fault, FaultFile, fault_files, kinds_for
 from ingestion.sources import SOURCES
 from orchestration import warehouse
+from orchestration.bench.measure import Measure, time_it
 
 STEP = timedelta(minutes=5)  # one fault file per 5-minute slot: OSRS buckets stay apart
 
@@ -189,3 +191,37 @@ def table(outcomes: dict[str, SourceOutcome]) -> list[dict[str, Any]]:
         }
         for o in outcomes.values()
     ]
+
+
+def bench_faults(n_files: int, log: Callable[[str], None]) -> list[Measure]:
+    """The fault suite over ``n_files`` landing files of every fault kind of every
+    source: per source, one measure whose detail is its row of the table (files, crashes,
+    rejects with a reason, good records loaded against expected, files off their expected
+    outcome, bad values in marts after a build)."""
+    from orchestration import transform
+
+    root = Path(os.environ["SNAPMART_LANDING_DIR"])
+    faults = sweep(n_files)
+    log(f"faults: writing {len(faults)} faults")
+    files = write_faults(faults, root)
+    log(f"faults: loading {len(files)} files")
+    seconds, outcomes = time_it(lambda: load_and_check(files, root, log))
+    log("faults: dbt build")
+    build = transform.run_dbt("build", unit_tests=False)
+    bad = bad_values_in_marts() if build.success else {}
+    for outcome in outcomes.values():
+        marts = ["fct_hiscore_snapshots"] if outcome.source == "osrs_hiscores" else []
+        marts += ["fct_price_observations"] if outcome.source != "osrs_hiscores" else []
+        outcome.bad_in_marts = sum(bad.get(m, 0) for m in marts)
+    measures = []
+    for row, outcome in zip(table(outcomes), outcomes.values(), strict=True):
+        detail = {**row, "problems": outcome.problems[:20], "build_ok": build.success}
+        if not build.success:
+            detail["build_failures"] = [n.name for n in build.failed()][:20]
+        measures.append(
+            Measure(
+                "faults", f"{outcome.source}: files tried", outcome.files, "files", detail=detail
+            )  # fmt: skip
+        )
+    measures.append(Measure("faults", "load of every fault file", seconds, "s"))
+    return measures

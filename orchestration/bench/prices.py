@@ -1,5 +1,5 @@
 """The prices suite of ``snapmart bench``: build, tick, analyst queries and storage at
-two sizes of history (bench/README.md, issue 9).
+two sizes of history (orchestration/bench/README.md, issue 9).
 
 The history is an OSRS-shaped market written through the simulator into the landing
 zone and loaded through the real load path: ``price_items`` items with every 5m and 1h
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from orchestration import warehouse
-from orchestration.bench import Measure, _timed, schema_bytes
+from orchestration.bench.measure import Measure, schema_bytes, time_it
 
 T0 = datetime(2026, 11, 22, tzinfo=UTC)
 STEP = 300
@@ -92,7 +92,7 @@ def _load(sources: tuple[str, ...]) -> tuple[float, int]:
 
     seconds, rows = 0.0, 0
     for source in sources:
-        s, summary = _timed(lambda source=source: ingest.load_source(source))
+        s, summary = time_it(lambda source=source: ingest.load_source(source))
         seconds += s
         rows += summary.rows_loaded
     return seconds, rows
@@ -106,7 +106,7 @@ def _dbt(
     Dagster jobs do."""
     from orchestration import transform
 
-    seconds, result = _timed(
+    seconds, result = time_it(
         lambda: transform.run_dbt(
             "build", select, full_refresh, unit_tests=select is None, tests_since_load=since
         )
@@ -168,7 +168,7 @@ def bench_prices(
 
     # -- 1. the newest tenth of the history, and the players
     _write_mapping(params, T0 - timedelta(minutes=1))
-    w_s, _ = _timed(
+    w_s, _ = time_it(
         lambda: write_osrs_prices(recent_days, n_items=items, end=T0, latest_every=never)
     )
     # the simulator's roster (config/tracked_players.csv), a fetch a day
@@ -184,7 +184,7 @@ def bench_prices(
 
     # -- 2. the older nine tenths
     older_end = T0 - timedelta(days=recent_days)
-    w_s, _ = _timed(
+    w_s, _ = time_it(
         lambda: write_osrs_prices(
             days - recent_days, n_items=items, end=older_end, latest_every=never
         )

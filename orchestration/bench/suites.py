@@ -1,9 +1,4 @@
-"""`snapmart bench`: measured performance, each figure against a baseline from the same run.
-
-Runs in a database of its own (``snapmart_bench_<stamp>`` on the same server, dropped
-afterwards unless ``keep``), with its own landing zone and dlt working directory, so
-it never touches the demo's data. Results go to ``bench/results/<stamp>.json`` and a
-table on stdout (bench/README.md; issue 9 adds the build, tick, query and storage suites).
+"""The ingest, exchanges and tickets suites of ``snapmart bench`` (orchestration/bench/README.md).
 
 ingest/wow_commodities
     One region commodity snapshot of N listings, landing file → ``raw_wow_auctions``
@@ -20,143 +15,19 @@ from __future__ import annotations
 import io
 import json
 import os
-import platform
-import shutil
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from orchestration import warehouse
+from orchestration.bench.measure import Measure, schema_bytes, time_it
 
-SCALES: dict[str, dict[str, int]] = {
-    # listings in the timed WoW commodity snapshot; exchange assets × years of daily
-    # history; ticket events × days of 15-minute snapshots × listings per snapshot. Full
-    # keeps exchanges (300 assets, ≈ 5 min) and tickets (10 events × 7 days, 6.3M listing
-    # rows, ≈ 5 min) at sizes that leave `make bench` inside 45 minutes; the tickets suite
-    # projects its per-row costs onto issue 6's 100 events × 4 months.
-    "tiny": {
-        "osrs_items": 300, "osrs_hours": 2, "ingest_ticks": 1, "ingest_events": 3,
-        "price_items": 5, "price_days": 4, "tick_items": 400, "player_days": 10,
-        "wow_listings": 5_000, "assets": 12, "years": 2,
-        "events": 3, "event_days": 1, "event_listings": 200,
-    },
-    "small": {
-        "osrs_items": 4_000, "osrs_hours": 6, "ingest_ticks": 2, "ingest_events": 10,
-        "price_items": 30, "price_days": 120, "tick_items": 5_000, "player_days": 60,
-        "wow_listings": 300_000, "assets": 100, "years": 10,
-        "events": 10, "event_days": 7, "event_listings": 1_000,
-    },
-    "full": {
-        "osrs_items": 4_000, "osrs_hours": 24, "ingest_ticks": 5, "ingest_events": 100,
-        "price_items": 90, "price_days": 365, "tick_items": 30_000, "player_days": 120,
-        "wow_listings": 300_000, "assets": 300, "years": 10,
-        "events": 10, "event_days": 7, "event_listings": 1_000,
-    },
-}  # fmt: skip
 # The shape issue 6 sizes the tickets source at, and the raw storage its original
 # design expected for it: the tickets suite projects its measured costs onto this.
 TICKETS_TARGET = {"events": 100, "days": 120, "listings": 1_000, "raw_gb": 20.0}
-SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
-FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "bench" / "results"
-
-
-@dataclass
-class Measure:
-    suite: str
-    name: str
-    value: float
-    unit: str
-    baseline: str | None = None
-    baseline_value: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float | None:
-        if not self.baseline_value:
-            return None
-        return self.value / self.baseline_value
-
-
-@dataclass
-class BenchRun:
-    scale: str
-    started_at: str
-    machine: dict[str, Any]
-    measures: list[Measure] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        for m, raw in zip(self.measures, out["measures"], strict=True):
-            raw["ratio"] = m.ratio
-        return out
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-    }
-
-
-@contextmanager
-def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
-    """A fresh database, landing zone and dlt directory for one bench run."""
-    base = warehouse.ensure_warehouse()
-    name = f"snapmart_bench_{datetime.now(UTC):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
-    scratch = Path(tempfile.mkdtemp(prefix="snapmart-bench-"))
-    saved = {
-        k: os.environ.get(k)
-        for k in ("SNAPMART_DATABASE_URL", "SNAPMART_LANDING_DIR", "SNAPMART_DLT_DIR")
-    }
-    os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
-        base.host, base.port, base.user, base.password, name
-    ).url()
-    os.environ["SNAPMART_LANDING_DIR"] = str(scratch / "landing")
-    os.environ["SNAPMART_DLT_DIR"] = str(scratch / "dlt")
-    warehouse._READY.clear()
-    info = warehouse.ensure_warehouse()
-    try:
-        yield info
-    finally:
-        warehouse._READY.clear()
-        if not keep:
-            warehouse.drop_database(info)
-        shutil.rmtree(scratch, ignore_errors=True)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        warehouse._READY.clear()
-
-
-def schema_bytes(conn: Any, schemas: tuple[str, ...]) -> dict[str, int]:
-    """Bytes on disk (tables, materialized views, their indexes and TOAST) per schema;
-    a partitioned parent holds nothing itself, its partitions are counted."""
-    rows = conn.execute(
-        """
-        select n.nspname, sum(pg_total_relation_size(c.oid))
-        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
-        where c.relkind in ('r', 'm') and n.nspname = any(%s)
-        group by n.nspname
-        """,
-        (list(schemas),),
-    ).fetchall()
-    return {name: int(size) for name, size in rows}
-
-
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def _write_commodities(listings: int, end: datetime, seed: int = 7) -> None:
@@ -226,7 +97,7 @@ def _parsed_rows(case: IngestCase, paths: set[str]) -> Any:
 
     from ingestion import columnar
     from ingestion.landing import LandingFile, iter_landing_files
-    from ingestion.loader import _with_file_columns
+    from ingestion.loader import with_file_columns
     from ingestion.sources import get as get_source
 
     specs = {e.endpoint: e for e in get_source(case.source).ENDPOINTS}
@@ -239,7 +110,7 @@ def _parsed_rows(case: IngestCase, paths: set[str]) -> Any:
             table, _ = spec.parse_columns(f)
         else:
             table, _ = columnar.rows_to_table(spec.table, spec.parse(f), skip=_COMMON_FILE)
-        tables.append(_with_file_columns(spec.table, table, f))
+        tables.append(with_file_columns(spec.table, table, f))
     return pa.concat_tables(tables, promote_options="none")
 
 
@@ -285,7 +156,7 @@ def bench_ingest_case(
         if isinstance(f, LandingFile) and f.relative not in before
     }
     log(f"ingest/{case.name}: {len(timed):,} files, {sum(timed.values()) / 1e6:.1f} MB")
-    seconds, summary = _timed(lambda: ingest.load_source(case.source))
+    seconds, summary = time_it(lambda: ingest.load_source(case.source))
     table = _parsed_rows(case, set(timed))
     rows = len(table)
     log(f"ingest/{case.name}: load_source {rows:,} rows in {seconds:.2f} s")
@@ -307,7 +178,7 @@ def bench_ingest_case(
                 cp.write(payload)
             conn.commit()
 
-        copy_seconds, _ = _timed(copy)
+        copy_seconds, _ = time_it(copy)
         conn.execute("drop table public.bench_copy")
         conn.commit()
     log(f"ingest/{case.name}: plain COPY of the same rows in {copy_seconds:.2f} s")
@@ -320,7 +191,7 @@ def bench_ingest_case(
         dataset_name="bench_row_dicts",
         pipelines_dir=os.environ["SNAPMART_DLT_DIR"],
     )
-    dict_seconds, _ = _timed(
+    dict_seconds, _ = time_it(
         lambda: pipeline.run(dicts, table_name=case.name, write_disposition="append")
     )
     log(f"ingest/{case.name}: dlt row dicts in {dict_seconds:.2f} s")
@@ -370,18 +241,18 @@ def bench_exchanges(
         os.environ[k] = str(years * 365)
     end = datetime(2026, 11, 22, 6, tzinfo=UTC)
     try:
-        fetch_s, fetched = _timed(
+        fetch_s, fetched = time_it(
             lambda: write_exchanges(seed=11, end=end, assets_file=config, n_assets=n_assets)
         )
         log(f"exchanges: fetched {fetched.files:,} files from the simulator in {fetch_s:.1f} s")
         load_s = 0.0
         rows = 0
         for source in ("binance", "yahoo_finance"):
-            seconds, summary = _timed(lambda source=source: ingest.load_source(source))
+            seconds, summary = time_it(lambda source=source: ingest.load_source(source))
             load_s += seconds
             rows += sum(summary.rows.values())
         log(f"exchanges: loaded {rows:,} rows in {load_s:.1f} s")
-        build_s, built = _timed(
+        build_s, built = time_it(
             lambda: transform.run_dbt("build", "@source:binance @source:yahoo_finance")
         )
         if not built.success:
@@ -464,16 +335,16 @@ def bench_tickets(
     end = datetime(2026, 11, 22, 6, tzinfo=UTC)
     # about half the slots are on sale at any moment (sold, not yet relisted, closing)
     slots = listings * 2
-    write_s, written = _timed(
+    write_s, written = time_it(
         lambda: write_vividseats_history(
             days, n_events=n_events, n_listings=slots, end=end - timedelta(minutes=15)
         )
     )
     log(f"tickets: wrote {written.files:,} landing files in {write_s:.1f} s")
-    load_s, summary = _timed(lambda: ingest.load_source("vividseats"))
+    load_s, summary = time_it(lambda: ingest.load_source("vividseats"))
     rows = summary.rows.get("listings", 0)
     log(f"tickets: loaded {rows:,} listing rows in {load_s:.1f} s ({rows / load_s:,.0f} rows/s)")
-    build_s, built = _timed(lambda: transform.run_dbt("build", "@source:vividseats"))
+    build_s, built = time_it(lambda: transform.run_dbt("build", "@source:vividseats"))
     if not built.success:
         raise RuntimeError(
             f"dbt build failed in the bench: {built.error or [n.name for n in built.failed()]}"
@@ -482,8 +353,8 @@ def bench_tickets(
     # one more tick on top of that history: what a scheduled run costs
     write_vividseats_history(0, n_events=n_events, n_listings=slots, end=end)
     started = time.time()
-    tick_load_s, tick = _timed(lambda: ingest.load_source("vividseats"))
-    tick_build_s, built = _timed(
+    tick_load_s, tick = time_it(lambda: ingest.load_source("vividseats"))
+    tick_build_s, built = time_it(
         lambda: transform.run_dbt(
             "build", "@source:vividseats", unit_tests=False, tests_since_load=started
         )
@@ -577,77 +448,3 @@ def bench_tickets(
             detail=detail,
         ),
     ]
-
-
-def bench_faults_suite(n_files: int, log: Callable[[str], None]) -> list[Measure]:
-    """The fault suite (orchestration/bench_faults.py) over ``n_files`` landing files of
-    every fault kind of every source: per source, one measure whose detail is its row
-    of the table (files, crashes, rejects with a reason, good records loaded against
-    expected, files off their expected outcome, bad values in marts after a build)."""
-    from orchestration import bench_faults, transform
-
-    root = Path(os.environ["SNAPMART_LANDING_DIR"])
-    faults = bench_faults.sweep(n_files)
-    log(f"faults: writing {len(faults)} faults")
-    files = bench_faults.write_faults(faults, root)
-    log(f"faults: loading {len(files)} files")
-    seconds, outcomes = _timed(lambda: bench_faults.load_and_check(files, root, log))
-    log("faults: dbt build")
-    build = transform.run_dbt("build", unit_tests=False)
-    bad = bench_faults.bad_values_in_marts() if build.success else {}
-    for outcome in outcomes.values():
-        marts = ["fct_hiscore_snapshots"] if outcome.source == "osrs_hiscores" else []
-        marts += ["fct_price_observations"] if outcome.source != "osrs_hiscores" else []
-        outcome.bad_in_marts = sum(bad.get(m, 0) for m in marts)
-    measures = []
-    for row, outcome in zip(bench_faults.table(outcomes), outcomes.values(), strict=True):
-        detail = {**row, "problems": outcome.problems[:20], "build_ok": build.success}
-        if not build.success:
-            detail["build_failures"] = [n.name for n in build.failed()][:20]
-        measures.append(
-            Measure(
-                "faults", f"{outcome.source}: files tried", outcome.files, "files", detail=detail
-            )  # fmt: skip
-        )
-    measures.append(Measure("faults", "load of every fault file", seconds, "s"))
-    return measures
-
-
-def run(
-    scale: str = "small",
-    out_dir: Path | None = None,
-    keep: bool = False,
-    log: Callable[[str], None] = print,
-    suites: list[str] | None = None,
-) -> tuple[BenchRun, Path]:
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    params = SCALES[scale]
-    stamp = datetime.now(UTC)
-    result = BenchRun(scale, stamp.isoformat(timespec="seconds"), _machine())
-    wanted = set(suites or SUITES)
-    if "ingest" in wanted:
-        for case in INGEST_CASES:
-            with bench_environment(keep=keep) as info:
-                result.measures += bench_ingest_case(info, case, params, log)
-    if "exchanges" in wanted:
-        with bench_environment(keep=keep) as info:
-            result.measures += bench_exchanges(info, params["assets"], params["years"], log)
-    if "tickets" in wanted:
-        with bench_environment(keep=keep) as info:
-            result.measures += bench_tickets(
-                info, params["events"], params["event_days"], params["event_listings"], log
-            )
-    if "prices" in wanted:
-        from orchestration.bench_prices import bench_prices
-
-        with bench_environment(keep=keep) as info:
-            result.measures += bench_prices(info, params, log)
-    if "faults" in wanted:
-        with bench_environment(keep=keep) as info:
-            result.measures += bench_faults_suite(FAULT_FILES[scale], log)
-    out = out_dir or RESULTS_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
-    return result, path

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from orchestration import warehouse
-from orchestration.cli import _warehouse, console, err, fail
+from orchestration.cli.output import console, err, fail, start_warehouse
 
 alerts_app = typer.Typer(help="Alert rules: evaluate, deliver, inspect, settle.")
 profiles_app = typer.Typer(help="The profiles folder (favorites, watchlists, bank, alert rules).")
@@ -22,7 +22,7 @@ def profiles_load() -> None:
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
 
-    _warehouse()
+    start_warehouse()
     try:
         result = user_state.load()
     except user_state.UserStateError as exc:
@@ -41,7 +41,7 @@ def alerts_evaluate() -> None:
     """Evaluate every rule against the current marts (new triggers, once per cooldown)."""
     from orchestration.alerts import evaluate
 
-    _warehouse()
+    start_warehouse()
     report = evaluate.evaluate_now()
     for e in report.events:
         console.print(f"{e.triggered_at:%Y-%m-%d %H:%M} {e.profile_id}/{e.rule_id}: {e.title}")
@@ -56,7 +56,7 @@ def alerts_deliver() -> None:
     """Send pending deliveries (with retries); exit 1 while any stays pending or unknown."""
     from orchestration.alerts import deliver
 
-    _warehouse()
+    start_warehouse()
     report = deliver.deliver_now()
     for error in report.errors:
         err.print(f"[yellow]{error}[/]")
@@ -72,7 +72,7 @@ def alerts_status() -> None:
     """Deliveries by status, and every one that needs a person (pending, unknown)."""
     from orchestration.alerts import deliver
 
-    info = _warehouse()
+    info = start_warehouse()
     with warehouse.connect(info) as conn:
         counts = deliver.open_deliveries(conn)
         rows = conn.execute(
@@ -108,7 +108,7 @@ def alerts_resolve(
     """Settle a delivery whose fate is unknown, after checking the channel."""
     if as_ not in ("sent", "pending", "failed"):
         fail(ValueError(f"--as is sent, pending or failed, not {as_!r}"))
-    info = _warehouse()
+    info = start_warehouse()
     with warehouse.connect(info) as conn:
         row = conn.execute(
             """update alerts.alert_deliveries set status = %s, updated_at = now(),
@@ -130,7 +130,7 @@ def alerts_backtest(
     recorded or sent: the evaluation runs in a transaction that is rolled back)."""
     from orchestration.alerts import evaluate, store
 
-    info = _warehouse()
+    info = start_warehouse()
     with warehouse.connect(info) as conn:
         store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")

@@ -1,0 +1,46 @@
+"""The `snapmart` command (docs/architecture.md): progress while it works, a plain summary at
+the end, and one clear sentence plus what to do when something a user can fix goes wrong.
+
+One module per concern: ``tick`` (refresh, ingest, transform), ``demo``, ``maintenance``
+(prune, ui), ``bench``, ``backfill``, and the groups ``db``, ``simulate``, ``alerts`` and
+``profiles``; ``output`` holds what they share. This module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from orchestration import warehouse
+from orchestration.cli import alerts, backfill, bench, db, demo, maintenance, simulate, tick
+from orchestration.cli.output import fail
+
+app = typer.Typer(
+    help="snapmart: market and progression snapshots → trend and opportunity marts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Commands first, then the groups, in the order `snapmart --help` lists them.
+for command in (
+    tick.refresh,
+    tick.ingest,
+    tick.transform,
+    maintenance.prune,
+    demo.demo,
+    maintenance.ui,
+    bench.bench,
+    backfill.backfill,
+):
+    app.command()(command)
+app.add_typer(db.db_app, name="db")
+app.add_typer(simulate.sim_app, name="simulate")
+app.add_typer(alerts.alerts_app, name="alerts")
+app.add_typer(alerts.profiles_app, name="profiles")
+
+
+def main() -> None:
+    try:
+        app()
+    except warehouse.WarehouseError as exc:
+        fail(exc)

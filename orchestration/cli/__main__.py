@@ -1,0 +1,5 @@
+"""`python -m orchestration.cli`, as the `snapmart` script."""
+
+from orchestration.cli import main
+
+main()

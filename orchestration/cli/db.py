@@ -1,0 +1,84 @@
+"""`snapmart db …`: the embedded PostgreSQL (or the one SNAPMART_DATABASE_URL names)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import typer
+
+from orchestration import warehouse
+from orchestration.cli.output import UserError, console, fail, start_warehouse
+
+db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE_URL names).")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded server (if needed), create the database and the three roles."""
+    info = start_warehouse()
+    console.print(
+        f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
+        "snapmart_transformer, snapmart_analyst in place."
+    )
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    if not warehouse.is_embedded():
+        fail(UserError("SNAPMART_DATABASE_URL is set: that server is not ours to stop."))
+    stopped = warehouse.stop_embedded()
+    console.print(
+        "Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running."
+    )
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Is it running, where, and how big."""
+    if not warehouse.is_embedded():
+        info = warehouse.connection_info(start=False)
+        console.print(f"external server: {info.redacted()}")
+        return
+    status = warehouse.embedded_status()
+    for key, value in status.items():
+        console.print(f"{key}: {value}")
+    if status["running"]:
+        info = warehouse.connection_info(start=False)
+        with warehouse.connect(info) as conn:
+            size = conn.execute(
+                "select pg_size_pretty(pg_database_size(current_database()))"
+            ).fetchone()
+        console.print(f"database size: {size[0]}")
+    else:
+        raise typer.Exit(3)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the analyst connection string (read-only, schema marts)."""
+    info = start_warehouse()
+    print(warehouse.analyst_url(info))
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the warehouse as its owner (extra arguments go to psql)."""
+    info = start_warehouse()
+    env = dict(os.environ)
+    if info.password:
+        env["PGPASSWORD"] = info.password  # via the environment, never argv or logs
+    args = [
+        warehouse.psql_path(),
+        "-h",
+        info.host,
+        "-p",
+        str(info.port),
+        "-U",
+        info.user,
+        "-d",
+        info.database,
+        *ctx.args,
+    ]
+    raise typer.Exit(subprocess.call(args, env=env))

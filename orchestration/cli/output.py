@@ -1,0 +1,69 @@
+"""What every `snapmart` command shares: the consoles, progress bars, failing with one
+sentence plus a hint, and reaching the warehouse behind a spinner."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from orchestration import warehouse
+
+# Piped output (CI logs, `make demo | tee`) gets a readable width instead of rich's 80.
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "140"))
+console = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
+
+
+class UserError(Exception):
+    """Something the user can fix: printed as one sentence plus a hint, exit code 2."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def fail(exc: BaseException, hint: str | None = None) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    if hint:
+        err.print(f"[dim]→ {hint}[/]")
+    raise typer.Exit(2)
+
+
+def progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def start_warehouse() -> warehouse.ConnectionInfo:
+    """Start (if embedded) or reach the warehouse; a failure ends the command with a hint."""
+    try:
+        with console.status(
+            "Starting the warehouse…" if warehouse.is_embedded() else "Connecting…"
+        ):
+            return warehouse.ensure_warehouse()
+    except warehouse.WarehouseError as exc:
+        fail(exc, "check SNAPMART_DATABASE_URL, or unset it to use the embedded server")
+    except Exception as exc:  # psycopg connection errors
+        fail(
+            RuntimeError(f"cannot reach PostgreSQL: {str(exc).strip().splitlines()[0]}"),
+            "check SNAPMART_DATABASE_URL (host, port, user, password)",
+        )
+    raise AssertionError("unreachable")

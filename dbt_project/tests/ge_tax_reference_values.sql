@@ -20,7 +20,9 @@ with cases (sold_on, source_item_id, sell_price, expected_tax) as (
 taxed as (
     select
         c.*,
-        {{ sale_fee('c.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }} as tax
+        {{ sale_fee(
+            'c.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'
+        ) }} as tax
     from cases as c
     {{ fee_rule_joins("'osrs_prices'", 'c.source_item_id', 'c.sold_on') }}
 )

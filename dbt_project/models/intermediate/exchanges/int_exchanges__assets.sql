@@ -1,11 +1,12 @@
 {#- Every exchange asset that either source was ever told to track or holds data of: one
     row per provider symbol, keyed like dim_items. The config only decides what is
     fetched (is_tracked: in its provider's newest config version, which may name no
-    asset at all); an asset with facts and no config line (a replayed archive without its tracked_assets file) keeps its
-    row, described from the API answers: a Binance spot symbol is its base asset followed
-    by its quote asset (exchangeInfo's baseAsset || quoteAsset, e.g. BTC + USDT), so the
-    longest known quote asset it ends with gives the symbol and the currency; a Yahoo
-    symbol is ours as it is, with the currency of its newest bar (chart meta.currency).
+    asset at all); an asset with facts and no config line (a replayed archive without its
+    tracked_assets file) keeps its row, described from the API answers: a Binance spot
+    symbol is its base asset followed by its quote asset (exchangeInfo's baseAsset ||
+    quoteAsset, e.g. BTC + USDT), so the longest known quote asset it ends with gives the
+    symbol and the currency; a Yahoo symbol is ours as it is, with the currency of its
+    newest bar (chart meta.currency).
     Binance lists only crypto; whether a Yahoo symbol is a stock or an ETF is not in the
     bars, so its asset_type stays null until a config line says. -#}
 with configs as (

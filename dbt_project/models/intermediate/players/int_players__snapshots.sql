@@ -80,7 +80,9 @@ batch as (
         cross join lateral (
             select s.*
             from {{ this }} as s
-            where s.player_id = p.player_id and s.captured_at < (select min(b.captured_at) from batch as b)
+            where
+                s.player_id = p.player_id
+                and s.captured_at < (select min(b.captured_at) from batch as b)
             order by s.captured_at desc
             limit 1
         ) as t
@@ -106,7 +108,8 @@ changed as (
     from (
         select
             *,
-            lag(fingerprint) over (partition by player_id order by captured_at) as previous_fingerprint
+            lag(fingerprint) over (partition by player_id order by captured_at)
+                as previous_fingerprint
         from candidates
     ) as c
     where not is_new or previous_fingerprint is distinct from fingerprint

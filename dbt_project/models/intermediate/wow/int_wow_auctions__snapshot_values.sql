@@ -70,7 +70,9 @@ weighted as (
             0,
             least(
                 c.quantity,
-                greatest(c.base_cut, least(c.extension_cut, coalesce(b.first_break, c.extension_cut)))
+                greatest(
+                    c.base_cut, least(c.extension_cut, coalesce(b.first_break, c.extension_cut))
+                )
                 - c.units_before
             )
         ) as units_in_set

@@ -62,14 +62,18 @@ costed as (
         ing.oldest_ingredient_as_of,
         res.result_price * res.result_quantity as result_value,
         res.result_quantity
-        * {{ sale_fee('res.result_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }}
+        * {{ sale_fee(
+            'res.result_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'
+        ) }}
             as fees
     from results as res
     inner join ingredients as ing
         on
             res.recipe_id = ing.recipe_id
             and res.market_id = ing.market_id
-    {{ fee_rule_joins('res.source', 'res.result_source_item_id', "(res.as_of at time zone 'UTC')::date") }}
+    {{ fee_rule_joins(
+        'res.source', 'res.result_source_item_id', "(res.as_of at time zone 'UTC')::date"
+    ) }}
 )
 
 select

@@ -87,7 +87,9 @@ costed as (
     select
         p.*,
         i.item_name,
-        {{ sale_fee('p.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }}
+        {{ sale_fee(
+            'p.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'
+        ) }}
             as fees,
         round(p.cost_per_unit + p.cost_rate * p.buy_price, 4) as transfer_cost
     from pairs as p

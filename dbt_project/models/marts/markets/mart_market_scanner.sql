@@ -46,7 +46,8 @@ select
     v.volume_24h,
     t.days_observed_30d,
     t.as_of,
-    round((extract(epoch from ({{ tick_now() }} - t.as_of)) / 3600.0)::numeric, 2) as hours_since_observed
+    round((extract(epoch from ({{ tick_now() }} - t.as_of)) / 3600.0)::numeric, 2)
+        as hours_since_observed
 from {{ ref('mart_item_trends') }} as t
 inner join {{ ref('dim_markets') }} as m on t.market_id = m.market_id
 left join {{ ref('dim_items') }} as i on t.item_id = i.item_id

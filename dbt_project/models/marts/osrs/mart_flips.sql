@@ -43,7 +43,9 @@ priced as (
         i.item_name,
         q.buy_price,
         q.sell_price,
-        {{ sale_fee('q.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null') }} as tax,
+        {{ sale_fee(
+            'q.sell_price', 'r.rate', 'r.cap', 'r.exempt_below', 'x.source_item_id is not null'
+        ) }} as tax,
         i.buy_limit,
         coalesce(v.volume_1h, 0) as volume_1h,
         coalesce(v.volume_24h, 0) as volume_24h,

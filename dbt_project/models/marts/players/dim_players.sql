@@ -14,7 +14,9 @@ with config as (
         config_version_at,
         {{ player_id('username') }} as player_id
     from {{ ref('stg_osrs_hiscores__tracked_players') }}
-    where config_version_at = (select max(c.config_version_at) from {{ ref('stg_osrs_hiscores__tracked_players') }} as c)
+    where config_version_at = (
+        select max(c.config_version_at) from {{ ref('stg_osrs_hiscores__tracked_players') }} as c
+    )
 ),
 
 fetches as (
@@ -39,7 +41,10 @@ select
     s.captured_at as last_changed_at,
     coalesce(
         f.last_fetch_status,
-        case when s.last_seen_at > s.captured_at then 'unchanged' when s.captured_at is not null then 'changed' end
+        case
+            when s.last_seen_at > s.captured_at then 'unchanged'
+            when s.captured_at is not null then 'changed'
+        end
     ) as last_fetch_status,
     f.last_http_status,
     f.last_detail,

@@ -39,14 +39,19 @@ metric_met as (
         case when a.measure = 'skill_level' then f.level else f.value end as measured_value,
         f.captured_at,
         f.is_first_snapshot
-        or (f.metric in {{ hiscore_late_metrics() }} and coalesce(f.previous_value, -1) < 0) as is_date_unknown,
+        or (f.metric in {{ hiscore_late_metrics() }} and coalesce(f.previous_value, -1) < 0)
+            as is_date_unknown,
         f.load_id
     from {{ ref('fct_hiscore_snapshots') }} as f
     inner join thresholds as a
         on
             (a.metric = '*' or f.metric = a.metric)
             and (
-                (a.measure in ('skill_level', 'skill_xp') and f.metric_kind = 'skill' and f.metric <> 'Overall')
+                (
+                    a.measure in ('skill_level', 'skill_xp')
+                    and f.metric_kind = 'skill'
+                    and f.metric <> 'Overall'
+                )
                 or (a.measure = 'activity_score' and f.metric_kind = 'activity')
             )
     where
@@ -112,6 +117,9 @@ from firsts as f
 {% if is_incremental() %}
     where not exists (
         select 1 from {{ this }} as t
-        where t.player_id = f.player_id and t.achievement_id = f.achievement_id and t.metric = f.metric
+        where
+            t.player_id = f.player_id
+            and t.achievement_id = f.achievement_id
+            and t.metric = f.metric
     )
 {% endif %}

@@ -41,7 +41,12 @@ windows as materialized (
         e.end_snapshot_at,
         -- nothing seen inside the period: the window is the end alone (no gain)
         coalesce(
-            {{ hiscore_window_start(ref('int_players__snapshots'), ref('int_players__sightings'), 'e.player_id', 'a.as_of - periods.period_length') }},
+            {{ hiscore_window_start(
+                ref('int_players__snapshots'),
+                ref('int_players__sightings'),
+                'e.player_id',
+                'a.as_of - periods.period_length'
+            ) }},
             e.end_snapshot_at
         ) as start_snapshot_at
     from ends as e

@@ -35,7 +35,12 @@ windows as materialized (
         e.player_id,
         periods.period,
         e.end_snapshot_at,
-        {{ hiscore_window_start(ref('int_players__snapshots'), ref('int_players__sightings'), 'e.player_id', 'e.end_snapshot_at - periods.period_length') }}
+        {{ hiscore_window_start(
+            ref('int_players__snapshots'),
+            ref('int_players__sightings'),
+            'e.player_id',
+            'e.end_snapshot_at - periods.period_length'
+        ) }}
             as start_snapshot_at
     from ends as e
     cross join {{ hiscore_periods() }}
@@ -105,4 +110,5 @@ select distinct on (b.player_id, b.period, b.metric_kind, b.metric)
     (select max(e.load_id) from ends as e) as load_id
 from best as b
 left join names as p on b.player_id = p.player_id
-order by b.player_id asc, b.period asc, b.metric_kind asc, b.metric asc, b.gained desc, b.ended_at asc
+order by
+    b.player_id asc, b.period asc, b.metric_kind asc, b.metric asc, b.gained desc, b.ended_at asc

@@ -94,8 +94,14 @@ costed as (
         pl.ingredients_in_bank,
         sum(greatest(pl.crafts_with_purchase * l.per_craft - l.in_bank, 0)) as units_to_buy,
         case
-            when bool_and(l.unit_price is not null or pl.crafts_with_purchase * l.per_craft <= l.in_bank)
-                then sum(greatest(pl.crafts_with_purchase * l.per_craft - l.in_bank, 0) * coalesce(l.unit_price, 0))
+            when
+                bool_and(
+                    l.unit_price is not null or pl.crafts_with_purchase * l.per_craft <= l.in_bank
+                )
+                then sum(
+                    greatest(pl.crafts_with_purchase * l.per_craft - l.in_bank, 0)
+                    * coalesce(l.unit_price, 0)
+                )
         end as missing_cost,
         case
             when bool_and(l.unit_price is not null)

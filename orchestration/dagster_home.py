@@ -5,6 +5,9 @@ schedule state survive a restart of the UI and the daemon.
 Dagster gets a database of its own next to the warehouse (``<database>_dagster``): its
 tables stay out of the schemas analysts and dbt see. dagster.yaml names environment
 variables, not values, so no password is written to disk.
+
+The instance queues runs and starts them within limits (orchestration/defs/queue.py): a
+UI left running starts at most two runs at once, and never two of one source.
 """
 
 from __future__ import annotations
@@ -14,27 +17,45 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestration import warehouse
+from orchestration.defs import queue
 
-DAGSTER_YAML = """\
+DAGSTER_YAML_TEMPLATE = """\
 telemetry:
   enabled: false
 
 storage:
   postgres:
     postgres_db:
-      hostname: {env: SNAPMART_PG_HOST}
-      port: {env: SNAPMART_PG_PORT}
-      username: {env: SNAPMART_PG_USER}
-      password: {env: SNAPMART_PG_PASSWORD}
-      db_name: {env: SNAPMART_DAGSTER_DATABASE}
+      hostname: {{env: SNAPMART_PG_HOST}}
+      port: {{env: SNAPMART_PG_PORT}}
+      username: {{env: SNAPMART_PG_USER}}
+      password: {{env: SNAPMART_PG_PASSWORD}}
+      db_name: {{env: SNAPMART_DAGSTER_DATABASE}}
       # psycopg 2, which dagster-postgres is written for: SQLAlchemy 2.1 would pick
       # psycopg 3 for plain postgresql://, and its NOTIFY with a bound channel fails.
       scheme: postgresql+psycopg2
 
-# Pools (concurrency): one step at a time per pool across every run, so a backfill and
-# the schedule never load a source at once (ingest_<source>) nor rebuild the partitioned
-# price fact at once (dbt_price_facts).
+# The run queue (docs/architecture.md#running-the-ui; orchestration/defs/queue.py): schedules,
+# sensors and the launchpad queue runs, the daemon starts them within the limits below. A
+# code server too busy to answer (a cold start, a reload) delays a queued run instead of
+# failing it: its launch is retried, {retries} times {retry_delay} s apart.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_user_code_failure_retries: {retries}
+    user_code_failure_retry_delay: {retry_delay}
+
 concurrency:
+  # At most {max_runs} runs at once (two cores), and one in-progress run per source: every job
+  # carries the tag snapmart/ingest_<source> of each source it is for.
+  runs:
+    max_concurrent_runs: {max_runs}
+    tag_concurrency_limits:
+{tag_limits}
+  # Pools: one step at a time per pool across every run, so a backfill and the schedule
+  # never load a source at once (ingest_<source>), and no two runs build the same dbt
+  # assets at once (dbt_price_facts, dbt_incremental_facts, dbt_models).
   pools:
     default_limit: 1
 
@@ -42,6 +63,24 @@ concurrency:
 freshness:
   enabled: true
 """
+
+# A queued run's launch is retried this often when its code server does not answer.
+LAUNCH_RETRIES = 3
+LAUNCH_RETRY_DELAY_SECONDS = 30
+
+
+def dagster_yaml() -> str:
+    """The instance configuration `snapmart ui`, the daemon and `snapmart backfill` share."""
+    limits = "\n".join(
+        f"      - key: {limit['key']}\n        limit: {limit['limit']}"
+        for limit in queue.tag_concurrency_limits()
+    )
+    return DAGSTER_YAML_TEMPLATE.format(
+        retries=LAUNCH_RETRIES,
+        retry_delay=LAUNCH_RETRY_DELAY_SECONDS,
+        max_runs=queue.MAX_CONCURRENT_RUNS,
+        tag_limits=limits,
+    )
 
 
 def dagster_database(info: warehouse.ConnectionInfo) -> warehouse.ConnectionInfo:
@@ -59,6 +98,7 @@ def prepare(info: warehouse.ConnectionInfo | None = None) -> Path:
     home = warehouse.home_dir() / ".snapmart" / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or config.read_text() != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML)
+    text = dagster_yaml()
+    if not config.exists() or config.read_text() != text:
+        config.write_text(text)
     return home

@@ -23,6 +23,7 @@ from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.maintenance import retention_daily, retention_job
 from orchestration.defs.partitions import today_key
+from orchestration.defs.queue import INGESTED, source_tags
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
 from orchestration.defs.transform import (
@@ -33,16 +34,20 @@ from orchestration.defs.transform import (
 )
 from orchestration.defs.volume import VOLUME_CHECKS
 
+# Each job names the sources it loads in its run tags: the run queue starts one run per
+# source at a time (orchestration/defs/queue.py).
 osrs_prices_tick = define_asset_job(
     name="osrs_prices_tick",
     description="Fetch the OSRS GE, load raw, rebuild everything downstream, run the checks.",
     selection=AssetSelection.groups("osrs_prices").downstream(),
+    run_tags=source_tags("osrs_prices"),
 )
 
 wow_auctions_tick = define_asset_job(
     name="wow_auctions_tick",
     description="Fetch the WoW commodity and realm snapshots, load, rebuild downstream.",
     selection=AssetSelection.groups("wow_auctions").downstream(),
+    run_tags=source_tags("wow_auctions"),
 )
 
 osrs_hiscores_tick = define_asset_job(
@@ -50,6 +55,7 @@ osrs_hiscores_tick = define_asset_job(
     description="Ask the hiscores about every tracked player, load what changed and the fetch"
     " log, rebuild the player marts.",
     selection=AssetSelection.groups("osrs_hiscores").downstream(),
+    run_tags=source_tags("osrs_hiscores"),
 )
 
 exchanges_tick = define_asset_job(
@@ -57,6 +63,7 @@ exchanges_tick = define_asset_job(
     description="Binance klines and tickers, Yahoo daily bars for config/tracked_assets.csv;"
     " load, rebuild the exchange marts.",
     selection=AssetSelection.groups("binance", "yahoo_finance").downstream(),
+    run_tags=source_tags("binance", "yahoo_finance"),
 )
 
 tickets_tick = define_asset_job(
@@ -64,6 +71,7 @@ tickets_tick = define_asset_job(
     description="Vivid Seats production records and listings for config/tracked_events.csv"
     " (events not yet past); load, rebuild the tickets marts.",
     selection=AssetSelection.groups("vividseats").downstream(),
+    run_tags=source_tags("vividseats"),
 )
 
 alerts_tick = define_asset_job(
@@ -71,12 +79,14 @@ alerts_tick = define_asset_job(
     description="Reload the profiles folder, evaluate the alert rules on the current marts,"
     " send what is pending (retries of earlier failures too), rebuild the user marts.",
     selection=AssetSelection.groups("user_state").downstream(),
+    run_tags=source_tags("user_state"),
 )
 
 refresh_all = define_asset_job(
     name="refresh_all",
     description="Every source, then every model: what `snapmart refresh` does.",
     selection=AssetSelection.all(),
+    run_tags=source_tags(*INGESTED),
 )
 
 

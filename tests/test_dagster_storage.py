@@ -1,6 +1,7 @@
 """Dagster's instance lives in PostgreSQL (dagster-postgres): what one process records —
 a run, a schedule an engineer switched off — the next process (a restarted `snapmart
-ui`, its daemon) sees, because DAGSTER_HOME holds only a dagster.yaml naming env vars."""
+ui`, its daemon) sees, because DAGSTER_HOME holds only a dagster.yaml naming env vars; and
+that instance queues runs within the limits orchestration/defs/queue.py sets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from orchestration import dagster_home, warehouse
+from orchestration.defs.queue import MAX_CONCURRENT_RUNS, tag_concurrency_limits
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -35,10 +37,17 @@ import json
 from dagster import DagsterInstance
 
 instance = DagsterInstance.get()
+concurrency = instance.get_concurrency_config()
+queue = concurrency.run_queue_config
 print(json.dumps({
     "storage": type(instance.run_storage).__name__,
     "runs": [r.run_id for r in instance.get_runs()],
     "states": {s.instigator_name: s.status.value for s in instance.all_instigator_state()},
+    "coordinator": type(instance.run_coordinator).__name__,
+    "max_runs": queue.max_concurrent_runs,
+    "tag_limits": queue.tag_concurrency_limits,
+    "pool_limit": concurrency.pool_config.default_pool_limit,
+    "launch_retries": queue.max_user_code_failure_retries,
 }))
 """
 
@@ -70,6 +79,18 @@ def test_run_history_and_schedule_state_survive_a_restart(db, snapmart_home) -> 
         assert seen["storage"] == "PostgresRunStorage"
         assert run_id in seen["runs"]
         assert seen["states"]["exchanges_every_5_minutes"] == "STOPPED"
+        # The UI's instance queues runs: two at most, one per source, a pool step at a time.
+        assert seen["coordinator"] == "QueuedRunCoordinator"
+        assert seen["max_runs"] == MAX_CONCURRENT_RUNS == 2
+        assert seen["tag_limits"] == tag_concurrency_limits()
+        assert {limit["key"] for limit in seen["tag_limits"]} >= {
+            "snapmart/ingest_osrs_prices",
+            "snapmart/ingest_binance",
+            "snapmart/ingest_user_state",
+        }
+        assert seen["pool_limit"] == 1
+        # a code server too busy to answer delays a queued run's launch, not fails it
+        assert seen["launch_retries"] == dagster_home.LAUNCH_RETRIES > 0
         with psycopg.connect(storage.url()) as conn:
             assert (
                 conn.execute("select count(*) from runs where run_id = %s", (run_id,)).fetchone()[0]

@@ -18,11 +18,13 @@ from dagster import (
 from ingestion.landing import landing_root
 from ingestion.sources.dofus_market import INBOX, SOURCE
 from orchestration.defs.partitions import today_key
+from orchestration.defs.queue import source_tags
 
 dofus_market_tick = define_asset_job(
     name="dofus_market_tick",
     description="Sweep the Dofus inbox into the landing zone, load, rebuild downstream.",
     selection=AssetSelection.groups("dofus_market").downstream(),
+    run_tags=source_tags(SOURCE),  # one run per source at a time (orchestration/defs/queue.py)
 )
 
 

@@ -1,7 +1,8 @@
 """dbt models as Dagster assets, their tests as asset checks.
 
 The price fact (partitioned by day, for backfills), the other incremental facts and
-everything else sit in separate ``@dbt_assets``. dbt sources carry
+everything else sit in separate ``@dbt_assets``, each in a pool of its own (limit 1,
+orchestration/defs/queue.py): two runs never build the same models at once. dbt sources carry
 ``meta.dagster.asset_key`` = the dlt asset's key, so the graph is one lineage.
 """
 
@@ -124,6 +125,7 @@ def dbt_price_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iter
     exclude=partitions.PRICE_FACTS,
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_incremental_facts",
+    pool="dbt_incremental_facts",
 )
 def dbt_incremental_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     yield from _build(context, dbt)
@@ -135,6 +137,7 @@ def dbt_incremental_facts(context: AssetExecutionContext, dbt: DbtCliResource) -
     exclude=INCREMENTAL,
     dagster_dbt_translator=TRANSLATOR,
     name="dbt_models",
+    pool="dbt_models",
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     yield from _build(context, dbt)

@@ -129,9 +129,43 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
     assert " → " in meta["fct_price_observations"]["time_window"].value
     assert meta["mart_item_trends"]["rows"].value == 12
     assert meta["mart_item_trends"]["preview"].value.startswith("| market_id | item_id |")
-    for mart in ("mart_market_index", "mart_item_trends"):
-        assert meta[mart]["plot"].value.startswith("![")
-        assert "data:image/svg+xml;base64," in meta[mart]["plot"].value
+    # the main marts' recent history as Dagster tables, and numbers the UI charts by date
+    index = meta["mart_market_index"]
+    newest = dict(
+        query(
+            db,
+            "select distinct on (market_id) market_id, index_value"
+            " from marts.mart_market_index order by market_id, day desc",
+        )
+    )
+    columns = [c.name for c in index["index_history"].schema.columns]
+    assert columns[0] == "day" and columns[1:] and set(columns[1:]) <= set(newest)
+    days = [r.data["day"] for r in index["index_history"].records]
+    assert days and days == sorted(set(days))
+    for market in columns[1:]:
+        assert index[f"index_{market}"].value == pytest.approx(float(newest[market]))
+    trends = meta["mart_item_trends"]
+    market, item = trends["top_mover"].value.split("/", 1)
+    change, biggest = query(
+        db,
+        "select max(change_1d_pct) filter (where market_id = %s and item_id = %s),"
+        " max(abs(change_1d_pct)) from marts.mart_item_trends",
+        (market, item),
+    )[0]
+    assert trends["top_mover_change_1d_pct"].value == pytest.approx(float(change))
+    assert abs(float(change)) == pytest.approx(float(biggest))  # the biggest move of all
+    hourly = trends["top_mover_hourly_close"].records
+    closes = [(r.data["bucket_start"], r.data["close"]) for r in hourly]
+    last_bucket, last_close = query(
+        db,
+        "select bucket_start, close from marts.fct_prices_hourly where market_id = %s"
+        " and item_id = %s and close is not null order by bucket_start desc limit 1",
+        (market, item),
+    )[0]
+    assert closes and closes == sorted(closes)
+    assert closes[-1] == (last_bucket.isoformat(), pytest.approx(float(last_close)))
+    first = datetime.fromisoformat(closes[0][0])
+    assert last_bucket - timedelta(days=7) <= first
     evaluations = result.get_asset_check_evaluations()
     gx = [e for e in evaluations if e.check_name == "gx_prices_5m"]
     assert gx and gx[0].passed and gx[0].metadata["rows_validated"].value > 0
@@ -205,6 +239,61 @@ def test_every_schedule_requests_a_run_its_job_accepts(defs) -> None:
             partitioned.add(schedule.job_name)
     assert {"osrs_prices_tick", "exchanges_tick", "tickets_tick"} <= partitioned
     assert "osrs_hiscores_tick" not in partitioned
+
+
+def test_the_run_queue_starts_one_run_per_source(defs) -> None:
+    """docs/architecture.md#running-the-ui: each job carries the run tag of each source it
+    is for, and loads no other source but downstream of those (the profiles a market tick
+    reloads after its dimensions: the ingest_user_state pool keeps those loads apart).
+    Under the limits `snapmart ui`'s instance is given, Dagster's own queue keeps a run
+    waiting while another run of one of its sources is in progress, and starts runs of
+    other sources next to it."""
+    from dagster import AssetSelection, DagsterRun
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    from orchestration.defs.queue import INGESTED, source_tag, tag_concurrency_limits
+
+    def sources(keys) -> set[str]:
+        return {k.path[0].removeprefix("raw_") for k in keys if k.path[0].startswith("raw_")}
+
+    graph = defs.resolve_asset_graph()
+    tagged, runs = {}, {}
+    for unresolved in defs.jobs:
+        job = defs.resolve_job_def(unresolved.name)
+        tagged[job.name] = {s for s in INGESTED if source_tag(s) in job.run_tags}
+        assert len(tagged[job.name]) == sum(k.startswith("snapmart/") for k in job.run_tags)
+        if hasattr(unresolved, "selection"):  # an asset job
+            loads = sources(unresolved.selection.resolve(graph))
+            assert tagged[job.name] <= loads, job.name
+            reached = AssetSelection.groups(*tagged[job.name]).downstream().resolve(graph)
+            assert loads <= sources(reached), job.name
+        runs[job.name] = DagsterRun(job_name=job.name, tags=dict(job.run_tags))
+    assert tagged == {
+        "osrs_prices_tick": {"osrs_prices"},
+        "osrs_hiscores_tick": {"osrs_hiscores"},
+        "wow_auctions_tick": {"wow_auctions"},
+        "dofus_market_tick": {"dofus_market"},
+        "exchanges_tick": {"binance", "yahoo_finance"},
+        "tickets_tick": {"vividseats"},
+        "alerts_tick": {"user_state"},
+        "refresh_all": set(INGESTED),
+        "retention_job": set(),
+    }
+
+    def blocked(queued: str, *in_progress: str) -> bool:
+        limits = tag_concurrency_limits()
+        return TagConcurrencyLimitsCounter(limits, [runs[r] for r in in_progress]).is_blocked(
+            runs[queued]
+        )
+
+    assert not blocked("osrs_prices_tick")
+    assert blocked("osrs_prices_tick", "osrs_prices_tick")
+    assert blocked("refresh_all", "osrs_prices_tick")
+    assert blocked("exchanges_tick", "refresh_all")
+    assert blocked("dofus_market_tick", "refresh_all")
+    assert not blocked("exchanges_tick", "osrs_prices_tick")
+    assert not blocked("tickets_tick", "osrs_prices_tick", "exchanges_tick", "alerts_tick")
+    assert not blocked("retention_job", "refresh_all")
 
 
 def test_freshness_policies_per_source(defs) -> None:

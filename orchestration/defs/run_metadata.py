@@ -1,5 +1,6 @@
 """What a dbt materialization tells the UI besides "done" (docs/architecture.md): rows, the time
-window it covers, a preview of a mart's first rows, and for the main marts a picture.
+window it covers, a preview of a mart's first rows, and for the main marts their recent
+history as Dagster tables and numbers (the UI charts numbers across materializations).
 
 Costs follow the run, not the history: an incremental fact reports the rows and time
 window of its newest load (through its load-id index), other incremental models the
@@ -9,14 +10,20 @@ report nothing (they hold no rows).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetMaterialization, MetadataValue, Output
+from dagster import (
+    AssetMaterialization,
+    MetadataValue,
+    Output,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+)
 from psycopg import sql
 
 from orchestration import warehouse
@@ -105,11 +112,9 @@ def describe(conn: Any, node: dict[str, Any]) -> dict[str, Any]:
             ).fetchone()
             out["time_window"] = f"{first} → {last}" if first is not None else "empty"
             break
-    plot = PLOTS.get(name)
-    if plot:
-        picture = plot(conn)
-        if picture:
-            out["plot"] = MetadataValue.md(picture)
+    series = SERIES.get(name)
+    if series:
+        out.update(series(conn))
     return out
 
 
@@ -121,82 +126,87 @@ def _markdown(columns: list[str], rows: list[tuple]) -> str:
     return head + "".join("| " + " | ".join(cell(v) for v in r) + " |\n" for r in rows)
 
 
-# --------------------------------------------------------------------------- plots
+# --------------------------------------------------------------------------- series
+# Dagster's own types, which the UI draws itself: a table (with its schema) of the recent
+# history, and numbers, which the asset's Plots tab charts across materializations, dated.
+
+MAX_MARKETS = 5  # columns of the market index table and numbers, first markets by id
+INDEX_DAYS = 60
+MOVER_DAYS = 7
 
 
-def svg_line_chart(
-    series: dict[str, list[tuple[Any, float]]], title: str, width: int = 640, height: int = 220
-) -> str:
-    """A dependency-free line chart (SVG) of one or more series of (x label, y)."""
-    colors = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
-    ys = [y for points in series.values() for _, y in points]
-    if not ys:
-        return ""
-    lo, hi = min(ys), max(ys)
-    span = (hi - lo) or 1.0
-    pad = 30
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
-        ' font-family="sans-serif" font-size="11">',
-        f'<text x="{pad}" y="14">{_esc(title)}</text>',
-        f'<text x="2" y="{pad}">{hi:,.1f}</text><text x="2" y="{height - 6}">{lo:,.1f}</text>',
-    ]
-    for i, (label, points) in enumerate(series.items()):
-        n = max(len(points) - 1, 1)
-        coords = " ".join(
-            f"{pad + 30 + (width - pad - 40) * k / n:.1f},"
-            f"{height - pad + 10 - (height - pad - 20) * (y - lo) / span:.1f}"
-            for k, (_, y) in enumerate(points)
-        )
-        color = colors[i % len(colors)]
-        parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{coords}"/>'
-        )
-        parts.append(
-            f'<text x="{width - 150}" y="{14 + 13 * i}" fill="{color}">{_esc(label)}</text>'
-        )
-    parts.append("</svg>")
-    encoded = base64.b64encode("".join(parts).encode()).decode()
-    return f"![{_esc(title)}](data:image/svg+xml;base64,{encoded})"
-
-
-def _esc(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _plot_market_index(conn: Any) -> str:
+def _market_index(conn: Any) -> dict[str, Any]:
+    """The index of each market, last INDEX_DAYS days (a table, a column per market), and
+    each market's newest value (a number per market)."""
     rows = conn.execute(
         """select m.market_id, m.day, m.index_value from marts.mart_market_index as m
-        where m.day >= (select max(i.day) - 60 from marts.mart_market_index as i)
-        order by m.market_id, m.day"""
+        where m.day >= (select max(i.day) - %s::int from marts.mart_market_index as i)
+        order by m.market_id, m.day""",
+        (INDEX_DAYS,),
     ).fetchall()
-    series: dict[str, list[tuple[Any, float]]] = {}
+    markets = sorted({market for market, _, _ in rows})[:MAX_MARKETS]
+    by_day: dict[Any, dict[str, float]] = {}
+    newest: dict[str, float] = {}
     for market, day, value in rows:
-        series.setdefault(market, []).append((day, float(value)))
-    return svg_line_chart(dict(list(series.items())[:5]), "Market index (last 60 days)")
+        if market in markets and value is not None:
+            by_day.setdefault(day, {})[market] = float(value)
+            newest[market] = float(value)  # rows come by day within a market
+    if not by_day:
+        return {}
+    schema = TableSchema(
+        columns=[
+            TableColumn("day", "date"),
+            *(TableColumn(m, "float", description=f"index of {m}") for m in markets),
+        ]
+    )
+    records = [
+        TableRecord({"day": day.isoformat(), **{m: values.get(m) for m in markets}})
+        for day, values in sorted(by_day.items())
+    ]
+    out: dict[str, Any] = {
+        "index_history": MetadataValue.table(records=records, schema=schema),
+    }
+    for market, value in newest.items():
+        out[f"index_{market}"] = MetadataValue.float(value)
+    return out
 
 
-def _plot_top_mover(conn: Any) -> str:
+def _top_mover(conn: Any) -> dict[str, Any]:
+    """The item that moved most in a day: its name, its move (a number), and its hourly
+    closes over the last MOVER_DAYS days (a table)."""
     top = conn.execute(
-        """select t.market_id, t.item_id from marts.mart_item_trends as t
+        """select t.market_id, t.item_id, t.change_1d_pct from marts.mart_item_trends as t
         where t.change_1d_pct is not null order by abs(t.change_1d_pct) desc limit 1"""
     ).fetchone()
     if top is None:
-        return ""
+        return {}
+    market, item, change = top
     rows = conn.execute(
         """select h.bucket_start, h.close from marts.fct_prices_hourly as h
         where h.market_id = %s and h.item_id = %s
             and h.bucket_start >= (
-                select max(l.bucket_start) - interval '7 days' from marts.fct_prices_hourly as l
+                select max(l.bucket_start) - make_interval(days => %s::int)
+                from marts.fct_prices_hourly as l
                 where l.market_id = %s and l.item_id = %s)
         order by h.bucket_start""",
-        (top[0], top[1], top[0], top[1]),
+        (market, item, MOVER_DAYS, market, item),
     ).fetchall()
-    points = [(t, float(c)) for t, c in rows if c is not None]
-    return svg_line_chart({top[1]: points}, f"Top mover {top[1]}: hourly close, 7 days")
+    schema = TableSchema(
+        columns=[TableColumn("bucket_start", "timestamp"), TableColumn("close", "float")]
+    )
+    records = [
+        TableRecord({"bucket_start": t.isoformat(), "close": float(c)})
+        for t, c in rows
+        if c is not None
+    ]
+    return {
+        "top_mover": MetadataValue.text(f"{market}/{item}"),
+        "top_mover_change_1d_pct": MetadataValue.float(float(change)),
+        "top_mover_hourly_close": MetadataValue.table(records=records, schema=schema),
+    }
 
 
-PLOTS: dict[str, Callable[[Any], str]] = {
-    "mart_market_index": _plot_market_index,
-    "mart_item_trends": _plot_top_mover,
+SERIES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "mart_market_index": _market_index,
+    "mart_item_trends": _top_mover,
 }

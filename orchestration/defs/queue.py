@@ -4,9 +4,9 @@ Runs: every job carries the run tag ``snapmart/ingest_<source>`` of each source 
 (``refresh_all`` all of them; a market tick also reloads the profiles downstream of its
 dimensions, which the ``ingest_user_state`` pool, not the queue, keeps apart from the
 alerts tick). The instance's run queue (orchestration/dagster_home.py) lets at most one
-in-progress run hold each tag, and at most ``MAX_CONCURRENT_RUNS`` runs at all: a tick that comes round while the previous tick of its
-source (or a `snapmart backfill` of it) is still running waits in the queue, instead of
-starting a second load of the same source next to it.
+in-progress run hold each tag, and at most ``MAX_CONCURRENT_RUNS`` runs at all: a tick that
+comes round while the previous tick of its source (or a `snapmart backfill` of it) is still
+running waits in the queue, instead of starting a second load of the same source next to it.
 
 Steps, across runs: pools with a limit of 1 (``concurrency.pools.default_limit``), the raw
 load of each source (``ingest_<source>``, orchestration/defs/raw.py) and each dbt asset

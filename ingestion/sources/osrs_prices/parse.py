@@ -1,19 +1,13 @@
-"""OSRS Grand Exchange prices from the OSRS Wiki real-time prices API.
-
-Endpoints (docs/landing.md#sources-and-endpoints): ``mapping`` (item catalogue),
-``latest`` (last trade per item), ``5m`` and ``1h`` (bucketed averages, ``?timestamp=``
-for past buckets). A bucket file is named by the bucket's own ``timestamp``, so fetching
-a bucket twice lands on the same name and loads as the same rows.
+"""OSRS prices, landing → records: a parser per endpoint (and Arrow for the buckets),
+and ``ENDPOINTS``, which says which parser fills which raw table (:mod:`.tables`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -21,16 +15,18 @@ import pyarrow.compute as pc
 
 from ingestion import columnar
 from ingestion.column_checks import RECORD_ERRORS, time_problem
-from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
-from ingestion.loader import POINTER, EndpointSpec, FileRejected, Reject, TableSpec
-
-SOURCE = "osrs_prices"
-# Old School RuneScape's Grand Exchange opened with the game on 2013-02-22
-FIRST_DAY = date(2013, 2, 22)
-DEFAULT_BASE_URL = "https://prices.runescape.wiki/api/v1/osrs"
-BUCKET_SECONDS = {"5m": 300, "1h": 3600}
-MAX_PRICE = 2_147_483_647  # the game's max cash stack: anything above is not a GE price
+from ingestion.landing import LandingFile
+from ingestion.loader import POINTER, EndpointSpec, FileRejected, Reject
+from ingestion.sources.osrs_prices.tables import (
+    BUCKET_SECONDS,
+    BUCKET_TABLE,
+    COMMON,
+    FIRST_DAY,
+    ITEMS,
+    LATEST_PRICES,
+    MAX_PRICE,
+    bucket_table,
+)
 
 
 def _epoch(value: Any, name: str) -> datetime | None:
@@ -72,9 +68,6 @@ def _item_id(key: Any) -> int:
     if item_id > 2**63 - 1:
         raise ValueError(f"item id does not fit a 64-bit integer: {key!r}")
     return item_id
-
-
-# --------------------------------------------------------------------------- parse
 
 
 def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
@@ -216,7 +209,7 @@ def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     back through ``_bucket_row`` for their reason. A file of floats or odd shapes takes
     the record-by-record path whole."""
     data, bucket_at = _bucket_payload(file)
-    spec = _BUCKET_TABLE
+    spec = BUCKET_TABLE
     keys, recs = list(data), list(data.values())
     n = len(keys)
     clean = _clean_bucket(keys, recs)
@@ -238,7 +231,7 @@ def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
 
     cols = columnar.python_columns(build)
     if cols is None:
-        return columnar.rows_to_table(spec, parse_bucket(file), skip=_COMMON)
+        return columnar.rows_to_table(spec, parse_bucket(file), skip=COMMON)
     valid = columnar.all_of(
         [
             columnar.between(cols["item_id"], 0, 2**63 - 1),
@@ -258,93 +251,20 @@ def bucket_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     )
 
 
-_COMMON = {"landing_file": "text", "captured_at": "timestamp"}
 _BUCKET_FIELDS = {  # raw column → the API's field
     "avg_high_price": "avgHighPrice",
     "high_price_volume": "highPriceVolume",
     "avg_low_price": "avgLowPrice",
     "low_price_volume": "lowPriceVolume",
 }
-_BUCKET_COLUMNS = {
-    "item_id": "bigint",
-    "bucket_at": "timestamp",
-    "avg_high_price": "bigint",
-    "high_price_volume": "bigint",
-    "avg_low_price": "bigint",
-    "low_price_volume": "bigint",
-    **_COMMON,
-}
-
-
-def _bucket_table(name: str) -> TableSpec:
-    # A bucket is one file named by its timestamp (fetching it again lands on the same
-    # name), so its rows are appended and a changed file replaces its own rows: a merge
-    # staged every bucket and compared it against the whole history (2.4 s of a
-    # 305k-row load, growing with history).
-    return TableSpec(
-        name,
-        ("item_id", "bucket_at"),
-        _BUCKET_COLUMNS,
-        nullable=frozenset({"avg_high_price", "avg_low_price"}),
-        indexes=(("bucket_at",),),
-        replace_by_file=True,
-        observed=("bucket_at", "captured_at"),
-        first_day=FIRST_DAY,
-    )
-
-
-_BUCKET_TABLE = _bucket_table("prices_5m")  # the shape both bucket tables share
 
 ENDPOINTS: tuple[EndpointSpec, ...] = (
-    EndpointSpec(
-        "mapping",
-        TableSpec(
-            "items",
-            ("item_id",),
-            {
-                "item_id": "bigint",
-                "item_name": "text",
-                "examine": "text",
-                "members": "bool",
-                "low_alch": "bigint",
-                "high_alch": "bigint",
-                "store_value": "bigint",
-                "buy_limit": "bigint",
-                "icon": "text",
-                **_COMMON,
-            },
-            nullable=frozenset(
-                {"examine", "members", "low_alch", "high_alch", "store_value", "buy_limit", "icon"}
-            ),
-            observed=("captured_at",),
-            first_day=FIRST_DAY,
-        ),
-        parse_mapping,
-    ),
-    EndpointSpec(
-        "latest",
-        TableSpec(
-            "latest_prices",
-            ("item_id", "captured_at"),
-            {
-                "item_id": "bigint",
-                "high": "bigint",
-                "high_time": "timestamp",
-                "low": "bigint",
-                "low_time": "timestamp",
-                **_COMMON,
-            },
-            nullable=frozenset({"high", "high_time", "low", "low_time"}),
-            indexes=(("captured_at",),),
-            observed=("captured_at", "high_time", "low_time"),
-            first_day=FIRST_DAY,
-        ),
-        parse_latest,
-    ),
+    EndpointSpec("mapping", ITEMS, parse_mapping),
+    EndpointSpec("latest", LATEST_PRICES, parse_latest),
     *(
         EndpointSpec(
             endpoint,
-            _bucket_table(f"prices_{endpoint}"),
+            bucket_table(f"prices_{endpoint}"),
             parse_bucket,
             parse_columns=bucket_columns,
             file_time=bucket_time,
@@ -353,141 +273,3 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
         for endpoint in ("5m", "1h")
     ),
 )
-
-
-# --------------------------------------------------------------------------- fetch
-
-
-def base_url() -> str:
-    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
-
-
-def make_client() -> SourceClient:
-    return SourceClient.configured(SOURCE, base_url(), per_second=5.0)
-
-
-def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
-    return {
-        f.captured_at
-        for f in iter_landing_files(SOURCE, [endpoint], root)
-        if isinstance(f, LandingFile)
-    }
-
-
-def _fresh_mapping(root: Path | None, now: datetime, max_age: timedelta) -> list[LandingFile]:
-    """Landed item mappings younger than ``max_age`` (the catalogue changes rarely)."""
-    return [
-        f
-        for f in iter_landing_files(SOURCE, ["mapping"], root)
-        if isinstance(f, LandingFile) and now - f.captured_at < max_age
-    ]
-
-
-def catch_up_window() -> timedelta:
-    """How far back a live tick looks for buckets it missed (a few failed ticks heal by
-    themselves; a longer outage needs ``snapmart backfill``)."""
-    return timedelta(minutes=float(source_config(SOURCE, "catch_up_minutes", 60)))
-
-
-def fetch(
-    endpoints: tuple[str, ...] = ("mapping", "latest", "5m", "1h"),
-    *,
-    backfill: timedelta | None = None,
-    mapping_max_age: timedelta = timedelta(hours=24),
-    root: Path | None = None,
-    client: SourceClient | None = None,
-    now: datetime | None = None,
-) -> FetchReport:
-    """API → landing. Each response body is written before anything parses it.
-
-    The 5m/1h endpoints fetch the newest bucket, then every bucket of the
-    ``backfill`` window before it that is not in the landing zone yet, so a
-    missed tick heals on the next one.
-    """
-    client = client or make_client()
-    now = now or now_utc()
-    backfill = catch_up_window() if backfill is None else backfill
-    report = FetchReport(SOURCE)
-
-    def land(endpoint: str, captured_at: datetime, body: bytes) -> None:
-        written = write_atomic(SOURCE, endpoint, captured_at, body, root=root)
-        report.files.append(written.relative)
-
-    try:
-        if "mapping" in endpoints:
-            fresh = _fresh_mapping(root, now, mapping_max_age)
-            if fresh:
-                report.skipped.append(f"mapping (fresh copy from {fresh[-1].captured_at:%F %T}Z)")
-            else:
-                land("mapping", now, client.get("mapping").content)
-        if "latest" in endpoints:
-            land("latest", now, client.get("latest").content)
-        for endpoint in ("5m", "1h"):
-            if endpoint not in endpoints:
-                continue
-            step = BUCKET_SECONDS[endpoint]
-            response = client.get(endpoint)
-            body = response.content
-            try:
-                newest = int(json.loads(body)["timestamp"])
-            except (ValueError, KeyError, TypeError):
-                # Archive it under the fetch time so the loader rejects it visibly.
-                land(endpoint, now, body)
-                continue
-            land(endpoint, datetime.fromtimestamp(newest, UTC), body)
-            have = _landed_buckets(endpoint, root)
-            first = newest - int(backfill.total_seconds()) // step * step
-            for ts in range(first, newest, step):
-                at = datetime.fromtimestamp(ts, UTC)
-                if at in have:
-                    continue
-                land(endpoint, at, client.get(endpoint, {"timestamp": ts}).content)
-    finally:
-        report.count(client)
-    return report
-
-
-def fetch_window(
-    start: datetime,
-    end: datetime,
-    *,
-    root: Path | None = None,
-    client: SourceClient | None = None,
-    now: datetime | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> FetchReport:
-    """Every 5m and 1h bucket that starts in ``[start, end)`` and is not in the landing zone
-    yet (a backfill: re-running it asks for nothing twice), plus the item mapping when no
-    fresh copy is landed. The window stops at the newest bucket the API has published, so
-    a range reaching into today never asks for buckets that do not exist yet.
-    ``progress(done, total)`` follows the bucket requests."""
-    client = client or make_client()
-    now = now or now_utc()
-    report = FetchReport(SOURCE)
-    try:
-        if not _fresh_mapping(root, now, timedelta(hours=24)):
-            body = client.get("mapping").content
-            report.files.append(write_atomic(SOURCE, "mapping", now, body, root=root).relative)
-        wanted: list[tuple[str, int]] = []
-        for endpoint, step in BUCKET_SECONDS.items():
-            newest = int(json.loads(client.get(endpoint).content)["timestamp"])
-            have = _landed_buckets(endpoint, root)
-            first = -(-int(start.timestamp()) // step) * step  # the first bucket at or after start
-            last = min(int(end.timestamp()) - 1, newest)
-            wanted += [
-                (endpoint, ts)
-                for ts in range(first, last + 1, step)
-                if datetime.fromtimestamp(ts, UTC) not in have
-            ]
-        for done, (endpoint, ts) in enumerate(wanted, 1):
-            body = client.get(endpoint, {"timestamp": ts}).content
-            at = datetime.fromtimestamp(ts, UTC)
-            report.files.append(write_atomic(SOURCE, endpoint, at, body, root=root).relative)
-            if progress:
-                progress(done, len(wanted))
-    finally:
-        report.count(client)
-    return report
-
-
-__all__ = ["ENDPOINTS", "SOURCE", "FetchError", "FetchReport", "base_url", "fetch", "fetch_window"]

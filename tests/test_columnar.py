@@ -13,7 +13,7 @@ import pytest
 from ingestion.landing import LandingFile, write_atomic
 from ingestion.loader import Reject
 from ingestion.simulator.wow import WowMarket
-from ingestion.sources import wow_auctions as wow
+from ingestion.sources.wow_auctions import parse as wow
 
 AT = datetime(2026, 11, 22, 6, 7, tzinfo=UTC)
 

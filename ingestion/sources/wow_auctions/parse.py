@@ -1,23 +1,12 @@
-"""World of Warcraft auction houses from the Blizzard Game Data API.
-
-Endpoints (docs/landing.md#sources-and-endpoints): ``commodities`` (region-wide) and
-``connected_realm`` (one file per connected realm id). Both are hourly snapshots; a
-snapshot file is named by the snapshot's own ``Last-Modified`` time, so an unchanged
-snapshot maps to a file we already have and is neither fetched (``If-Modified-Since``)
-nor written again. Prices are in copper.
-
-Credentials: ``SOURCES__WOW_AUCTIONS__CLIENT_ID`` / ``__CLIENT_SECRET`` (or
-``.dlt/secrets.toml``). The token is requested per run, kept in memory, and sent
-only in the Authorization header: it never reaches a log, a landing file or a table.
+"""World of Warcraft auctions, landing → records: record by record (the reference
+validator) and column by column (Arrow, for snapshots of 300k+ listings); ``ENDPOINTS``
+says which parser fills which raw table (:mod:`.tables`).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -27,15 +16,10 @@ import pyarrow.json as pajson
 
 from ingestion import columnar
 from ingestion.column_checks import RECORD_ERRORS
-from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
-from ingestion.loader import EndpointSpec, Reject, TableSpec
+from ingestion.landing import LandingFile
+from ingestion.loader import EndpointSpec, Reject
+from ingestion.sources.wow_auctions.tables import COMMODITY_AUCTIONS, COMMON, REALM_AUCTIONS
 
-SOURCE = "wow_auctions"
-# World of Warcraft launched on 2004-11-23: no auction snapshot is older
-FIRST_DAY = date(2004, 11, 23)
-DEFAULT_BASE_URL = "https://{region}.api.blizzard.com"
-DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"
 TIME_LEFT = frozenset({"SHORT", "MEDIUM", "LONG", "VERY_LONG"})
 MAX_COPPER = 10**13  # 1 billion gold: the gold cap is far below; above it is corrupt
 
@@ -204,7 +188,7 @@ def commodities_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     """A region's commodity snapshot (often 300k+ listings) column by column: Arrow's
     JSON reader when the file has the plain shape, else orjson and Python lists."""
     region = file.key or "us"
-    spec = ENDPOINTS[0].table
+    spec = COMMODITY_AUCTIONS
     parsed = _commodities_arrow(file)
     if parsed is not None:
         listings, cols = parsed
@@ -230,7 +214,7 @@ def commodities_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
         built = columnar.python_columns(build)
         if built is None:
             return columnar.rows_to_table(
-                spec, _records(auctions, _commodity_row, region), skip=_COMMON
+                spec, _records(auctions, _commodity_row, region), skip=COMMON
             )
         cols = built
 
@@ -256,7 +240,7 @@ def realm_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     """A connected realm's snapshot column by column (pets, bonus lists and all)."""
     realm_id = _realm_id(file)
     auctions = _auctions(file)
-    spec = ENDPOINTS[1].table
+    spec = REALM_AUCTIONS
 
     def build() -> dict[str, pa.Array]:
         items = [a.get("item") for a in auctions]
@@ -278,7 +262,7 @@ def realm_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
 
     cols = columnar.python_columns(build)
     if cols is None:
-        return columnar.rows_to_table(spec, _records(auctions, _realm_row, realm_id), skip=_COMMON)
+        return columnar.rows_to_table(spec, _records(auctions, _realm_row, realm_id), skip=COMMON)
     big = 2**63 - 1
     valid = columnar.all_of(
         [
@@ -312,160 +296,7 @@ def realm_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
     )
 
 
-_COMMON = {"landing_file": "text", "captured_at": "timestamp"}
-
 ENDPOINTS: tuple[EndpointSpec, ...] = (
-    EndpointSpec(
-        "commodities",
-        TableSpec(
-            "commodity_auctions",
-            ("region", "captured_at", "auction_id"),
-            {
-                "region": "text",
-                "auction_id": "bigint",
-                "item_id": "bigint",
-                "quantity": "bigint",
-                "unit_price": "bigint",
-                "time_left": "text",
-                **_COMMON,
-            },
-            replace_by_file=True,
-            observed=("captured_at",),
-            first_day=FIRST_DAY,
-        ),
-        parse_commodities,
-        commodities_columns,
-    ),
-    EndpointSpec(
-        "connected_realm",
-        TableSpec(
-            "realm_auctions",
-            ("connected_realm_id", "captured_at", "auction_id"),
-            {
-                "connected_realm_id": "bigint",
-                "auction_id": "bigint",
-                "item_id": "bigint",
-                "item_context": "bigint",
-                "bonus_lists": "text",
-                "modifiers": "text",
-                "pet_species_id": "bigint",
-                "pet_breed_id": "bigint",
-                "pet_level": "bigint",
-                "pet_quality_id": "bigint",
-                "bid": "bigint",
-                "buyout": "bigint",
-                "quantity": "bigint",
-                "time_left": "text",
-                **_COMMON,
-            },
-            nullable=frozenset(
-                {
-                    "item_context",
-                    "bonus_lists",
-                    "modifiers",
-                    "pet_species_id",
-                    "pet_breed_id",
-                    "pet_level",
-                    "pet_quality_id",
-                    "bid",
-                    "buyout",
-                }
-            ),
-            replace_by_file=True,
-            observed=("captured_at",),
-            first_day=FIRST_DAY,
-        ),
-        parse_realm,
-        realm_columns,
-    ),
+    EndpointSpec("commodities", COMMODITY_AUCTIONS, parse_commodities, commodities_columns),
+    EndpointSpec("connected_realm", REALM_AUCTIONS, parse_realm, realm_columns),
 )
-
-
-# --------------------------------------------------------------------------- fetch
-
-
-def region() -> str:
-    return str(source_config(SOURCE, "region", "us")).lower()
-
-
-def connected_realms() -> list[int]:
-    value = source_config(SOURCE, "connected_realms", [])
-    if isinstance(value, str):
-        value = [v for v in value.replace(",", " ").split() if v]
-    return [int(v) for v in value]
-
-
-def base_url() -> str:
-    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL)).format(region=region())
-
-
-def make_client() -> SourceClient:
-    return SourceClient.configured(SOURCE, base_url(), per_second=10.0, timeout=120.0)
-
-
-def access_token(client: SourceClient) -> str:
-    """OAuth client credentials; the secret goes in the request's basic auth, nowhere else."""
-    client_id = source_config(SOURCE, "client_id", None)
-    client_secret = source_config(SOURCE, "client_secret", None)
-    if not client_id or not client_secret:
-        raise FetchError(
-            "wow_auctions: no Blizzard API credentials; set SOURCES__WOW_AUCTIONS__CLIENT_ID and "
-            "SOURCES__WOW_AUCTIONS__CLIENT_SECRET (or .dlt/secrets.toml)"
-        )
-    oauth_url = str(source_config(SOURCE, "oauth_url", DEFAULT_OAUTH_URL))
-    response = client.post(
-        oauth_url, data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
-    )
-    token = response.json().get("access_token")
-    if not token:
-        raise FetchError("wow_auctions: the OAuth answer carried no access_token")
-    return str(token)
-
-
-def _newest_capture(endpoint: str, key: str, root: Path | None) -> datetime | None:
-    caps = [
-        f.captured_at
-        for f in iter_landing_files(SOURCE, [endpoint], root)
-        if isinstance(f, LandingFile) and f.key == key
-    ]
-    return max(caps) if caps else None
-
-
-def fetch(
-    *,
-    root: Path | None = None,
-    client: SourceClient | None = None,
-    realms: list[int] | None = None,
-) -> FetchReport:
-    """API → landing for the region's commodities and each configured connected realm."""
-    client = client or make_client()
-    report = FetchReport(SOURCE)
-    reg = region()
-    targets = [("commodities", reg, "data/wow/auctions/commodities")]
-    for realm in realms if realms is not None else connected_realms():
-        targets.append(
-            ("connected_realm", str(realm), f"data/wow/connected-realm/{realm}/auctions")
-        )
-    try:
-        token = access_token(client)
-        for endpoint, key, path in targets:
-            seen = _newest_capture(endpoint, key, root)
-            headers = {"Authorization": f"Bearer {token}"}
-            if seen is not None:
-                headers["If-Modified-Since"] = format_datetime(seen, usegmt=True)
-            response = client.get(
-                path, params={"namespace": f"dynamic-{reg}", "locale": "en_US"}, headers=headers
-            )
-            if response.status_code == 304:
-                report.skipped.append(f"{endpoint}/{key}: not modified")
-                continue
-            modified = response.headers.get("Last-Modified")
-            captured = parsedate_to_datetime(modified).astimezone(UTC) if modified else now_utc()
-            if seen is not None and captured <= seen:
-                report.skipped.append(f"{endpoint}/{key}: Last-Modified unchanged")
-                continue
-            written = write_atomic(SOURCE, endpoint, captured, response.content, key=key, root=root)
-            report.files.append(written.relative)
-    finally:
-        report.count(client)
-    return report

@@ -1,0 +1,109 @@
+"""World of Warcraft auctions, API → landing: the region's commodities and each
+configured connected realm, hourly snapshots. A snapshot file is named by the snapshot's
+own ``Last-Modified`` time, so an unchanged snapshot maps to a file we already have and is
+neither fetched (``If-Modified-Since``) nor written again.
+
+Credentials: ``SOURCES__WOW_AUCTIONS__CLIENT_ID`` / ``__CLIENT_SECRET`` (or
+``.dlt/secrets.toml``). The token is requested per run, kept in memory, and sent only in
+the Authorization header: it never reaches a log, a landing file or a table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
+from ingestion.sources.wow_auctions.tables import SOURCE
+
+DEFAULT_BASE_URL = "https://{region}.api.blizzard.com"
+DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"
+
+
+def region() -> str:
+    return str(source_config(SOURCE, "region", "us")).lower()
+
+
+def connected_realms() -> list[int]:
+    value = source_config(SOURCE, "connected_realms", [])
+    if isinstance(value, str):
+        value = [v for v in value.replace(",", " ").split() if v]
+    return [int(v) for v in value]
+
+
+def base_url() -> str:
+    return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL)).format(region=region())
+
+
+def make_client() -> SourceClient:
+    return SourceClient.configured(SOURCE, base_url(), per_second=10.0, timeout=120.0)
+
+
+def access_token(client: SourceClient) -> str:
+    """OAuth client credentials; the secret goes in the request's basic auth, nowhere else."""
+    client_id = source_config(SOURCE, "client_id", None)
+    client_secret = source_config(SOURCE, "client_secret", None)
+    if not client_id or not client_secret:
+        raise FetchError(
+            "wow_auctions: no Blizzard API credentials; set SOURCES__WOW_AUCTIONS__CLIENT_ID and "
+            "SOURCES__WOW_AUCTIONS__CLIENT_SECRET (or .dlt/secrets.toml)"
+        )
+    oauth_url = str(source_config(SOURCE, "oauth_url", DEFAULT_OAUTH_URL))
+    response = client.post(
+        oauth_url, data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
+    )
+    token = response.json().get("access_token")
+    if not token:
+        raise FetchError("wow_auctions: the OAuth answer carried no access_token")
+    return str(token)
+
+
+def _newest_capture(endpoint: str, key: str, root: Path | None) -> datetime | None:
+    caps = [
+        f.captured_at
+        for f in iter_landing_files(SOURCE, [endpoint], root)
+        if isinstance(f, LandingFile) and f.key == key
+    ]
+    return max(caps) if caps else None
+
+
+def fetch(
+    *,
+    root: Path | None = None,
+    client: SourceClient | None = None,
+    realms: list[int] | None = None,
+) -> FetchReport:
+    """API → landing for the region's commodities and each configured connected realm."""
+    client = client or make_client()
+    report = FetchReport(SOURCE)
+    reg = region()
+    targets = [("commodities", reg, "data/wow/auctions/commodities")]
+    for realm in realms if realms is not None else connected_realms():
+        targets.append(
+            ("connected_realm", str(realm), f"data/wow/connected-realm/{realm}/auctions")
+        )
+    try:
+        token = access_token(client)
+        for endpoint, key, path in targets:
+            seen = _newest_capture(endpoint, key, root)
+            headers = {"Authorization": f"Bearer {token}"}
+            if seen is not None:
+                headers["If-Modified-Since"] = format_datetime(seen, usegmt=True)
+            response = client.get(
+                path, params={"namespace": f"dynamic-{reg}", "locale": "en_US"}, headers=headers
+            )
+            if response.status_code == 304:
+                report.skipped.append(f"{endpoint}/{key}: not modified")
+                continue
+            modified = response.headers.get("Last-Modified")
+            captured = parsedate_to_datetime(modified).astimezone(UTC) if modified else now_utc()
+            if seen is not None and captured <= seen:
+                report.skipped.append(f"{endpoint}/{key}: Last-Modified unchanged")
+                continue
+            written = write_atomic(SOURCE, endpoint, captured, response.content, key=key, root=root)
+            report.files.append(written.relative)
+    finally:
+        report.count(client)
+    return report

@@ -3,8 +3,9 @@
 Each source package lists the suites of its raw tables as ``SUITES``, one
 :class:`RawTableSuite` per table; ``orchestration/quality.py`` gathers them from the
 registry (``ingestion/sources/__init__.py``) and runs them against the warehouse, load
-by load. Nothing here connects to anything, and Great Expectations is imported when a
-suite is built, not when a source is.
+by load. Here: that type and the expectations several sources share. Nothing here
+connects to anything, and Great Expectations is imported when a suite is built, not
+when a source is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from ingestion import clock
+from ingestion.assets import ASSET_TYPES
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,21 @@ def not_in_future(column: str = "captured_at") -> Any:
     return gxe.ExpectColumnMaxToBeBetween(
         column=column, max_value=clock.now() + timedelta(minutes=10)
     )
+
+
+def tracked_assets_suite(provider: str) -> Callable[[], list[Any]]:
+    """The suite of an exchange source's ``tracked_assets`` table (its provider's lines of
+    ``config/tracked_assets.csv``, ``ingestion/assets.py``)."""
+
+    def suite() -> list[Any]:
+        import great_expectations.expectations as gxe
+
+        return [
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["captured_at", "symbol"]),
+            gxe.ExpectColumnValuesToNotBeNull(column="provider_symbol"),
+            gxe.ExpectColumnValuesToBeInSet(column="asset_type", value_set=list(ASSET_TYPES)),
+            gxe.ExpectColumnValuesToBeInSet(column="provider", value_set=[provider]),
+            not_in_future(),
+        ]
+
+    return suite

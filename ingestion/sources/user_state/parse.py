@@ -1,46 +1,23 @@
-"""User state: profiles, favorites, watchlists, bank contents and alert rules.
-
-Users keep it as files, one per profile, in a folder (``config/profiles`` unless
-``SOURCES__USER_STATE__PROFILES_DIR`` says otherwise; the format is in its README):
-``<profile_id>.yaml`` and optionally ``<profile_id>.bank.csv`` (a bank export).
-
-"Fetch" archives the whole folder as one JSON bundle whenever any file in it
-changed (``user_state/profiles/<capture>.json``), so the warehouse can say what the
-rules were when an alert fired and a replay rebuilds it. "Load" parses the newest
-bundle and replaces the raw tables with it: user state is a current state, and a
-rule deleted from a file must stop firing.
-
-Validation needs the item catalogue (``marts.dim_items``), which the market
-pipelines build, so this source loads after them; the caller passes the catalogue
-in. A line that names an unknown item, market or player, a negative quantity or a
-malformed rule is rejected with its file and line; the rest of the profile loads.
-Secrets (webhook URLs) are never written in these files: a profile names the
-secret, and the delivery step reads it from env or ``.dlt/secrets.toml``.
-"""
+"""User state, bundle → rows: every profile's YAML (and bank CSV) parsed line by line
+against the catalogue. A file that does not parse as a whole is one reject; a bad line in
+a good file is one reject, with its file and line; the rest loads."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import dlt
-import pyarrow as pa
 import yaml
 
 from ingestion.column_checks import RECORD_ERRORS
-from ingestion.http import FetchReport, config_path
-from ingestion.landing import LandingFile, archive_if_changed, newest_file, now_utc
-from ingestion.loader import REJECTED_RECORDS, Reject, TableSpec
+from ingestion.loader import Reject
+from ingestion.sources.user_state.catalogue import Catalogue
+from ingestion.sources.user_state.tables import TABLES
 
-SOURCE = "user_state"
-ENDPOINT = "profiles"
 PROFILE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+$")
@@ -63,98 +40,6 @@ RULE_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 COMMON_RULE_KEYS = ("id", "type", "cooldown", "notify", "description")
 SECTIONS = ("profile", "channels", "favorites", "watchlists", "bank", "alerts")
-
-
-def profiles_dir() -> Path:
-    return config_path(SOURCE, "profiles_dir", "profiles")
-
-
-# --------------------------------------------------------------------------- fetch
-
-
-def bundle_folder(folder: Path) -> bytes:
-    """The folder's profile files as one document (name → text), in a stable order."""
-    files: dict[str, str] = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix in (".yaml", ".yml", ".csv"):
-                files[path.name] = path.read_text(encoding="utf-8")
-    return json.dumps({"files": files}, indent=1, sort_keys=True).encode()
-
-
-def fetch(*, root: Path | None = None, folder: Path | None = None, **_: Any) -> FetchReport:
-    """Archive the profiles folder when anything in it changed since the last version."""
-    report = FetchReport(SOURCE)
-    written = archive_if_changed(
-        SOURCE, ENDPOINT, now_utc(), bundle_folder(folder or profiles_dir()), root=root
-    )
-    if written is not None:
-        report.files.append(written.relative)
-    return report
-
-
-def current_bundle(root: Path | None = None) -> LandingFile | None:
-    return newest_file(SOURCE, ENDPOINT, root)
-
-
-# --------------------------------------------------------------------------- catalogue
-
-
-@dataclass
-class Catalogue:
-    """What profile lines may name: markets (id → source), items per source (by id and by
-    lower-case name), tracked players (lower-case name → id), hiscore metrics."""
-
-    markets: dict[str, str]
-    items: dict[tuple[str, str], list[str]]
-    players: dict[str, str]
-    metrics: set[str] = field(default_factory=set)
-
-    @classmethod
-    def from_rows(
-        cls,
-        markets: Iterable[tuple[str, str]],
-        items: Iterable[tuple[str, str, str, str | None]],
-        players: Iterable[tuple[str, str]] = (),
-        metrics: Iterable[str] = (),
-    ) -> Catalogue:
-        index: dict[tuple[str, str], list[str]] = {}
-        for item_id, source, source_item_id, name in items:
-            index.setdefault((source, str(source_item_id).lower()), []).append(item_id)
-            if name:
-                ids = index.setdefault((source, name.strip().lower()), [])
-                if item_id not in ids:
-                    ids.append(item_id)
-        return cls(
-            markets=dict(markets),
-            items=index,
-            players={name.lower(): pid for pid, name in players},
-            metrics={m.lower() for m in metrics},
-        )
-
-    def resolve_item(self, market_id: str, item: Any) -> str:
-        source = self.markets.get(market_id)
-        if source is None:
-            known = ", ".join(sorted(self.markets)) or "none yet"
-            raise ValueError(f"unknown market {market_id!r} (known: {known})")
-        key = str(item).strip().lower()
-        found = self.items.get((source, key), [])
-        if not found:
-            raise ValueError(f"unknown item {item!r} in market {market_id}")
-        if len(found) > 1:
-            raise ValueError(
-                f"item name {item!r} is ambiguous in market {market_id} "
-                f"({', '.join(sorted(found)[:5])}): give its id"
-            )
-        return found[0]
-
-    def resolve_player(self, name: Any) -> str:
-        pid = self.players.get(str(name).strip().lower())
-        if pid is None:
-            raise ValueError(
-                f"player {name!r} is not tracked (add it to the hiscores' tracked_players.csv)"
-            )
-        return pid
 
 
 # --------------------------------------------------------------------------- YAML with lines
@@ -608,86 +493,3 @@ def parse_bundle(bundle: dict[str, Any], catalogue: Catalogue) -> ParsedState:
         if name.endswith(".csv") and name.removesuffix(".bank.csv") not in profiles:
             state.reject(name, 1, "a bank CSV is <profile_id>.bank.csv next to its profile")
     return state
-
-
-# --------------------------------------------------------------------------- dlt
-
-
-_NULLABLE = frozenset(
-    {"display_name", "default_market", "players", "discord_webhook", "email_to", "market_id",
-     "item_id", "player_id", "metric", "period", "state", "name_filter", "threshold",
-     "window_minutes", "direction", "channels", "description"}
-)  # fmt: skip
-_FILE = {"source_file": "text", "source_line": "bigint", "bundle_file": "text"}
-
-
-def _table(name: str, key: tuple[str, ...], **types: str) -> TableSpec:
-    return TableSpec(name, key, {**types, **_FILE}, nullable=_NULLABLE)
-
-
-TABLES: dict[str, TableSpec] = {
-    t.name: t
-    for t in (
-        _table("profiles", ("profile_id",), profile_id="text", display_name="text",
-               default_market="text", players="text", discord_webhook="text", email_to="text"),
-        _table("favorites", ("profile_id", "market_id", "item_id"), profile_id="text",
-               market_id="text", item_id="text"),
-        _table("watchlists", ("profile_id", "watchlist", "market_id", "item_id"),
-               profile_id="text", watchlist="text", market_id="text", item_id="text"),
-        _table("bank_items", ("profile_id", "market_id", "item_id"), profile_id="text",
-               market_id="text", item_id="text", quantity="bigint"),
-        _table("alert_rules", ("profile_id", "rule_id"), profile_id="text", rule_id="text",
-               rule_type="text", market_id="text", item_id="text", player_id="text",
-               metric="text", period="text", state="text", name_filter="text",
-               threshold="double", window_minutes="bigint", direction="text",
-               cooldown_minutes="bigint", channels="text", description="text"),
-    )
-}  # fmt: skip
-
-
-def dlt_source(
-    state: ParsedState, bundle_file: str, captured_at: datetime, rejected_at: datetime
-) -> Any:
-    """The parsed state as dlt resources: every state table replaced whole (a deleted line
-    disappears), rejects merged into ``rejected_records`` (a re-load adds none)."""
-    # Arrow tables, as every other source loads: the same column types as the empty
-    # tables ensure_tables creates, no per-row ids. An empty table goes as no data: dlt
-    # empties a replace table that receives nothing.
-    resources = [
-        dlt.resource(
-            pa.Table.from_pylist(
-                [{**r, "bundle_file": bundle_file} for r in state.tables[name]],
-                schema=spec.arrow_schema(),
-            )
-            if state.tables[name]
-            else [],
-            name=name,
-            write_disposition="replace",
-            primary_key=list(spec.primary_key),
-            columns=spec.dlt_columns(),
-        )
-        for name, spec in TABLES.items()
-    ]
-    rejects = [
-        {
-            "landing_file": bundle_file,
-            "record_pointer": r.record_pointer,
-            "reason": r.reason,
-            "payload": None if r.payload is None else json.dumps(r.payload, default=str),
-            "rejected_at": rejected_at,
-            "captured_at": captured_at,
-        }
-        for r in state.rejects
-    ]
-    if not rejects:
-        return resources
-    resources.append(
-        dlt.resource(
-            pa.Table.from_pylist(rejects, schema=REJECTED_RECORDS.arrow_schema()),
-            name="rejected_records",
-            write_disposition="merge",
-            primary_key=list(REJECTED_RECORDS.primary_key),
-            columns=REJECTED_RECORDS.dlt_columns(),
-        )
-    )
-    return resources

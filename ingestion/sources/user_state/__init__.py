@@ -1,0 +1,78 @@
+"""User state: profiles, favorites, watchlists, bank contents and alert rules.
+
+Users keep it as files, one per profile, in a folder (``config/profiles`` unless
+``SOURCES__USER_STATE__PROFILES_DIR`` says otherwise; the format is in its README):
+``<profile_id>.yaml`` and optionally ``<profile_id>.bank.csv`` (a bank export).
+
+"Fetch" archives the whole folder as one JSON bundle whenever any file in it
+changed (``user_state/profiles/<capture>.json``), so the warehouse can say what the
+rules were when an alert fired and a replay rebuilds it. "Load" parses the newest
+bundle and replaces the raw tables with it: user state is a current state, and a
+rule deleted from a file must stop firing.
+
+Validation needs the item catalogue (``marts.dim_items``), which the market
+pipelines build, so this source loads after them; the caller passes the catalogue
+in. A line that names an unknown item, market or player, a negative quantity or a
+malformed rule is rejected with its file and line; the rest of the profile loads.
+Secrets (webhook URLs) are never written in these files: a profile names the
+secret, and the delivery step reads it from env or ``.dlt/secrets.toml``.
+
+The folder: ``fetching.py`` (folder → landing), ``catalogue.py`` (what lines may name),
+``parse.py`` (bundle → rows and rejects), ``load.py`` (rows → dlt resources),
+``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations suites); this
+module re-exports what the rest of the code uses.
+"""
+
+from __future__ import annotations
+
+from ingestion.sources.user_state.catalogue import Catalogue
+from ingestion.sources.user_state.checks import SUITES
+from ingestion.sources.user_state.fetching import (
+    bundle_folder,
+    current_bundle,
+    fetch,
+    profiles_dir,
+)
+from ingestion.sources.user_state.load import dlt_source
+from ingestion.sources.user_state.parse import (
+    COMMON_RULE_KEYS,
+    DEFAULT_COOLDOWN,
+    EMAIL_RE,
+    GAIN_PERIODS,
+    PROFILE_ID_RE,
+    RULE_TYPES,
+    SECRET_NAME_RE,
+    SECTIONS,
+    TREND_STATES,
+    LineError,
+    ParsedState,
+    parse_bundle,
+    parse_duration,
+)
+from ingestion.sources.user_state.tables import ENDPOINT, SOURCE, TABLES
+
+__all__ = [
+    "COMMON_RULE_KEYS",
+    "DEFAULT_COOLDOWN",
+    "EMAIL_RE",
+    "ENDPOINT",
+    "GAIN_PERIODS",
+    "PROFILE_ID_RE",
+    "RULE_TYPES",
+    "SECRET_NAME_RE",
+    "SECTIONS",
+    "SOURCE",
+    "SUITES",
+    "TABLES",
+    "TREND_STATES",
+    "Catalogue",
+    "LineError",
+    "ParsedState",
+    "bundle_folder",
+    "current_bundle",
+    "dlt_source",
+    "fetch",
+    "parse_bundle",
+    "parse_duration",
+    "profiles_dir",
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingestion.sources import SOURCES, user_state
+from ingestion.sources import SOURCES, binance, user_state
 from ingestion.sources import get as get_source
 from orchestration import quality, warehouse
 
@@ -32,7 +32,7 @@ def _table(db, rows: list[tuple], load_id: str) -> quality.RawSuite:
             "insert into raw_test.ticker_24hr values (%s, %s, %s, %s, %s, %s, 'f', %s, %s)",
             [(*r, load_id) for r in rows],
         )
-    return quality.RawSuite("raw_test", "ticker_24hr", quality._ticker_suite)
+    return quality.RawSuite("raw_test", "ticker_24hr", binance.ticker_suite)
 
 
 def test_ticker_suite_passes_good_rows_and_names_each_bad_one(db) -> None:

@@ -11,16 +11,14 @@ The CLI launches the same job the schedule runs (``<source>_tick``) on the insta
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ingestion import clock
-from orchestration import dagster_home, transform, warehouse
+from orchestration import warehouse
 
 MAX_DAYS = 400
 FULL_DAY = {"5m": 288, "1h": 24, "1m": 1440, "1d": 1}  # observation times in a whole day
@@ -69,50 +67,21 @@ def validate(source: str, start: date, end: date, today: date | None = None) -> 
         raise ValueError(f"{(end - start).days + 1} days in one run; split it (at most {MAX_DAYS})")
 
 
-def run(source: str, start: date, end: date, log_level: str = "WARNING") -> BackfillResult:
+def run(
+    source: str, start: date, end: date, on_record: Callable[[Any], None] | None = None
+) -> BackfillResult:
     """Materialize the partitions ``start``..``end`` (inclusive, UTC days) of the source's
-    tick job in one in-process run on the persistent Dagster instance."""
-    validate(source, start, end)
-    info = warehouse.ensure_warehouse()
-    transform.ensure_built()  # the job rebuilds downstream of the source only
-    log_path = _log_path(source, start, end)
-    previous_home = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(dagster_home.prepare(info))
-    try:
-        result = _execute(source, start, end, log_level, log_path)
-    finally:
-        if previous_home is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = previous_home
-    failed = [e.step_key for e in result.all_events if e.is_step_failure and e.step_key]
-    error = None
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error:
-            cause = event.step_failure_data.error  # the user's exception, not Dagster's wrapper
-            while cause.cause is not None:
-                cause = cause.cause
-            error = cause.message.strip().splitlines()[-1][:500]
-            break
-    out = BackfillResult(result.run_id, result.success, failed, error, log_path=log_path)
-    out.ticks = _ticks(info, result.run_id)
-    out.coverage = coverage(info, source, start, end)
-    return out
+    tick job in one in-process run on the persistent Dagster instance; ``on_record`` sees
+    the run's event log as it is written, and the log file keeps its messages."""
+    from dagster import AssetSelection
 
-
-def _log_path(source: str, start: date, end: date) -> Path:
-    log_dir = warehouse.home_dir() / ".snapmart" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return log_dir / f"backfill-{source}-{start}-{end}.log"
-
-
-def _execute(source: str, start: date, end: date, log_level: str, log_path: Path) -> Any:
-    from dagster import AssetSelection, DagsterInstance
-
+    from orchestration import runs
     from orchestration.definitions import defs
     from orchestration.defs.partitions import BACKFILL_TAG
 
-    job = defs.resolve_job_def(TICK_JOBS.get(source, f"{source}_tick"))
+    validate(source, start, end)
+    info = warehouse.ensure_warehouse()
+    log_path = _log_path(source, start, end)
     # the source and what lies downstream of it, not the job's other sources
     selected = AssetSelection.groups(source).downstream().resolve(defs.resolve_asset_graph())
     tags = {
@@ -120,20 +89,43 @@ def _execute(source: str, start: date, end: date, log_level: str, log_path: Path
         "dagster/asset_partition_range_end": end.isoformat(),
         BACKFILL_TAG: f"{source} {start}..{end}",
     }
-    # dagster-dbt relays every dbt line to stdout and the "dagster" logger: quiet unless
-    # asked, and kept in a log file either way
-    logging.getLogger("dagster").setLevel(log_level)
-    with DagsterInstance.get() as instance, log_path.open("w") as log:
-        quiet = log_level != "INFO"
-        with contextlib.redirect_stdout(log) if quiet else contextlib.nullcontext():
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=sorted(selected),
-                tags=tags,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
-    return result
+    with log_path.open("w") as log:
+
+        def record(entry: Any) -> None:
+            log.write(_log_line(entry))
+            log.flush()
+            if on_record is not None:
+                on_record(entry)
+
+        outcome = runs.execute(
+            TICK_JOBS.get(source, f"{source}_tick"), selection=selected, tags=tags, on_record=record
+        )
+    failed, error = [], None
+    for entry in outcome.records:
+        event = entry.dagster_event
+        if event is not None and event.is_step_failure:
+            failed.append(entry.step_key)
+            if error is None and event.step_failure_data.error:
+                cause = event.step_failure_data.error  # the user's exception, not the wrapper
+                while cause.cause is not None:
+                    cause = cause.cause
+                error = cause.message.strip().splitlines()[-1][:500]
+    out = BackfillResult(outcome.run_id, outcome.success, failed, error, log_path=log_path)
+    out.ticks = _ticks(info, outcome.run_id)
+    out.coverage = coverage(info, source, start, end)
+    return out
+
+
+def _log_line(entry: Any) -> str:
+    when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%H:%M:%S")
+    what = entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
+    return f"{when} {entry.step_key or '-'} {what}: {entry.message or entry.user_message}\n"
+
+
+def _log_path(source: str, start: date, end: date) -> Path:
+    log_dir = warehouse.home_dir() / ".snapmart" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"backfill-{source}-{start}-{end}.log"
 
 
 def _ticks(info: warehouse.ConnectionInfo, run_id: str) -> list[tuple[Any, ...]]:

@@ -26,12 +26,7 @@ from orchestration.defs.partitions import today_key
 from orchestration.defs.queue import INGESTED, source_tags
 from orchestration.defs.raw import RAW_ASSETS
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
-from orchestration.defs.transform import (
-    dbt_incremental_facts,
-    dbt_models,
-    dbt_price_facts,
-    dbt_resource,
-)
+from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_price_facts
 from orchestration.defs.volume import VOLUME_CHECKS
 
 # Each job names the sources it loads in its run tags: the run queue starts one run per
@@ -180,7 +175,7 @@ defs = Definitions(
         ),
         retention_daily,
     ],
-    resources={"dlt": DagsterDltResource(), "dbt": dbt_resource()},
+    resources={"dlt": DagsterDltResource()},
 )
 
 # Freshness, in one place (docs/architecture.md#dagster): a source's raw tables fail after about

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion import loader
-from ingestion.landing import LandingFile, landing_root
+from ingestion.landing import LandingFile
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
 from orchestration import warehouse
@@ -49,24 +49,16 @@ def pipeline_for(source: str) -> Any:
     return loader.make_pipeline(source, info.url(role=warehouse.LOADER_ROLE), pipelines_dir())
 
 
-def count_pending(source: str, root: Path | None = None) -> tuple[Any, int]:
-    from ingestion.landing import pending_files
-
-    module = get_source(source)
-    pipeline = pipeline_for(source)
-    done = loader.loaded_files(pipeline)
-    endpoints = [e.endpoint for e in module.ENDPOINTS]
-    return pipeline, len(pending_files(source, done, endpoints, root or landing_root()))
-
-
 def prepare_load(
     source: str,
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
     only_tables: Iterable[str] | None = None,
+    on_pending: Callable[[int], None] | None = None,
 ) -> tuple[Any, Any, list[loader.TableSpec]]:
     """(pipeline, dlt source over the pending files, raw tables) for one source
-    (``only_tables``: the raw tables to load, e.g. a Dagster asset subset).
+    (``only_tables``: the raw tables to load, e.g. a Dagster asset subset; ``on_pending``
+    hears how many files the load will read, ``progress`` each file read).
 
     Snapshots about to be loaded again (a changed file, another copy of a capture)
     lose their old rows first, so snapshot tables can be appended to.
@@ -90,6 +82,8 @@ def prepare_load(
     loader.forget_changed_files(pipeline, tables, loader.superseded_files(pending, done))
     pending, times = loader.collapse_copies(pending, endpoints)
     loader.forget_times(pipeline, times)
+    if on_pending is not None:
+        on_pending(len(pending))
     dlt_source = loader.landing_source(source, endpoints, done, root, progress, pending)
     return pipeline, dlt_source, tables
 

@@ -1,34 +1,56 @@
-"""dbt, invoked in-process for the CLI (Dagster uses dagster-dbt over the same project)."""
+"""dbt, invoked in-process (dbtRunner) over the one project: by the Dagster dbt assets
+(orchestration/defs/transform.py, which every `snapmart` tick runs too), by the benchmark
+and by the tests.
+
+The project is parsed once per process (``parsed_manifest``) and every invocation reuses
+it: a tick runs several dbt steps (the asset graph splits dbt around the price fact, the
+volume checks and the alerts), and each costs its work, not a parse.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingestion import clock
 from orchestration import warehouse
 
 PROJECT_DIR = warehouse.PROJECT_ROOT
 
+# What profiles.yml reads: a parsed project names its target database in every relation.
+PROFILE_ENV = (
+    "SNAPMART_PG_HOST", "SNAPMART_PG_PORT", "SNAPMART_PG_USER", "SNAPMART_PG_PASSWORD",
+    "SNAPMART_PG_DATABASE", "SNAPMART_PG_ROLE", "SNAPMART_DBT_THREADS",
+)  # fmt: skip
+
+_PREPARED: set[str] = set()  # warehouses (URLs) whose tables dbt reads are known to exist
+
 
 def dbt_env() -> None:
     """Connection from the one warehouse setting; every source's raw tables (and the
-    user-state and alerts tables) present; the tick's clock published for the SQL that
-    compares with "now" (ingestion/clock.py)."""
+    user-state and alerts tables) present (checked once per warehouse and process); the
+    tick's clock published for the SQL that compares with "now" (ingestion/clock.py)."""
     from orchestration import metrics, user_state
     from orchestration.alerts import store
     from orchestration.ingest import ensure_raw_tables
 
-    warehouse.ensure_warehouse()
-    ensure_raw_tables()
-    user_state.ensure_tables()
-    store.ensure_schema()
+    info = warehouse.ensure_warehouse()
+    prepared = info.url() in _PREPARED
+    if not prepared:
+        ensure_raw_tables()
+        user_state.ensure_tables()
+        store.ensure_schema()
     with warehouse.connect(autocommit=True) as conn:
         clock.publish(conn)
-        metrics.ensure_table(conn)
+        if not prepared:
+            metrics.ensure_table(conn)
+    _PREPARED.add(info.url())
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
 
@@ -64,8 +86,8 @@ class BuildResult:
 
 
 # Unit tests pin formulas to hand-worked fixtures: they say nothing about new data, so a
-# scheduled tick skips them (≈ 1 s each, most of a small tick); full builds, `snapmart
-# transform` and `make test` run them.
+# tick (`snapmart refresh`, the Dagster jobs) skips them (≈ 1 s each, most of a small
+# tick); `snapmart transform` and `make test` run them.
 SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 # A tick's data tests on the big facts look only at the rows it can have changed
@@ -116,71 +138,185 @@ def dbt_args(
     return args
 
 
+def project_files() -> list[Path]:
+    files = [PROJECT_DIR / "dbt_project.yml", PROJECT_DIR / "profiles.yml"]
+    return files + [p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file()]
+
+
+_PARSED: dict[tuple[Any, ...], Any] = {}
+
+
+def parsed_manifest() -> Any:
+    """dbt's parsed project (a ``Manifest``), parsed at most once per process while the
+    project's files, the connection (profiles.yml) and the target path stay the same, and
+    handed to every invocation, as dbt's programmatic invocations allow (no copy: dbt
+    1.11's Manifest does not survive pickling or deepcopy)."""
+    from dbt.cli.main import dbtRunner
+
+    key = (
+        max(p.stat().st_mtime_ns for p in project_files()),
+        tuple(os.environ.get(k) for k in PROFILE_ENV),
+        str(target_path()),
+    )
+    if key not in _PARSED:
+        res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
+        if not res.success:
+            raise RuntimeError(f"dbt parse failed: {res.exception}")
+        _PARSED.clear()
+        _PARSED[key] = res.result
+    return _PARSED[key]
+
+
+# dbt's structured events a run reports per node: NodeFinished (the CLI's progress and
+# counts) and the Log*Result events dagster-dbt turns into materializations and checks.
+RESULT_EVENTS = frozenset(
+    {"NodeFinished", "LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"}
+)
+
+
+@dataclass
+class Invocation:
+    """How one dbt invocation ended: success, the error that stopped it, its nodes."""
+
+    success: bool = False
+    error: str | None = None
+    nodes: list[NodeResult] = field(default_factory=list)
+
+
+def stream(args: list[str], tests_since_load: float | None = None) -> Iterator[dict[str, Any]]:
+    """Run dbt in-process (in a worker thread) on the parsed project; yield each node's
+    result events as dbt's JSON log writes them, as they happen; return an Invocation.
+
+    A scheduled tick passes ``tests_since_load`` (when it started): the big facts' data
+    tests need only look at what the tick loaded (macros/test_window.sql)."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    dbt_env()
+    events: queue.Queue[Any] = queue.Queue()
+    done = object()
+    out = Invocation()
+
+    def callback(event: Any) -> None:  # called from dbt's threads
+        if event.info.name in RESULT_EVENTS:
+            raw = msg_to_dict(event)
+            if event.info.name == "NodeFinished":
+                out.nodes.append(result_node(raw))
+            events.put(raw)
+
+    def work() -> None:
+        try:
+            with tests_since(tests_since_load):
+                quiet = [] if "--log-level" in args else ["--quiet"]
+                res = dbtRunner(manifest=parsed_manifest(), callbacks=[callback]).invoke(
+                    [*args, *quiet]
+                )
+            out.success = bool(res.success)
+            if res.exception is not None:
+                out.error = f"{type(res.exception).__name__}: {res.exception}"
+        except Exception as exc:  # noqa: BLE001 - reported as the invocation's error
+            out.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            events.put(done)
+
+    worker = threading.Thread(target=work, name="dbt", daemon=True)
+    worker.start()
+    while (event := events.get()) is not done:
+        yield event
+    worker.join()
+    return out
+
+
 def run_dbt(
     command: str = "build",
     select: str | None = None,
     full_refresh: bool = False,
     on_node: Callable[[NodeResult], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
     exclude: str | None = None,
     unit_tests: bool = True,
     tests_since_load: float | None = None,
 ) -> BuildResult:
-    """dbt build (or another command) through dbtRunner, reporting each node as it finishes.
-
-    A scheduled tick passes ``unit_tests=False`` and ``tests_since_load`` (when it
-    started): fixtures say nothing about new data, and the big facts' data tests need
-    only look at what the tick loaded."""
-    from dbt.cli.main import dbtRunner
-
-    dbt_env()
-    nodes: list[NodeResult] = []
-
-    def callback(event) -> None:  # dbt's structured events
-        name = event.info.name
-        if name == "NodeFinished":
-            ri = event.data.run_result
-            node = NodeResult(
-                name=event.data.node_info.node_name,
-                resource_type=event.data.node_info.resource_type,
-                status=str(ri.status),
-                message=ri.message or None,
-                seconds=float(ri.execution_time or 0.0),
-                failures=ri.num_failures or None,
-            )
-            nodes.append(node)
-            if on_node:
-                on_node(node)
-        elif name == "ConcurrencyLine" and on_start:
-            on_start(int(event.data.node_count))
-
-    runner = dbtRunner(callbacks=[callback])
-    with tests_since(tests_since_load):
-        res = runner.invoke(
-            [*dbt_args(command, select, full_refresh, exclude, unit_tests), "--quiet"]
-        )
-    error = None
-    if res.exception is not None:
-        error = f"{type(res.exception).__name__}: {res.exception}"
-    return BuildResult(success=bool(res.success), nodes=nodes, error=error)
+    """dbt build (or another command), reporting each node as it finishes."""
+    args = dbt_args(command, select, full_refresh, exclude, unit_tests)
+    events = stream(args, tests_since_load)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as stop:
+            result: Invocation = stop.value
+            break
+        if on_node and event["info"]["name"] == "NodeFinished":
+            on_node(result_node(event))
+    return BuildResult(success=result.success, nodes=result.nodes, error=result.error)
 
 
-def ensure_built() -> None:
-    """A warehouse that was never built gets one full build first.
+def result_node(event: dict[str, Any]) -> NodeResult:
+    """A NodeFinished event (as a dict) as a NodeResult."""
+    data, result = event["data"], event["data"].get("run_result", {})
+    return NodeResult(
+        name=data["node_info"]["node_name"],
+        resource_type=data["node_info"]["resource_type"],
+        status=str(result.get("status", "")),
+        message=result.get("message") or None,
+        seconds=float(result.get("execution_time") or 0.0),
+        failures=result.get("num_failures") or None,
+    )
 
-    A source's tick (Dagster job, backfill) rebuilds only what lies downstream of that
-    source, and reads things it does not own (seeds, other sources' views, dimensions):
-    on a fresh warehouse those do not exist yet, and the first scheduled tick would fail.
-    """
+
+def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
+    """Build the given dbt nodes (or, ``parents_only``, what they read) and their
+    ancestors, those the warehouse does not hold yet.
+
+    A source's tick (its Dagster job, `snapmart refresh --source`, a backfill) rebuilds
+    only what lies downstream of that source, and reads things it does not own (seeds,
+    other sources' views, dimensions): on a fresh warehouse those do not exist yet, and
+    are built first, once, with their tests. On a built warehouse this is one catalogue
+    query."""
+    nodes = parsed_manifest().nodes
+    given = set(unique_ids)
+    wanted: set[str] = set() if parents_only else set(given)
+    frontier = list(given)
+    while frontier:
+        node = nodes.get(frontier.pop())
+        for parent in getattr(getattr(node, "depends_on", None), "nodes", ()):  # seeds: none
+            if parent in nodes and parent not in wanted and parent not in given:
+                wanted.add(parent)
+                frontier.append(parent)
+    relations = {
+        uid: (nodes[uid].schema, nodes[uid].alias or nodes[uid].name)
+        for uid in wanted
+        if nodes[uid].resource_type in ("model", "seed", "snapshot")
+        and nodes[uid].config.materialized != "ephemeral"
+    }
+    if not relations:
+        return
     with warehouse.connect(autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(hashtext('snapmart.first_build'))")
         try:
-            built = conn.execute("select to_regclass('marts.fct_price_observations')").fetchone()
-            if built[0] is not None:
+            schemas, names = zip(*relations.values(), strict=True)
+            existing = set(
+                conn.execute(
+                    """select n.nspname, c.relname from pg_class as c
+                    join pg_namespace as n on n.oid = c.relnamespace
+                    where (n.nspname, c.relname) in (
+                        select * from unnest(%s::text[], %s::text[]))""",
+                    (list(schemas), list(names)),
+                ).fetchall()
+            )
+            missing = sorted(
+                nodes[uid].name for uid, rel in relations.items() if rel not in existing
+            )
+            if not missing:
                 return
-            result = run_dbt("build")
+            result = run_dbt("build", " ".join(missing), unit_tests=False)
             if not result.success:
                 failed = ", ".join(n.name for n in result.failed()) or result.error
-                raise RuntimeError(f"the first build of the warehouse failed: {failed}")
+                raise RuntimeError(f"building what this run reads failed: {failed}")
         finally:
             conn.execute("select pg_advisory_unlock(hashtext('snapmart.first_build'))")
+
+
+def model_ids(names: Iterable[str]) -> list[str]:
+    """The unique ids of the project's models (or seeds) of these names."""
+    wanted = set(names)
+    return [uid for uid, n in parsed_manifest().nodes.items() if n.name in wanted]

@@ -1,9 +1,10 @@
 """The `snapmart` command (docs/architecture.md): progress while it works, a plain summary at
 the end, and one clear sentence plus what to do when something a user can fix goes wrong.
 
-One module per concern: ``tick`` (refresh, ingest, transform), ``demo``, ``maintenance``
-(prune, ui), ``bench``, ``backfill``, and the groups ``db``, ``simulate``, ``alerts`` and
-``profiles``; ``output`` holds what they share. This module only assembles them.
+One module per concern: ``tick`` (refresh, ingest, transform: Dagster runs, see
+orchestration/runs.py), ``demo``, ``maintenance`` (prune, ui), ``bench``, ``backfill``, and
+the groups ``db``, ``simulate``, ``alerts`` and ``profiles``; ``output`` and ``follow`` (a
+run's progress and summary) hold what they share. This module only assembles them.
 """
 
 from __future__ import annotations

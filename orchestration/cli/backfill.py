@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from orchestration.cli.output import console, err, fail, start_warehouse
+from orchestration.cli.output import console, err, fail, progress, start_warehouse
 
 
 def _day(value: str, flag: str) -> date:
@@ -29,6 +29,7 @@ def backfill(
     """Fetch, load and rebuild past days of a source in one Dagster run (shown in
     `snapmart ui`; waits for a running tick of the same source instead of colliding)."""
     from orchestration import backfill as backfill_mod
+    from orchestration.cli.follow import RunView
 
     start, end = _day(from_, "--from"), _day(to, "--to")
     try:
@@ -39,8 +40,15 @@ def backfill(
     days = (end - start).days + 1
     console.print(f"Backfilling {source}, {start} → {end} ({days} day(s)) in one Dagster run…")
     t0 = time.monotonic()
-    with console.status("fetching, loading and rebuilding (this can take a while)"):
-        result = backfill_mod.run(source, start, end, "INFO" if verbose else "WARNING")
+    with progress() as bar:
+        view = RunView(bar)
+
+        def follow(entry: Any) -> None:
+            view(entry)
+            if verbose and (entry.user_message or entry.message):
+                bar.console.print(f"[dim]{entry.step_key or '-'}:[/] {entry.message}")
+
+        result = backfill_mod.run(source, start, end, on_record=follow)
     elapsed = time.monotonic() - t0
     for status, files, rows, error in result.ticks:
         line = f"{source}: {status}, {files or 0:,} file(s) fetched, {rows or 0:,} row(s) loaded"
@@ -62,8 +70,8 @@ def backfill(
         steps = ", ".join(result.failed_steps) or "the run"
         err.print(f"[red]Backfill run {result.run_id} failed in {steps}:[/] {result.error}")
         if result.log_path and not verbose:
-            err.print(f"dbt's log of the run: {result.log_path}")
+            err.print(f"the run's log: {result.log_path}")
         raise typer.Exit(1)
     console.print(f"[green]Backfill run {result.run_id} succeeded[/] in {elapsed:.0f} s.")
     if result.log_path and not verbose:
-        console.print(f"dbt's log of the run: {result.log_path}")
+        console.print(f"the run's log: {result.log_path}")

@@ -11,7 +11,7 @@ from rich.table import Table
 from orchestration import warehouse
 from orchestration.cli.alerts import print_bank_crafts, print_week_alerts
 from orchestration.cli.output import console, progress, start_warehouse
-from orchestration.cli.tick import exit_code, print_tick_summary, run_tick
+from orchestration.cli.tick import conclude, refresh_plan, run_tick
 from orchestration.mart_lines import mart_lines
 
 
@@ -77,13 +77,16 @@ def demo(
     from ingestion.sources import SOURCES
 
     since = clock.now() - timedelta(days=days)
-    report = run_tick(list(SOURCES), replay=True, select=None, backtest_since=since)
-    print_tick_summary(report)
-    if exit_code(report) == 0:
+    # the tick `snapmart refresh --replay` runs (refresh_all), its alerts also looking
+    # back over the simulated week
+    plan, config = refresh_plan(list(SOURCES), every=True, replay=True)
+    config["alerts__fct_alert_events"] = {"backtest_since": since.isoformat()}
+    code = conclude(*run_tick(plan, config))
+    if code == 0:
         print_demo_marts(info)
         print_week_alerts(info, since)
         print_bank_crafts(info, "demo")
-    raise typer.Exit(exit_code(report))
+    raise typer.Exit(code)
 
 
 def print_demo_marts(info: warehouse.ConnectionInfo) -> None:

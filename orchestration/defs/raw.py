@@ -5,6 +5,7 @@ builds a fresh one that knows which landing files are already loaded, and a
 pipeline bound to the warehouse of that moment (embedded or external).
 """
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,12 +62,31 @@ def _spec_pipeline(source: str) -> Any:
     )
 
 
+# What the raw assets log while they load, for whoever follows a run (the CLI's bars).
+PROGRESS = re.compile(r"^(?P<source>\w+): loaded (?P<done>\d+) of (?P<total>\d+) landing file")
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def progress_line(source: str, done: int, total: int) -> str:
+    return f"{source}: loaded {done} of {total} landing file(s)"
+
+
+TRIGGER_TAG = "snapmart/trigger"
+"""Run tag of the runs a `snapmart` command starts (value ``cli``)."""
+
+
+def trigger(context: AssetExecutionContext, replay: bool, window: Any) -> str:
+    """What started the load, as ops.pipeline_metrics records it: the schedule or the UI
+    (``dagster…``), or a `snapmart` command (``cli…``, run tag ``TRIGGER_TAG``)."""
+    base = "cli" if context.run.tags.get(TRIGGER_TAG) == "cli" else "dagster"
+    return f"{base}-replay" if replay else f"{base}-backfill" if window else base
+
+
 def _materialize(
     context: AssetExecutionContext, dlt_resource: DagsterDltResource, source: str, replay: bool
 ) -> Iterator[Any]:
     window = None if replay else partitions.backfill_window(context)
-    trigger = "dagster-replay" if replay else "dagster-backfill" if window else "dagster"
-    tick = metrics.SourceTick(source, trigger)
+    tick = metrics.SourceTick(source, trigger(context, replay, window), tick_id=context.run_id)
     tick.run_id = context.run_id
     try:
         yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window)
@@ -85,6 +105,13 @@ def _fetch_and_load(
     tick: metrics.SourceTick,
     window: tuple[datetime, datetime] | None,
 ) -> Iterator[Any]:
+    """Fetch (unless replaying), then load every landing file not loaded yet. A fetch
+    that fails after its retries is recorded (the tick counts as failed) and logged, and
+    the load goes on: what was fetched before the failure is archived, and the files
+    already landed are no less loadable."""
+    from ingestion.http import FetchError
+
+    fetch_error = None
     if not replay:
         t0 = time.monotonic()
         try:
@@ -95,21 +122,43 @@ def _fetch_and_load(
                 report = get_source(source).fetch_window(*window)
             else:
                 report = ingest.fetch_source(source)
+        except FetchError as exc:
+            tick.fetch_failed(exc)
+            fetch_error = str(exc)
+            context.log.warning(
+                f"{source}: fetch failed: {exc} (what was fetched before the failure is"
+                " archived; loading the landing files anyway)"
+            )
         except Exception as exc:
             tick.fetch_failed(exc)
             raise
+        else:
+            tick.fetched(report)
+            context.log.info(
+                f"{source}: fetched {len(report.files)} file(s) in {report.requests}"
+                f" request(s), {report.retries} retried"
+            )
         finally:
             tick.seconds["fetch"] = time.monotonic() - t0
-        tick.fetched(report)
-        context.log.info(
-            f"{source}: fetched {len(report.files)} file(s) in {report.requests} request(s), "
-            f"{report.retries} retried"
-        )
     t0 = time.monotonic()
     module = get_source(source)
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    pipeline, run_source, _ = ingest.prepare_load(source, only_tables=selected)
-    rejected_before = _rejected_count(pipeline)
+    pending = [0, 0, 0.0]  # files pending, files read, when last said
+
+    def on_pending(n: int) -> None:
+        pending[0] = n
+        context.log.info(progress_line(source, 0, n))
+
+    def advance(_endpoint: str, n: int) -> None:
+        pending[1] += n
+        now = time.monotonic()
+        if now - pending[2] >= PROGRESS_EVERY_SECONDS or pending[1] >= pending[0]:
+            pending[2] = now
+            context.log.info(progress_line(source, pending[1], pending[0]))
+
+    pipeline, run_source, _ = ingest.prepare_load(
+        source, progress=advance, only_tables=selected, on_pending=on_pending
+    )
     results = list(
         dlt_resource.run(
             context=context,
@@ -120,38 +169,45 @@ def _fetch_and_load(
     )
     loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
     loader.ensure_indexes(pipeline, [e.table for e in module.ENDPOINTS])
-    rejected = _rejected_count(pipeline) - rejected_before
     tables = {e.table.name for e in module.ENDPOINTS}
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
-    tick.rows_by_table = {t: n for t, n in (counts or {}).items() if t in tables}
-    tick.rows_loaded, tick.rows_rejected = sum(tick.rows_by_table.values()), rejected
+    counts = dict(counts or {})
+    tick.rows_by_table = {t: n for t, n in counts.items() if t in tables}
+    tick.rows_loaded = sum(tick.rows_by_table.values())
+    tick.rows_rejected = counts.get("rejected_records", 0)
+    tick.files_loaded = counts.get("landing_files", 0)
     tick.seconds["load"] = time.monotonic() - t0
+    # the same numbers on every table of the load: a follower (the CLI's summary) reads
+    # them from whichever materialization it sees
+    shared = {
+        "rows_rejected_in_run": tick.rows_rejected,
+        "files_loaded_in_run": tick.files_loaded,
+        "load_seconds": round(tick.seconds["load"], 3),
+        "time_window": (
+            f"backfill {window[0]:%F} → {window[1]:%F} (UTC, end exclusive)"
+            if window
+            else "live: newest data plus the catch-up window"
+            if not replay
+            else "replay: landing files not loaded yet, no fetch"
+        ),
+    }
+    if not replay:
+        shared["files_fetched"] = tick.files_fetched or 0
+        shared["fetch_seconds"] = round(tick.seconds["fetch"], 3)
+    if fetch_error:
+        shared["fetch_error"] = fetch_error[:1000]
     for result in results:
         if isinstance(result, MaterializeResult):
             yield MaterializeResult(
                 asset_key=result.asset_key,
                 metadata={
                     **(result.metadata or {}),
-                    "rows_rejected_in_run": rejected,
+                    **shared,
                     "rows_loaded_in_run": tick.rows_by_table.get(result.asset_key.path[-1], 0),
-                    "time_window": (
-                        f"backfill {window[0]:%F} → {window[1]:%F} (UTC, end exclusive)"
-                        if window
-                        else "live: newest data plus the catch-up window"
-                    ),
                 },
             )
         else:
             yield result
-
-
-def _rejected_count(pipeline: Any) -> int:
-    try:
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name("rejected_records")
-            return int(client.execute_sql(f"select count(*) from {table}")[0][0])
-    except Exception:
-        return 0
 
 
 def build_raw_assets(source: str) -> Any:

@@ -4,33 +4,40 @@ The price fact (partitioned by day, for backfills), the other incremental facts 
 everything else sit in separate ``@dbt_assets``, each in a pool of its own (limit 1,
 orchestration/defs/queue.py): two runs never build the same models at once. dbt sources carry
 ``meta.dagster.asset_key`` = the dlt asset's key, so the graph is one lineage.
+
+Each step runs dbt in-process on the project parsed once per process
+(orchestration/transform.py), and dagster-dbt turns dbt's node results into
+materializations and check results: the asset graph splits dbt into several steps (around
+the price fact, its volume check and the alerts), and each step costs its models, not a
+dbt start-up and a parse.
 """
 
 import json
-import sys
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Config, Failure
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     DbtProject,
     dbt_assets,
 )
-
-from orchestration import warehouse
-from orchestration.defs import partitions, run_metadata
-from orchestration.transform import (
-    PROJECT_DIR,
-    SKIP_UNIT_TESTS,
-    dbt_env,
-    ensure_built,
-    target_path,
-    tests_since,
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_UNIQUE_ID_METADATA_KEY,
+    DBT_INDIRECT_SELECTION_ENV,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
 )
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+
+from orchestration import transform, warehouse
+from orchestration.defs import partitions, run_metadata
+from orchestration.transform import PROJECT_DIR, dbt_args, target_path
 
 INCREMENTAL = "config.materialized:incremental"
 
@@ -39,14 +46,10 @@ def ensure_manifest() -> Path:
     """Parse the dbt project when its manifest is missing or older than any dbt file,
     so the definitions load on a fresh clone without a separate `dbt parse` step."""
     manifest = target_path() / "manifest.json"
-    sources = [PROJECT_DIR / "dbt_project.yml", PROJECT_DIR / "profiles.yml"]
-    sources += [p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file()]
-    newest = max(p.stat().st_mtime for p in sources)
+    newest = max(p.stat().st_mtime for p in transform.project_files())
     if manifest.exists() and manifest.stat().st_mtime >= newest:
         return manifest
     from dbt.cli.main import dbtRunner
-
-    from orchestration.transform import dbt_args
 
     res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
     if not res.success:
@@ -75,17 +78,81 @@ class Translator(DagsterDbtTranslator):
 TRANSLATOR = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(Config):
+    """Run config of the dbt steps. A tick (the schedule, `snapmart refresh`) runs the data
+    tests only; `snapmart transform` asks for the unit tests too, or a full refresh."""
+
+    full_refresh: bool = False
+    unit_tests: bool = False
+
+
 def _build(
-    context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict[str, str] | None = None
+    context: AssetExecutionContext, config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None
 ) -> Iterator[Any]:
+    """dbt build of this step's selection (in-process), as Dagster events."""
     warehouse.ensure_warehouse()
-    dbt_env()
-    ensure_built()
-    args = ["build", *SKIP_UNIT_TESTS]  # scheduled runs: data tests only
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
+        [context.assets_def]
+    )
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=None,
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=os.getenv(DBT_INDIRECT_SELECTION_ENV),
+    )
+    selected = [
+        context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]
+        for key in context.selected_asset_keys
+    ]
+    transform.dbt_env()
+    transform.ensure_built(selected, parents_only=True)
+    args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
+    # the step's log says what failed (below); dbt's own log file keeps the detail
+    args += [*selection, "--log-level", "none", "--log-level-file", "info"]
+    if indirect:
+        args += ["--indirect-selection", indirect]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    with tests_since(None if dbt_vars else _loaded_since(context)):  # dbt.cli copies the env
-        yield from run_metadata.enrich(dbt.cli(args, context=context).stream(), MANIFEST)
+    since = None if dbt_vars else _loaded_since(context)
+    events = _events(context, transform.stream(args, since), manifest, translator, project)
+    yield from run_metadata.enrich(events, MANIFEST)
+
+
+def _events(
+    context: AssetExecutionContext,
+    stream: Iterator[dict[str, Any]],
+    manifest: Mapping[str, Any],
+    translator: DagsterDbtTranslator,
+    project: DbtProject | None,
+) -> Iterator[Any]:
+    """dbt's node results as dagster-dbt's events; each node that failed said in the
+    step's log; a failed invocation fails the step, naming what failed."""
+    failed: list[str] = []
+    while True:
+        try:
+            raw = next(stream)
+        except StopIteration as stop:
+            invocation: transform.Invocation = stop.value
+            break
+        if raw["info"]["name"] == "NodeFinished":
+            node = transform.result_node(raw)
+            if node.status in ("error", "fail", "runtime error"):
+                failed.append(f"{node.resource_type} {node.name}")
+                context.log.error(
+                    f"dbt {node.status}: {node.resource_type} {node.name}: "
+                    f"{(node.message or '').strip()[:1000]}"
+                )
+            continue
+        message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        yield from message.to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, project=project
+        )
+    if not invocation.success:
+        what = ", ".join(failed) or invocation.error or "no node reported"
+        raise Failure(description=f"dbt build failed: {what}")
 
 
 def _loaded_since(context: AssetExecutionContext) -> float | None:
@@ -109,13 +176,13 @@ def _loaded_since(context: AssetExecutionContext) -> float | None:
     backfill_policy=partitions.ONE_RUN_PER_RANGE,
     pool="dbt_price_facts",
 )
-def dbt_price_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_price_facts(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
     """Partitioned by observation day: a live tick appends the new loads, a backfill run
     also rebuilds every row observed in its range."""
     window = partitions.backfill_window(context)
     if window:
         context.log.info(f"rebuilding observations from {window[0]:%F} to {window[1]:%F} (UTC)")
-    yield from _build(context, dbt, partitions.rebuild_vars(window))
+    yield from _build(context, config, partitions.rebuild_vars(window))
 
 
 @dbt_assets(
@@ -127,8 +194,8 @@ def dbt_price_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iter
     name="dbt_incremental_facts",
     pool="dbt_incremental_facts",
 )
-def dbt_incremental_facts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from _build(context, dbt)
+def dbt_incremental_facts(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
+    yield from _build(context, config)
 
 
 @dbt_assets(
@@ -139,15 +206,5 @@ def dbt_incremental_facts(context: AssetExecutionContext, dbt: DbtCliResource) -
     name="dbt_models",
     pool="dbt_models",
 )
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from _build(context, dbt)
-
-
-def dbt_resource() -> DbtCliResource:
-    # The dbt next to this interpreter: PATH may not include the venv (e.g. under the daemon).
-    local = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
-        project_dir=DBT_PROJECT,
-        profiles_dir=str(PROJECT_DIR),
-        dbt_executable=str(local) if local.exists() else "dbt",
-    )
+def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
+    yield from _build(context, config)

@@ -1,0 +1,257 @@
+"""A Dagster run as the CLI shows it: progress bars while it works, drawn from the run's
+event log as orchestration/runs.py follows it, and the plain summary after, from what the
+assets reported in their materializations and check results (orchestration/defs/)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from orchestration.cli.output import console, err
+from orchestration.defs.raw import PROGRESS
+
+DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")
+ALERT_STEPS = ("user_state_raw", "alerts__fct_alert_events", "alerts__alert_deliveries")
+FAILED_NODE = "dbt "  # dbt steps log each failed node as "dbt <status>: <type> <name>: …"
+
+
+def value(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
+    entry = metadata.get(name)
+    return default if entry is None else getattr(entry, "value", entry)
+
+
+def innermost(error: Any) -> str:
+    """The user's exception of a step failure, not Dagster's wrappers around it."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    if error is None:
+        return "failed"
+    return error.message.strip().splitlines()[-1][:500] if error.message.strip() else "failed"
+
+
+@dataclass
+class SourceLoad:
+    fetched: int | None = None
+    files: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunView:
+    """Follows one run's event log records (``__call__``, from the follower's thread)."""
+
+    bar: Progress
+    dbt_total: int = 0
+    check_total: int = 0
+    loads: dict[str, SourceLoad] = field(default_factory=dict)
+    dbt: Counter[str] = field(default_factory=Counter)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # table → metadata
+    alerts: dict[str, Any] | None = None
+    deliveries: dict[str, Any] | None = None
+    unknown_deliveries: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    blocked: bool = False
+    failures: list[str] = field(default_factory=list)  # failed steps, with why
+    dbt_failed: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    _started: dict[str, float] = field(default_factory=dict)
+    _tasks: dict[str, TaskID] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def done(self, success: bool) -> None:
+        """The run is over: a run that succeeded fills its bars (the totals are estimates:
+        dbt runs tests Dagster does not count); one that failed leaves them where it got."""
+        with self._lock:
+            for name, task in self._tasks.items():
+                if success:
+                    self._finish(name)
+                else:
+                    self.bar.stop_task(task)
+
+    def __call__(self, record: Any) -> None:
+        with self._lock:
+            if record.dagster_event is None:
+                self._log(record)
+            else:
+                self._event(record, record.dagster_event)
+
+    # ------------------------------------------------------------------ progress
+    def _task(self, name: str, description: str, total: int | None = None) -> TaskID:
+        if name not in self._tasks:
+            self._tasks[name] = self.bar.add_task(description, total=total)
+        return self._tasks[name]
+
+    def _finish(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is not None:
+            current = self.bar.tasks[task]
+            done = current.completed if current.total is None else current.total
+            self.bar.update(task, total=max(done, current.completed) or 1, completed=done or 1)
+
+    @staticmethod
+    def _kind(step: str) -> str:
+        if step.endswith("_raw") and step != "user_state_raw":
+            return "load"
+        if step.startswith(DBT_OPS):
+            return "dbt"
+        if step in ALERT_STEPS:
+            return "alerts"
+        return "checks"
+
+    def _event(self, record: Any, event: Any) -> None:
+        step = record.step_key or ""
+        kind = self._kind(step) if step else ""
+        if event.is_step_start:
+            self._started[step] = record.timestamp
+            if kind == "load":
+                source = step.removesuffix("_raw")
+                self._task(step, f"Loading {source}")
+            elif kind == "dbt":
+                self._task("dbt", "dbt build", self.dbt_total or None)
+            elif kind == "checks":
+                self._task("checks", "Checks (raw suites, volumes, deliveries)", self.check_total)
+            elif kind == "alerts":
+                self._task("alerts", "Profiles and alerts", len(ALERT_STEPS))
+        elif event.is_step_success or event.is_step_failure:
+            started = self._started.pop(step, record.timestamp)
+            label = {"load": None, "dbt": "dbt build", "checks": "checks"}.get(
+                kind, "profiles + alerts"
+            )
+            if label:
+                self.seconds[label] = self.seconds.get(label, 0.0) + record.timestamp - started
+            if kind == "load":
+                self._finish(step)
+            elif kind == "alerts":
+                self.bar.advance(self._task("alerts", "Profiles and alerts"))
+            if event.is_step_failure:
+                why = innermost(event.step_failure_data.error)
+                self.failures.append(f"{step}: {why}")
+                self.dbt_failed = self.dbt_failed or kind == "dbt"
+                if kind in ("load", "alerts"):  # dbt's nodes and the checks say their own
+                    self.bar.console.print(f"  [red]failed[/] {step}: {why}")
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            self._materialized(event.asset_key, dict(event.materialization.metadata))
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            self._checked(event.event_specific_data)
+
+    def _materialized(self, key: Any, metadata: dict[str, Any]) -> None:
+        schema, table = key.path[0], key.path[-1]
+        if "status" in metadata and "unique_id" in metadata:  # a dbt model or seed
+            self.dbt[str(value(metadata, "status"))] += 1
+            self.bar.advance(self._task("dbt", "dbt build", self.dbt_total or None))
+        elif schema == "raw_user_state":
+            self.profiles[table] = {k: value(metadata, k) for k in metadata}
+        elif schema.startswith("raw_"):
+            load = self.loads.setdefault(schema.removeprefix("raw_"), SourceLoad())
+            load.rows[table] = int(value(metadata, "rows_loaded_in_run", 0) or 0)
+            load.files = int(value(metadata, "files_loaded_in_run", 0) or 0)
+            load.rejected = int(value(metadata, "rows_rejected_in_run", 0) or 0)
+            if "files_fetched" in metadata:
+                load.fetched = int(value(metadata, "files_fetched") or 0)
+            for stage in ("fetch", "load"):
+                if f"{stage}_seconds" in metadata:
+                    load.seconds[stage] = float(value(metadata, f"{stage}_seconds"))
+        elif key.path == ["alerts", "fct_alert_events"]:
+            self.alerts = {k: value(metadata, k) for k in metadata}
+        elif key.path == ["alerts", "alert_deliveries"]:
+            self.deliveries = {k: value(metadata, k) for k in metadata}
+
+    def _checked(self, check: Any) -> None:
+        metadata = dict(check.metadata)
+        name = check.check_name
+        where = ".".join(check.asset_key.path)
+        if "status" in metadata and "unique_id" in metadata:  # a dbt test
+            self.dbt[str(value(metadata, "status"))] += 1
+            self.bar.advance(self._task("dbt", "dbt build", self.dbt_total or None))
+            return
+        self.bar.advance(self._task("checks", "Checks", self.check_total))
+        if check.passed:
+            return
+        if name.startswith("gx_"):
+            failures = value(metadata, "failures", []) or []
+            self.checks_failed.append(
+                f"{where}: " + "; ".join(f"{f['expectation']} {f['kwargs']}" for f in failures)
+            )
+            self.blocked = True
+        elif name == "alert_deliveries_unknown":
+            self.unknown_deliveries = int(value(metadata, "unknown", 0) or 0)
+        else:
+            self.checks_failed.append(f"{where}: {name}: {value(metadata, 'anomalous', '')}")
+            self.blocked = self.blocked or bool(getattr(check, "blocking", False))
+
+    def _log(self, record: Any) -> None:
+        message = record.user_message or ""
+        progress = PROGRESS.match(message)
+        if progress and record.step_key:
+            done, total = int(progress["done"]), int(progress["total"])
+            task = self._task(record.step_key, f"Loading {progress['source']}")
+            self.bar.update(task, total=total or 1, completed=done if total else 1)
+        elif record.level >= 40 and message.startswith(FAILED_NODE):  # logging.ERROR
+            status, _, rest = message.removeprefix(FAILED_NODE).partition(": ")
+            kind = rest.split(" ", 1)[0]
+            if kind != "test":  # a failed test has its check result; a model does not
+                self.dbt[status] += 1
+            self.bar.console.print(f"  [red]{status}[/] {rest[:300]}")
+        elif record.level >= 30 and record.step_key and self._kind(record.step_key) != "dbt":
+            err.print(f"[yellow]{record.step_key}:[/] {message[:500]}")
+
+
+def print_summary(view: RunView) -> None:
+    """What the run did: rows per source, dbt's counts, profiles and alerts, failures,
+    and where the time went."""
+    table = Table(title="Tick summary", show_lines=False)
+    table.add_column("source")
+    table.add_column("fetched files", justify="right")
+    table.add_column("loaded files", justify="right")
+    table.add_column("rows loaded", justify="right")
+    table.add_column("rejected", justify="right")
+    for source, load in view.loads.items():
+        rows = {t: n for t, n in load.rows.items() if n}
+        table.add_row(
+            source,
+            "–" if load.fetched is None else str(load.fetched),
+            str(load.files),
+            ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())) or "0",
+            str(load.rejected),
+        )
+    if view.loads:
+        console.print(table)
+    if view.dbt:
+        console.print("dbt: " + ", ".join(f"{v} {k}" for k, v in sorted(view.dbt.items())))
+    if view.profiles:
+        rows = {t: value(m, "rows", 0) for t, m in view.profiles.items()}
+        rejected = max(value(m, "lines_rejected", 0) or 0 for m in view.profiles.values())
+        console.print(
+            f"profiles: {rows.get('profiles', 0)} loaded, {rows.get('alert_rules', 0)} "
+            f"alert rules, {rows.get('bank_items', 0)} bank lines, "
+            f"{rejected} line(s) rejected"
+        )
+    if view.alerts is not None and view.deliveries is not None:
+        ev, dl = view.alerts, view.deliveries
+        console.print(
+            f"alerts: {ev['new_events']} new event(s) from {ev['rules']} rule(s) "
+            f"({ev['suppressed_by_cooldown']} held back by cooldowns); deliveries: "
+            f"{dl['sent']} sent, {dl['still_pending']} pending, {dl['failed']} failed"
+        )
+    if view.unknown_deliveries:
+        console.print(
+            f"[red]{view.unknown_deliveries} delivery(ies) now unknown[/] (a run stopped"
+            " between sending and recording): see `snapmart alerts status`"
+        )
+    for failure in view.checks_failed:
+        console.print(f"[red]check failed:[/] {failure}")
+    seconds = {}
+    for source, load in view.loads.items():
+        for stage, s in load.seconds.items():
+            seconds[f"{stage} {source}"] = s
+    seconds.update(view.seconds)
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items())
+    if timing:
+        console.print(f"[dim]{timing}[/]")

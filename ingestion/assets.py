@@ -26,6 +26,8 @@ def history_days(source: str) -> int:
 
 
 def config_file(source: str) -> Path:
+    """The source's tracked-assets CSV: ``sources.<source>.assets_file``, else
+    ``config/tracked_assets.csv`` in the repository."""
     return config_path(source, "assets_file", "tracked_assets.csv")
 
 
@@ -75,4 +77,6 @@ def begin_fetch(
 
 
 def parse_assets(file: LandingFile):
+    """Parser of a ``tracked_assets`` landing file: its rows, one dict per asset with the
+    COLUMNS as keys (all text); a bad line is a ValueError naming it, which rejects the file."""
     yield from read_assets(file.read_text())

@@ -43,6 +43,7 @@ def int_column(values: Sequence[Any]) -> pa.Array:
 
 
 def str_column(values: Sequence[Any]) -> pa.Array:
+    """A string column, or NotColumnar if any value is not a string (or null)."""
     try:
         arr = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -72,6 +73,8 @@ def between(arr: pa.Array, low: int, high: int, *, nullable: bool = False) -> pa
 
 
 def all_of(masks: Iterable[pa.Array]) -> pa.Array:
+    """The element-wise AND of one or more boolean masks of the same length (a null stays null).
+    An empty ``masks`` is an IndexError."""
     masks = list(masks)
     out = masks[0]
     for mask in masks[1:]:

@@ -37,6 +37,8 @@ class FetchError(RuntimeError):
 
 
 def user_agent() -> str:
+    """The User-Agent every request sends: USER_AGENT plus ``SNAPMART_USER_AGENT`` (a contact,
+    say) when set."""
     import os
 
     extra = os.environ.get("SNAPMART_USER_AGENT", "").strip()
@@ -68,6 +70,8 @@ class RateLimiter:
     _next: float = 0.0
 
     def wait(self) -> float:
+        """Sleep until this request's slot (1 / ``per_second`` seconds after the previous one's);
+        returns the seconds slept, 0.0 when the limit is off (``per_second`` ≤ 0)."""
         if self.per_second <= 0:
             return 0.0
         with self._lock:
@@ -81,6 +85,10 @@ class RateLimiter:
 
 @dataclass
 class HttpStats:
+    """A client's counters: responses received, retries (responses of 429 or 5xx, each of which
+    dlt's Client retries while attempts remain), HTTP errors by status (every response ≥ 400),
+    and seconds spent waiting on the rate limit."""
+
     requests: int = 0
     retries: int = 0
     errors: dict[int, int] = field(default_factory=dict)
@@ -100,6 +108,8 @@ class FetchReport:
     rate_limit_wait_s: float = 0.0
 
     def count(self, client: SourceClient) -> None:
+        """Copy the client's HTTP counters into the report (replacing, not adding to, what it
+        had)."""
         self.requests = client.stats.requests
         self.retries = client.stats.retries
         self.errors = dict(client.stats.errors)
@@ -184,10 +194,14 @@ class SourceClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
+        """GET ``path`` (relative to the base URL, or a full URL), retried as configured; the
+        response, or FetchError when it still failed (no answer, or HTTP ≥ 400)."""
         url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
         return self._send("GET", url, params=params, headers=headers)
 
     def post(self, url: str, **kwargs: Any) -> Response:
+        """POST to a full URL (``kwargs`` as for requests), retried as configured; the response, or
+        FetchError when it still failed (no answer, or HTTP ≥ 400)."""
         return self._send("POST", url, **kwargs)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Response:

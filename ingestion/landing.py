@@ -45,6 +45,8 @@ def landing_root() -> Path:
 
 
 def format_capture(ts: datetime) -> str:
+    """An aware datetime → its capture text (CAPTURE_FORMAT, in UTC, whole seconds); a naive one
+    is a ValueError."""
     if ts.tzinfo is None:
         raise ValueError("capture times must be timezone-aware (UTC)")
     return ts.astimezone(UTC).strftime(CAPTURE_FORMAT)
@@ -65,6 +67,8 @@ def parse_capture(text: str) -> datetime:
 
 
 def escape_key(key: str) -> str:
+    """A file key as it appears in a landing name: %-escaped, ``.`` included
+    (docs/landing.md)."""
     # '.' is escaped too, so the first dot in a name always starts the extension.
     return quote(key, safe="@-_~").replace(".", "%2E")
 
@@ -93,6 +97,7 @@ class LandingFile:
         return (self.source, self.endpoint, self.captured_at, self.key)
 
     def read_bytes(self) -> bytes:
+        """The body as it was received: the file's bytes, gunzipped when the name ends ``.gz``."""
         data = self.path.read_bytes()
         return gzip.decompress(data) if self.compressed else data
 
@@ -117,6 +122,8 @@ class LandingFile:
         return json.loads(data.decode("utf-8"))
 
     def sha256(self) -> str:
+        """Hex SHA-256 of the file as stored (compressed bytes for a ``.gz``): the content hash
+        ``landing_files`` remembers to tell a changed file from a loaded one."""
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     @classmethod
@@ -141,6 +148,8 @@ class LandingFile:
 
 
 def file_name(captured_at: datetime, key: str | None = None, ext: str = "json") -> str:
+    """The contract's name for a capture: ``<capture>[__<key>].<ext>``, the key %-escaped; a
+    naive ``captured_at`` is a ValueError."""
     suffix = f"__{escape_key(key)}" if key else ""
     return f"{format_capture(captured_at)}{suffix}.{ext}"
 

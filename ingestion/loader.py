@@ -95,6 +95,8 @@ class TableSpec:
     first_day: date | None = None
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
+        """The columns as dlt column hints (``data_type``, ``nullable``); ``int`` becomes dlt's
+        bigint with precision 32, which PostgreSQL creates as ``integer``."""
         cols: dict[str, dict[str, Any]] = {}
         for name, dtype in self.columns.items():
             col: dict[str, Any] = {"data_type": dtype, "nullable": name in self.nullable}
@@ -104,6 +106,8 @@ class TableSpec:
         return cols
 
     def arrow_schema(self) -> pa.Schema:
+        """The columns as an Arrow schema, in declaration order: the types the parsers' tables
+        carry (timestamps as microseconds, UTC; decimals as decimal128(38, 9); json as text)."""
         return pa.schema(
             [
                 pa.field(name, _ARROW_TYPES[dtype], nullable=name in self.nullable)
@@ -179,7 +183,7 @@ REJECTED_RECORDS = TableSpec(
 
 
 def storable_text(text: str) -> str:
-    """Text PostgreSQL will take: NUL written as the escape ``\\u0000`` and lone
+    r"""Text PostgreSQL will take: NUL written as the escape ``\u0000`` and lone
     surrogates backslash-escaped, so a reject row quoting a bad value cannot itself
     fail the load."""
     text = text.replace("\x00", "\\u0000")
@@ -611,6 +615,8 @@ def landing_source(
     progress: Callable[[str, int], None] | None = None,
     pending: list[Pending] | None = None,
 ) -> Any:
+    """A dlt source named after the snapmart source, with one resource per endpoint
+    (``landing_resource``): running it loads the endpoints' pending landing files."""
     resources = [
         landing_resource(source, spec, loaded, root, progress, pending) for spec in endpoints
     ]
@@ -624,6 +630,9 @@ def landing_source(
 
 @dataclass
 class LoadSummary:
+    """What one load did (``run_load``): landing files recorded, rows per raw table, records
+    rejected, and dlt's LoadInfo (None when nothing ran)."""
+
     source: str
     files: int
     rows: dict[str, int]
@@ -632,6 +641,8 @@ class LoadSummary:
 
     @property
     def rows_loaded(self) -> int:
+        """Rows loaded into the raw tables, all tables together (rejects and bookkeeping not
+        counted)."""
         return sum(self.rows.values())
 
 
@@ -724,10 +735,14 @@ def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
 
 
 def month_start(ts: datetime) -> datetime:
+    """Midnight UTC on the first of ``ts``'s month (in UTC): the lower bound of its monthly
+    partition."""
     return ts.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def next_month(start: datetime) -> datetime:
+    """The first of the month after ``start`` (a month start, as ``month_start`` gives): the
+    upper bound, exclusive, of its partition."""
     return (
         start.replace(year=start.year + 1, month=1)
         if start.month == 12
@@ -736,6 +751,7 @@ def next_month(start: datetime) -> datetime:
 
 
 def partition_name(spec: TableSpec, month: datetime) -> str:
+    """The name of a partitioned table's partition for one month: ``<table>_pYYYYMM``."""
     return f"{spec.name}_p{month:%Y%m}"
 
 

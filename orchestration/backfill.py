@@ -27,6 +27,10 @@ TICK_JOBS = {"binance": "exchanges_tick", "yahoo_finance": "exchanges_tick"}  # 
 
 @dataclass
 class BackfillResult:
+    """What a backfill run did: the Dagster run id and whether it succeeded, the steps that
+    failed and the first error, each tick's metrics row (status, files, rows loaded,
+    error), the coverage per day (``coverage``), and the log file."""
+
     run_id: str
     success: bool
     failed_steps: list[str] = field(default_factory=list)
@@ -37,6 +41,8 @@ class BackfillResult:
 
 
 def backfillable() -> tuple[str, ...]:
+    """The sources a backfill can take: those whose package has ``fetch_window`` (an API that
+    answers for a past range)."""
     from orchestration.defs.partitions import BACKFILL_SOURCES
 
     return BACKFILL_SOURCES

@@ -84,6 +84,7 @@ def dagster_yaml() -> str:
 
 
 def dagster_database(info: warehouse.ConnectionInfo) -> warehouse.ConnectionInfo:
+    """The Dagster instance's own database on the same server: ``<warehouse database>_dagster``."""
     return replace(info, database=f"{info.database}_dagster")
 
 

@@ -23,6 +23,8 @@ def pipelines_dir() -> Path:
 
 
 def resolve_sources(names: Iterable[str] | None) -> list[str]:
+    """The sources named (all registered sources when none); an unknown name is a ValueError
+    listing the known ones."""
     names = list(names or [])
     if not names:
         return list(SOURCES)
@@ -36,6 +38,9 @@ def resolve_sources(names: Iterable[str] | None) -> list[str]:
 
 @dataclass
 class SourceRun:
+    """One source's fetch and load: files fetched and the fetch report, the load summary,
+    files pending before the load, and the errors met."""
+
     source: str
     fetched_files: int = 0
     fetch_report: Any = None
@@ -45,6 +50,9 @@ class SourceRun:
 
 
 def pipeline_for(source: str) -> Any:
+    """The source's dlt pipeline (``snapmart_<source>``, dataset ``raw_<source>``), loading as
+    the loader role (docs/roles.md), its state under ``pipelines_dir()``; starts the
+    warehouse when needed."""
     info = warehouse.ensure_warehouse()
     return loader.make_pipeline(source, info.url(role=warehouse.LOADER_ROLE), pipelines_dir())
 

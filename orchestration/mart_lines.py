@@ -237,6 +237,9 @@ HEADLINES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class MartLine:
+    """One line of the demo's "every mart" table: the mart, its row count, and a headline
+    (HEADLINES) when it has one and rows."""
+
     mart: str
     rows: int
     headline: str | None

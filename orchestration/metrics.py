@@ -54,11 +54,13 @@ create index if not exists pipeline_metrics_source_time_idx
 
 
 def ensure_table(conn: Any) -> None:
+    """Create ``ops.pipeline_metrics`` when missing, and let the transformer read ``ops``."""
     conn.execute(DDL)
     grant_to_transformer(conn, "ops")
 
 
 def new_tick_id() -> str:
+    """A fresh tick id: 32 hex characters (a random UUID)."""
     return uuid.uuid4().hex
 
 
@@ -85,12 +87,15 @@ class SourceTick:
     seconds: dict[str, float] = field(default_factory=dict)  # fetch, load, checks, transform
 
     def fetched(self, report: Any) -> None:
+        """Take the fetch's HTTP counters and files from its FetchReport."""
         self.requests, self.retries = report.requests, report.retries
         self.http_errors = dict(report.errors)
         self.rate_limit_wait_seconds = report.rate_limit_wait_s
         self.files_fetched = len(report.files)
 
     def fetch_failed(self, exc: Exception) -> None:
+        """Mark the tick failed with the error (cut to 1,000 characters), keeping the client's
+        counters when the FetchError carries them, else counting its HTTP status."""
         self.status, self.error = "failed", str(exc)[:1000]
         stats = getattr(exc, "stats", None)
         if stats is not None:  # the client's counters up to the request that failed
@@ -101,6 +106,7 @@ class SourceTick:
             self.http_errors[int(exc.status)] = self.http_errors.get(int(exc.status), 0) + 1
 
     def loaded(self, summary: Any) -> None:
+        """Take the load's files, rows per table, rows in all and rejects from its LoadSummary."""
         self.files_loaded = summary.files
         self.rows_by_table = dict(summary.rows)
         self.rows_loaded = sum(summary.rows.values())
@@ -108,6 +114,8 @@ class SourceTick:
 
 
 def record(ticks: list[SourceTick], info: Any = None) -> None:
+    """Insert the ticks into ``ops.pipeline_metrics`` (finished now; a (tick, source) already
+    there is kept). Best effort: a failure is logged as a warning, never raised."""
     if not ticks:
         return
     try:

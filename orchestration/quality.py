@@ -46,6 +46,10 @@ SUITES: tuple[RawSuite, ...] = _registered_suites()
 
 @dataclass
 class SuiteResult:
+    """What validating one raw table found: rows validated, whether every load passed, each
+    failed expectation (type, arguments, unexpected count and up to five examples, observed
+    value, the load), the newest load id, and why nothing was validated, if so."""
+
     schema: str
     table: str
     success: bool
@@ -242,4 +246,5 @@ def _quiet(context: Any) -> None:
 
 
 def suites_for(schema: str) -> list[RawSuite]:
+    """The registered suites on the tables of one schema (``raw_<source>``)."""
     return [s for s in SUITES if s.schema == schema]

@@ -28,6 +28,9 @@ from orchestration import warehouse
 
 @dataclass
 class PruneResult:
+    """What pruning did (or would do) to one table: rows pruned, bytes freed (estimated from
+    the average row size for the candle tiers), and rows kept."""
+
     table: str
     rows: int
     bytes_estimate: int

@@ -48,20 +48,26 @@ def home_dir() -> Path:
 
 
 def pgdata_dir() -> Path:
+    """The embedded server's data directory: ``.snapmart/pgdata`` under ``home_dir()``."""
     return home_dir() / ".snapmart" / "pgdata"
 
 
 def external_url() -> str | None:
+    """SNAPMART_DATABASE_URL when set (and not blank), else None."""
     url = os.environ.get("SNAPMART_DATABASE_URL", "").strip()
     return url or None
 
 
 def is_embedded() -> bool:
+    """Whether the warehouse is our embedded server (no SNAPMART_DATABASE_URL)."""
     return external_url() is None
 
 
 @dataclass(frozen=True)
 class ConnectionInfo:
+    """Where the warehouse is and who logs in: host, port, user, password (None: none) and
+    database."""
+
     host: str
     port: int
     user: str
@@ -70,6 +76,8 @@ class ConnectionInfo:
 
     @classmethod
     def from_url(cls, url: str) -> ConnectionInfo:
+        """Parse a ``postgresql://`` (or ``postgres://``) URL, defaulting host localhost, port
+        5432, user postgres and database snapmart; another scheme is a WarehouseError."""
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres"):
             raise WarehouseError(
@@ -194,6 +202,8 @@ def _postmaster_port(pgdata: Path) -> int | None:
 
 
 def embedded_status() -> dict[str, object]:
+    """The embedded server's state: its data directory, whether it is initialized and
+    running, and the port it listens on (None when not running)."""
     pgdata = pgdata_dir()
     port = _postmaster_port(pgdata)
     return {
@@ -205,6 +215,8 @@ def embedded_status() -> dict[str, object]:
 
 
 def credentials_file() -> Path:
+    """Where the embedded server's generated passwords are kept (mode 0600):
+    ``.snapmart/credentials.json`` under ``home_dir()``."""
     return home_dir() / ".snapmart" / "credentials.json"
 
 
@@ -323,6 +335,8 @@ def _embedded_info(port: int) -> ConnectionInfo:
 
 
 def stop_embedded() -> bool:
+    """Stop the embedded server (fast shutdown, waiting for it); False when it was not
+    running. A failing pg_ctl is a WarehouseError."""
     pgdata = pgdata_dir()
     if _postmaster_port(pgdata) is None:
         return False
@@ -375,6 +389,7 @@ def ensure_database(info: ConnectionInfo) -> None:
 
 
 def drop_database(info: ConnectionInfo) -> None:
+    """Drop the database if it exists, closing its connections (``with (force)``)."""
     with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(info.database))
@@ -505,6 +520,8 @@ def export_env(info: ConnectionInfo) -> None:
 
 
 def connect(info: ConnectionInfo | None = None, **kwargs) -> psycopg.Connection:
+    """A new psycopg connection to the warehouse (``info``, else the default one, started and
+    set up on demand); ``kwargs`` go to ``psycopg.connect`` (``autocommit=True``, say)."""
     info = info or ensure_warehouse()
     return psycopg.connect(info.url(), **kwargs)
 

@@ -182,6 +182,8 @@ def wow_item_rows() -> list[dict]:
 
 
 def wow_pet_species_rows() -> list[dict]:
+    """Rows of the ``wow_pet_species`` seed: ``pet_species_id`` and ``species_name`` of each
+    simulated battle pet sold in cages."""
     return [{"pet_species_id": species, "species_name": name} for species, name, _ in PETS]
 
 
@@ -250,6 +252,7 @@ def seed_texts() -> dict[str, str]:
 
 
 def main() -> None:
+    """Rewrite every generated seed under ``dbt_project/seeds`` and print each file's row count."""
     for name, text in seed_texts().items():
         (SEED_DIR / name).write_text(text)
         print(f"wrote {SEED_DIR / name} ({text.count(chr(10)) - 1} rows)")

@@ -28,6 +28,10 @@ NAMES = [
 
 
 class DofusMarket:
+    """The simulated Dofus marketplace: ``n_items`` items (id, name, category, level, a base
+    unit price in kamas), deterministic in ``seed``; ``batch`` is what a capture client
+    sends."""
+
     def __init__(self, seed: int = 42, n_items: int = 120) -> None:
         self.seed = seed
         rng = np.random.default_rng([seed, 300])

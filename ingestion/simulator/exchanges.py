@@ -35,6 +35,9 @@ NAMED = [
 
 @dataclass(frozen=True)
 class Asset:
+    """One simulated tradable, as a line of config/tracked_assets.csv plus the price its walk
+    starts from (``base_price``, in ``currency`` units)."""
+
     symbol: str
     name: str
     asset_type: str  # crypto, stock, etf
@@ -45,6 +48,7 @@ class Asset:
 
     @property
     def trades_weekends(self) -> bool:
+        """Whether it trades on Saturdays and Sundays: crypto does, stocks and ETFs do not."""
         return self.asset_type == "crypto"
 
 
@@ -74,6 +78,8 @@ def assets(n: int = len(NAMED)) -> list[Asset]:
 
 
 def tracked_assets_csv(chosen: list[Asset]) -> str:
+    """The tracked-assets config (``ingestion/assets.py``'s columns) listing ``chosen``, header
+    included, one line per asset."""
     lines = ["symbol,name,asset_type,provider,provider_symbol,currency"]
     lines += [
         f"{a.symbol},{a.name},{a.asset_type},{a.provider},{a.provider_symbol},{a.currency}"
@@ -129,6 +135,8 @@ class Exchanges:
         return have[: max(need, 0)]
 
     def day(self, asset: Asset, day: int) -> np.ndarray:
+        """One day's candle (open, high, low, close, volume) of ``asset``; ``day`` in days since
+        the epoch (UTC), not before HISTORY_START (an IndexError)."""
         return self.daily(asset, day)[day - self.start_day]
 
     def minutes(self, asset: Asset, day: int) -> np.ndarray:

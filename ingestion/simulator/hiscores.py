@@ -62,6 +62,8 @@ _XP_TABLE = [xp_for_level(lvl) for lvl in range(1, 100)]
 
 
 def level_for_xp(xp: int) -> int:
+    """The level ``xp`` experience reaches (1–99), by the OSRS experience table
+    (https://oldschool.runescape.wiki/w/Experience); 200M xp is still 99."""
     level = 1
     for lvl, need in enumerate(_XP_TABLE, start=1):
         if xp >= need:
@@ -71,6 +73,10 @@ def level_for_xp(xp: int) -> int:
 
 @dataclass(frozen=True)
 class Player:
+    """One simulated player: name, account type (which hiscores boards list them), the groups
+    of the players config, how often and how hard they play, and which special case they
+    are (banned: 404; rolled back; a skill left unranked until trained later)."""
+
     name: str
     account_type: str
     groups: tuple[str, ...]
@@ -105,6 +111,8 @@ PLAYERS = [
 
 @dataclass
 class Totals:
+    """A player's running totals: xp per skill and score per activity (kills, clues)."""
+
     xp: dict[str, int] = field(default_factory=dict)
     score: dict[str, int] = field(default_factory=dict)
 
@@ -124,6 +132,8 @@ class Hiscores:
         self._days: dict[tuple[str, int], list] = {}
 
     def player(self, name: str) -> Player | None:
+        """The simulated player a hiscores name means (``_``, ``+`` and spaces alike, any case),
+        or None for a name nobody has."""
         return self.players.get(name.replace("_", " ").replace("+", " ").lower())
 
     def _key(self, player: Player) -> int:
@@ -168,6 +178,9 @@ class Hiscores:
         return out
 
     def totals(self, player: Player, at: datetime) -> Totals:
+        """The player's xp per skill and score per activity at ``at`` (aware): the starting totals
+        plus every session played by then (a skill's xp capped at MAX_XP, 200M), minus what
+        a rollback lost; from ``new_skill_at`` on, the new skill too."""
         initial = self._initial(player)
         totals = Totals(dict(initial.xp), dict(initial.score))
         lost_from = lost_to = None

@@ -83,6 +83,10 @@ HERBS = [
 
 @dataclass(frozen=True)
 class SimItem:
+    """One simulated Grand Exchange item: id, name, base price (gp), buy limit (None: the
+    mapping omits it), members flag, and what drives its trading (half-spread, liquidity,
+    volatility)."""
+
     item_id: int
     name: str
     base_price: float
@@ -94,14 +98,19 @@ class SimItem:
 
     @property
     def high_alch(self) -> int:
+        """High Level Alchemy value in gp: 60 % of the store value, at least 1
+        (https://oldschool.runescape.wiki/w/High_Level_Alchemy)."""
         return max(1, int(self.base_price * 0.6 * 0.6))
 
     @property
     def low_alch(self) -> int:
+        """Low Level Alchemy value in gp: 40 % of the store value, at least 1."""
         return max(1, int(self.base_price * 0.6 * 0.4))
 
     @property
     def store_value(self) -> int:
+        """The item's store value in gp (the mapping's ``value``): 60 % of the base price, at
+        least 1."""
         return max(1, int(self.base_price * 0.6))
 
 
@@ -168,6 +177,9 @@ class GEMarket:
         )
 
     def mapping(self) -> list[dict]:
+        """The ``/mapping`` answer: one record per item (id, name, examine, members, limit, value,
+        lowalch, highalch, icon), ``limit`` left out where the buy limit is unknown, as the real
+        API does (https://oldschool.runescape.wiki/w/RuneScape:Real-time_Prices)."""
         out = []
         for it in self.items:
             rec = {

@@ -43,6 +43,16 @@ WOW_TOKEN = "sim-token-0123456789"
 
 
 class SimulatorServer:
+    """Every simulated API behind one loopback HTTP server; ``start()`` or ``with`` runs it on
+    a thread.
+
+    Answers follow ``clock`` (epoch seconds). Beyond the data, it can fail on purpose:
+    ``faults`` answered in order before anything else, ``outages`` (start, end, status) on
+    the clock, Binance's per-minute limit (429 with Retry-After), production ids behind bot
+    protection (403 with an HTML page), and WoW requests without the token (401).
+    ``requests`` records every path asked for. Only loopback hosts are accepted (ValueError).
+    """
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -91,23 +101,29 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
+        """The server's base URL, ``http://<host>:<port>`` (the port bound, when 0 was asked)."""
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
     @property
     def osrs_base_url(self) -> str:
+        """The base URL of the OSRS prices API (``…/api/v1/osrs``), for
+        ``SOURCES__OSRS_PRICES__BASE_URL``."""
         return self.url + OSRS_PREFIX.rstrip("/")
 
     @property
     def wow_oauth_url(self) -> str:
+        """The simulated Battle.net OAuth token endpoint (client credentials WOW_CLIENT)."""
         return self.url + "/oauth/token"
 
     def start(self) -> SimulatorServer:
+        """Serve on a daemon thread; returns the server, so ``SimulatorServer().start()`` chains."""
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -122,6 +138,10 @@ class SimulatorServer:
     def respond(
         self, path: str, query: dict[str, list[str]], headers: Any = None
     ) -> tuple[int, dict[str, str], Any]:
+        """The answer to one GET: (status, headers, body), the body a JSON-able value, bytes or
+        None. A queued fault or an outage answers first; else the path picks the API (WoW,
+        hiscores, Binance, Vivid Seats, Yahoo chart, OSRS prices), and anything else is a 404.
+        Every request is recorded in ``requests``."""
         headers = headers or {}
         with self._lock:
             self.requests.append(

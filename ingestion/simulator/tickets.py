@@ -59,6 +59,10 @@ def _uniform(*keys: np.ndarray | int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Production:
+    """One simulated event: ids and names as the API gives them, the local start time (sent
+    as ``localDate``, with no zone), the price trend toward the event, its venue's sections
+    (section, label, base price in USD) and how many listing slots it has."""
+
     production_id: int
     name: str
     performer: str
@@ -128,6 +132,9 @@ class Tickets:
     # ----------------------------------------------------------------- answers
 
     def production(self, production_id: int, at: datetime) -> dict | None:
+        """The production's detail answer at ``at`` (name, localDate, venue, performers, and the
+        min and max all-in price of its current listings, None when none are on sale), or None
+        for an unknown id."""
         p = self.by_id.get(production_id)
         if p is None:
             return None
@@ -158,6 +165,11 @@ class Tickets:
         return {"items": items, "total": len(items)}
 
     def listings(self, production_id: int, at: datetime) -> dict | None:
+        """The listings answer for the production at ``at``, or None for an unknown id:
+        ``{"global": [head], "tickets": [...]}``, one ticket per listing with the API's
+        one-letter keys (i id, s section, r row, q quantity, p price and aip all-in price in
+        USD per ticket, l section label, n note). With ``quirks``, one snapshot in sixteen adds
+        a $0 and a whole-dollar $5,000,000 listing."""
         p = self.by_id.get(production_id)
         if p is None:
             return None

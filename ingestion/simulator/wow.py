@@ -70,6 +70,9 @@ PETS = [
 
 @dataclass(frozen=True)
 class WowItem:
+    """One simulated item: id, name, base price in copper, mean number of live auctions, and
+    whether it is a region-wide commodity; a caged pet carries its species id."""
+
     item_id: int
     name: str
     base_copper: float
@@ -116,6 +119,7 @@ class WowMarket:
 
     @staticmethod
     def hour_of(ts: int) -> int:
+        """The hour (since the epoch) of epoch seconds ``ts``: the snapshot it falls in."""
         return ts // 3600
 
     def _listings(self, item: WowItem, key: int, hour: int, rng: np.random.Generator) -> tuple:
@@ -139,6 +143,10 @@ class WowMarket:
         return level, prices, quantities.astype(np.int64), time_left
 
     def commodities_snapshot(self, region: str, ts: int) -> dict:
+        """The region's commodities snapshot of the hour holding ``ts`` (epoch seconds), as the
+        Game Data API's commodities endpoint serves it: auctions of id, item id, quantity,
+        unit_price in copper and time_left
+        (https://develop.battle.net/documentation/world-of-warcraft/game-data-apis)."""
         hour = self.hour_of(ts)
         region_key = sum(ord(c) for c in region)
         rng = np.random.default_rng([self.seed, 101, region_key, hour])
@@ -165,6 +173,10 @@ class WowMarket:
         }
 
     def realm_snapshot(self, realm_id: int, ts: int) -> dict:
+        """The connected realm's auction snapshot of the hour holding ``ts`` (epoch seconds):
+        auctions of one unit each, buyout (sometimes a bid too; a few bid-only) in copper,
+        in whole silver; gear carries bonus lists and modifiers, pet cages their species,
+        breed, level and quality."""
         hour = self.hour_of(ts)
         rng = np.random.default_rng([self.seed, 102, realm_id, hour])
         auctions = []

@@ -26,6 +26,9 @@ def _dump(payload: object) -> bytes:
 
 @dataclass
 class WriteReport:
+    """What a writer did: files written to the landing zone, and the period they cover
+    (``start`` and ``end``, UTC)."""
+
     files: int = 0
     start: datetime | None = None
     end: datetime | None = None

@@ -57,6 +57,11 @@ class Ambiguous(Exception):
 
 @dataclass
 class Settings:
+    """How a delivery run retries: attempts per delivery per run, the first backoff in seconds
+    (doubling after each retry, a receiver's Retry-After instead when it sends one, at most
+    60 s), the request timeout in seconds, and the hours after which a pending delivery
+    fails."""
+
     max_attempts: int = 4  # per run
     backoff_seconds: float = 1.0  # 1, 2, 4 … between attempts
     timeout_seconds: float = 10.0
@@ -64,6 +69,10 @@ class Settings:
 
     @classmethod
     def from_config(cls) -> Settings:
+        """The settings from dlt config ``alerts.<field>`` (env ``ALERTS__MAX_ATTEMPTS`` …), each
+        unset one at its default; a value that does not convert to the default's type is a
+        ValueError."""
+
         def get(key: str, default: Any) -> Any:
             try:
                 value = dlt.config.get(f"alerts.{key}")
@@ -82,6 +91,11 @@ class Settings:
 
 @dataclass
 class DeliveryReport:
+    """What one delivery run did: deliveries sent, left pending (retries used up, or a channel
+    not configured), failed (refused for good, or expired), found or made ``unknown`` (may
+    have gone out), retries made, and error lines (a delivery still pending after its
+    retries, or another run holding the lock)."""
+
     sent: int = 0
     pending: int = 0
     failed: int = 0
@@ -135,6 +149,11 @@ def discord_payload(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_webhook(url: str, payload: dict[str, Any], settings: Settings) -> int:
+    """POST ``payload`` to a webhook; returns the 2xx status. Raises Retryable (connection
+    refused, connect timeout, 429 or 5xx, with the Retry-After seconds when sent), Permanent
+    (any other status) or Ambiguous (a read timeout or a connection dropped after the
+    request went out: it may have been delivered). Discord answers 204 to a webhook without
+    ``?wait=true`` (https://discord.com/developers/docs/resources/webhook#execute-webhook)."""
     try:
         resp = requests.post(
             url,
@@ -172,6 +191,9 @@ def _retry_after(resp: requests.Response) -> float | None:
 
 @dataclass
 class SmtpSettings:
+    """The SMTP server alerts are mailed through (``alerts.smtp.*``): host, port, sender, and
+    an optional login and STARTTLS."""
+
     host: str
     port: int
     sender: str
@@ -181,6 +203,9 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls) -> SmtpSettings | None:
+        """The settings from dlt config and secrets (``alerts.smtp.host``, ``port`` 25,
+        ``sender`` snapmart@localhost, ``username``, ``password`` as a secret, ``starttls``
+        false); None when no host is set: email is not configured."""
         host = _config("alerts.smtp.host")
         if not host:
             return None
@@ -205,6 +230,9 @@ def _config(key: str) -> str | None:
 
 
 def send_email(smtp: SmtpSettings, to: str, event: dict[str, Any], settings: Settings) -> None:
+    """Mail one event to ``to``. Raises Permanent (recipient refused, authentication failed,
+    a 5xx reply), Retryable (a 4xx reply, or the connection failing before the message was
+    sent) or Ambiguous (the connection lost while sending: it may be queued already)."""
     msg = EmailMessage()
     msg["From"], msg["To"] = smtp.sender, to
     msg["Subject"] = f"[snapmart] {event['title']}"
@@ -391,6 +419,7 @@ def _deliver_one(
 
 
 def deliver_now(info: Any = None, settings: Settings | None = None) -> DeliveryReport:
+    """``deliver`` on a connection of its own to the warehouse (``info``, else the default one)."""
     from orchestration import warehouse
 
     with warehouse.connect(info) as conn:
@@ -398,6 +427,8 @@ def deliver_now(info: Any = None, settings: Settings | None = None) -> DeliveryR
 
 
 def open_deliveries(conn: psycopg.Connection) -> dict[str, int]:
+    """Deliveries per status (pending, sending, sent, failed, unknown) → how many; a status
+    with none is absent. Creates the alerts schema when missing."""
     store.ensure_schema(conn)
     return dict(
         conn.execute(

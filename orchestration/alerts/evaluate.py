@@ -29,6 +29,9 @@ LOCK_ID = 7_007_001  # pg advisory lock: one evaluator at a time
 
 @dataclass
 class NewEvent:
+    """An alert event a run opened: its id in ``alerts.fct_alert_events``, the rule it is for,
+    when the condition held (data time, UTC) and its title."""
+
     event_id: int
     profile_id: str
     rule_id: str
@@ -38,6 +41,10 @@ class NewEvent:
 
 @dataclass
 class EvaluationReport:
+    """What one evaluation did: rules read, observations read, conditions that held, those
+    held back by a cooldown (or an unchanged trend state), the events opened and the
+    deliveries queued for them."""
+
     rules: int = 0
     observations: int = 0
     hits: int = 0
@@ -57,6 +64,8 @@ order by r.profile_id, r.rule_id
 
 
 def load_rules(conn: psycopg.Connection) -> list[Rule]:
+    """Every alert rule in ``raw_user_state.alert_rules``, ordered by profile and rule; none
+    when user state was never loaded (no such table)."""
     if not conn.execute("select to_regclass('raw_user_state.alert_rules')").fetchone()[0]:
         return []
     rules = []
@@ -277,6 +286,8 @@ def _insert_event(
 
 
 def evaluate_now(*, backtest_since: datetime | None = None, info: Any = None) -> EvaluationReport:
+    """``evaluate`` on a connection of its own to the warehouse, committed; see ``evaluate``
+    for ``backtest_since``."""
     from orchestration import warehouse
 
     with warehouse.connect(info) as conn:

@@ -31,6 +31,11 @@ EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Rule:
+    """One alert rule as the profiles state it (``raw_user_state.alert_rules``,
+    config/profiles/README.md): its type and what it watches (market, item, player, metric,
+    period, trend state, name filter), its threshold, window and direction, the cooldown
+    in minutes between two events of one subject, and the channels to deliver on."""
+
     profile_id: str
     rule_id: str
     rule_type: str
@@ -50,6 +55,7 @@ class Rule:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(profile_id, rule_id): what identifies the rule across runs (``alerts.rule_state``)."""
         return (self.profile_id, self.rule_id)
 
 
@@ -178,6 +184,10 @@ QUERIES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Observation:
+    """One row a rule's query returns: the subject, when it was observed (data time, UTC),
+    the measured value, the trend state, whether the condition held, the price then, the
+    direction of the move (+1 / −1) and the subject in words (the module's docstring)."""
+
     subject: str
     observed_at: datetime
     value: float | None

@@ -69,6 +69,8 @@ create index if not exists alert_deliveries_open_idx
 
 
 def ensure_schema(conn: psycopg.Connection | None = None) -> None:
+    """Create the alerts schema and its tables when missing, and let the transformer read them.
+    On ``conn`` (the caller commits), else on a connection of its own, autocommitted."""
     if conn is None:
         with warehouse.connect(autocommit=True) as own:
             own.execute(DDL)

@@ -63,6 +63,10 @@ def run(
     log: Callable[[str], None] = print,
     suites: list[str] | None = None,
 ) -> tuple[BenchRun, Path]:
+    """Run the ``suites`` asked for (all by default) at ``scale`` (tiny, small, full), each in
+    a database and landing zone of its own (``keep`` keeps the databases); returns the run
+    and the JSON file it was written to, ``out_dir/<stamp>.json`` (default
+    bench/results). An unknown scale is a ValueError."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     params = SCALES[scale]

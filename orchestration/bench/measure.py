@@ -21,6 +21,9 @@ from orchestration import warehouse
 
 @dataclass
 class Measure:
+    """One measured figure: suite, name, value and its unit, and the baseline it is compared
+    with (what, and its value in the same unit), with details for the JSON."""
+
     suite: str
     name: str
     value: float
@@ -31,6 +34,7 @@ class Measure:
 
     @property
     def ratio(self) -> float | None:
+        """value / baseline value; None without a (non-zero) baseline."""
         if not self.baseline_value:
             return None
         return self.value / self.baseline_value
@@ -38,12 +42,16 @@ class Measure:
 
 @dataclass
 class BenchRun:
+    """One ``snapmart bench`` run: the scale, when it started (ISO 8601, UTC), the machine,
+    and every measure."""
+
     scale: str
     started_at: str
     machine: dict[str, Any]
     measures: list[Measure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The run as a JSON-able dict, each measure with its ``ratio``."""
         out = asdict(self)
         for m, raw in zip(self.measures, out["measures"], strict=True):
             raw["ratio"] = m.ratio
@@ -51,6 +59,7 @@ class BenchRun:
 
 
 def machine_info() -> dict[str, Any]:
+    """What the figures were measured on: Python version, platform and CPU count."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -106,6 +115,7 @@ def schema_bytes(conn: Any, schemas: tuple[str, ...]) -> dict[str, int]:
 
 
 def time_it(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(seconds ``fn()`` took, wall clock, by ``time.perf_counter``; what it returned)."""
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result

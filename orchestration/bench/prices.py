@@ -159,6 +159,10 @@ def _count(info: warehouse.ConnectionInfo, sql: str) -> int:
 def bench_prices(
     info: warehouse.ConnectionInfo, params: dict[str, int], log: Callable[[str], None]
 ) -> list[Measure]:
+    """The prices suite (the module's docstring): writes and loads the history in two steps,
+    times a full build and a tick at each size, then the analyst queries and storage at
+    the large one; the measures: builds in minutes, ticks in seconds, queries in ms,
+    storage in bytes per observation."""
     from ingestion.simulator.writer import write_osrs_hiscores, write_osrs_prices
 
     items, days = params["price_items"], params["price_days"]
@@ -389,6 +393,10 @@ def _pct(times: list[float], q: float) -> float:
 
 
 def run_queries(info: warehouse.ConnectionInfo, log: Callable[[str], None]) -> list[Measure]:
+    """Each of QUERIES ``QUERY_RUNS`` times on the marts as the analyst, and on the fly from
+    raw as the owner (fewer runs, at least 3, once RAW_QUERY_BUDGET_S seconds are spent): a
+    measure per query, its p95 in ms against the raw p95, the detail saying whether the
+    answers agree."""
     with warehouse.connect(info) as conn:
         item = conn.execute(
             "select item_id from marts.fct_prices_daily where market_id = 'osrs-ge'"
@@ -436,6 +444,7 @@ def run_queries(info: warehouse.ConnectionInfo, log: Callable[[str], None]) -> l
 
 
 def psycopg_connect(info: warehouse.ConnectionInfo, role: str) -> Any:
+    """An autocommit connection to the bench database acting as ``role``."""
     import psycopg
 
     return psycopg.connect(info.url(role=role), autocommit=True)

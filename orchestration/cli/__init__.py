@@ -41,6 +41,8 @@ app.add_typer(alerts.profiles_app, name="profiles")
 
 
 def main() -> None:
+    """The ``snapmart`` entry point: the typer app, a WarehouseError printed as one sentence
+    (exit code 2) instead of a traceback."""
     try:
         app()
     except warehouse.WarehouseError as exc:

@@ -183,6 +183,8 @@ def print_week_alerts(info: warehouse.ConnectionInfo, since: datetime) -> None:
 
 
 def print_bank_crafts(info: warehouse.ConnectionInfo, profile: str, limit: int = 8) -> None:
+    """Print the profile's most profitable crafts from its bank (``mart_bank_craft_opportunities``,
+    at most ``limit``, best first; amounts in gp), or a line saying it has none."""
     with warehouse.connect(info) as conn:
         rows = conn.execute(
             """select recipe_name, crafts_from_bank, crafts_with_purchase, units_to_buy,

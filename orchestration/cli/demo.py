@@ -90,6 +90,8 @@ def demo(
 
 
 def print_demo_marts(info: warehouse.ConnectionInfo) -> None:
+    """Print what the demo built: markets, top flips, top movers, top gainers, best deals, a
+    line per mart, and the observation and candle counts."""
     with warehouse.connect(info) as conn:
         flips = conn.execute(
             """

@@ -34,6 +34,8 @@ class UserError(Exception):
 
 
 def fail(exc: BaseException, hint: str | None = None) -> None:
+    """Print ``exc`` as one red sentence (and ``hint`` below it) on stderr, then exit with
+    code 2 (typer.Exit)."""
     err.print(f"[bold red]error:[/] {exc}")
     if hint:
         err.print(f"[dim]→ {hint}[/]")
@@ -41,6 +43,8 @@ def fail(exc: BaseException, hint: str | None = None) -> None:
 
 
 def progress() -> Progress:
+    """A rich progress display on the console: spinner, description, bar, done / total, and
+    time elapsed; it stays on screen when it ends."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),

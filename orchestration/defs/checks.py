@@ -8,6 +8,10 @@ from orchestration import quality
 
 
 def build_gx_check(suite: quality.RawSuite) -> Any:
+    """The asset check ``gx_<table>`` on the raw table's asset, blocking when the suite is:
+    runs the suite over each load not yet passed (``quality.validate_raw_table``), failing
+    with the failed expectations in its metadata."""
+
     @asset_check(
         asset=AssetKey([suite.schema, suite.table]),
         name=f"gx_{suite.table}",

@@ -11,6 +11,9 @@ from orchestration import retention, warehouse
 
 
 class RetentionConfig(Config):
+    """Run config of the retention job: days of hourly and of daily candles to keep, and of
+    raw ticket listings (0: keep them all); docs/formulas.md#retention."""
+
     hourly_days: int = 30
     daily_days: int = 730
     raw_listings_days: int = 0
@@ -18,6 +21,8 @@ class RetentionConfig(Config):
 
 @op(pool="dbt_price_facts")  # never while a tick or backfill rewrites the price tiers
 def prune_tiers(context: OpExecutionContext, config: RetentionConfig) -> None:
+    """Prune the candle tiers (and old raw listings, if set) as ``retention.prune`` does,
+    logging rows pruned and kept per table."""
     results = retention.prune(
         warehouse.ensure_warehouse(),
         hourly_days=config.hourly_days,
@@ -30,6 +35,7 @@ def prune_tiers(context: OpExecutionContext, config: RetentionConfig) -> None:
 
 @job(description="Retention of the hourly and daily candles (and old raw listings, if set).")
 def retention_job() -> None:
+    """The retention job: ``prune_tiers`` once."""
     prune_tiers()
 
 

@@ -46,6 +46,7 @@ BACKFILL_TAG = "snapmart/backfill"  # set by `snapmart backfill`; the UI sets da
 
 
 def today_key(at: datetime | None = None) -> str:
+    """The daily partition key (``YYYY-MM-DD``, UTC) of ``at``, by default the tick's clock."""
     return (at or clock.now()).astimezone(UTC).strftime("%Y-%m-%d")
 
 

@@ -32,6 +32,8 @@ class RawTranslator(DagsterDltTranslator):
     source: str = ""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
+        """dagster-dlt's spec for the resource, keyed ``raw_<source>/<table>``, grouped by source,
+        with no upstream dependencies."""
         spec = super().get_asset_spec(data)
         source = self.source
         return spec.replace_attributes(
@@ -68,6 +70,8 @@ PROGRESS_EVERY_SECONDS = 0.5
 
 
 def progress_line(source: str, done: int, total: int) -> str:
+    """The log line a raw asset writes as it loads (PROGRESS parses it back):
+    ``<source>: loaded <done> of <total> landing file(s)``."""
     return f"{source}: loaded {done} of {total} landing file(s)"
 
 
@@ -211,6 +215,9 @@ def _fetch_and_load(
 
 
 def build_raw_assets(source: str) -> Any:
+    """The source's raw assets: one dlt multi-asset, ``<source>_raw``, whose assets are its raw
+    tables; pool ``ingest_<source>``, daily partitions for a source that can backfill."""
+
     @dlt_assets(
         dlt_source=_spec_source(source),
         dlt_pipeline=_spec_pipeline(source),

@@ -77,6 +77,11 @@ def enrich(events: Iterator[Any], manifest: Path) -> Iterator[Any]:
 
 
 def describe(conn: Any, node: dict[str, Any]) -> dict[str, Any]:
+    """Metadata for one materialized dbt node: an incremental fact's rows and time window of
+    its newest load; another incremental model's planner row estimate and preview; a table
+    or seed's row count, preview, the time window of its first time column, and the
+    series of a main mart. Queries run on ``conn``; errors propagate (``enrich`` catches
+    them)."""
     table = sql.Identifier(node["schema"], node["name"])
     name = node["name"]
     if name in FACT_WINDOWS:

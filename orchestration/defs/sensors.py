@@ -49,6 +49,8 @@ def _newest_drop() -> int:
     description="Loads Dofus capture batches as soon as clients drop them in the inbox.",
 )
 def dofus_inbox_sensor(context: SensorEvaluationContext):
+    """A run of the Dofus tick, for today's partition, when a batch newer than the cursor (the
+    newest modification time, ns) is in the inbox or the archive; else a skip."""
     newest = _newest_drop()
     if newest <= int(context.cursor or 0):
         return SkipReason("no new Dofus batches")
@@ -64,6 +66,8 @@ def dofus_inbox_sensor(context: SensorEvaluationContext):
     " named ops (ALERTS__WEBHOOKS__OPS) and/or ALERTS__OPS__EMAIL, with retries.",
 )
 def run_failure_notifier(context: RunFailureSensorContext):
+    """Report a failed run once to the operator channels (``alerts.ops``) and deliver at once;
+    a skip when none is configured or the run was reported already."""
     from orchestration.alerts import deliver, ops
 
     run = context.dagster_run

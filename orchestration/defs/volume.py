@@ -97,6 +97,10 @@ def volume_report(fact: str, info: Any = None) -> list[dict[str, Any]]:
 
 
 def build_volume_check(fact: str) -> Any:
+    """The blocking asset check ``volume_vs_trailing_median`` on ``marts.<fact>``: fails when a
+    source's newest load added under LOW or over HIGH times the median of its previous
+    TRAILING_LOADS loads (``volume_report``)."""
+
     @asset_check(
         asset=AssetKey(["marts", fact]),
         name="volume_vs_trailing_median",

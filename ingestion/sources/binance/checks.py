@@ -11,6 +11,9 @@ from ingestion.sources.binance.tables import SOURCE
 
 
 def klines_suite() -> list[Any]:
+    """The ``klines`` table's expectations: one row per (symbol, interval, open time), interval
+    1m or 1d, low and volume ≥ 0, close time after open time, and no kline closing after
+    now (only closed klines are fetched)."""
     import great_expectations.expectations as gxe
 
     return [
@@ -27,6 +30,9 @@ def klines_suite() -> list[Any]:
 
 
 def ticker_suite() -> list[Any]:
+    """The ``ticker_24hr`` table's expectations: one row per (capture, symbol), last price > 0,
+    volume ≥ 0, the 24h change between −100 % and +10,000 %, close time after open time,
+    and neither the capture nor the close time in the future."""
     import great_expectations.expectations as gxe
 
     return [

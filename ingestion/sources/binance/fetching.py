@@ -23,10 +23,14 @@ PAGE = 1_000
 
 
 def base_url() -> str:
+    """The API's base URL: ``sources.binance.base_url``, else https://api.binance.com."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
 
 def make_client() -> SourceClient:
+    """The run's client: 10 requests/s unless configured, 5 attempts, and 418 (an IP banned for
+    ignoring 429s) retried like a 429, Retry-After honoured
+    (https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md)."""
     # Binance's budget is per minute (request weight); 418 means "banned for ignoring
     # 429s": back off and retry as for a 429, honouring Retry-After.
     return SourceClient.configured(

@@ -89,6 +89,9 @@ def _key(file: LandingFile) -> tuple[str, str]:
 
 
 def parse_klines(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a ``klines`` page (file key ``<symbol>@<1m|1d>``): a ``klines`` row per kline
+    (``parse_kline``), a Reject per bad one. A bad key or a body that is not a JSON array is
+    a ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     symbol, interval = _key(file)
     payload = file.read_json()
     if not isinstance(payload, list):
@@ -101,6 +104,10 @@ def parse_klines(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_ticker(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a ``ticker_24hr`` answer (GET /api/v3/ticker/24hr): a row per symbol with last
+    price and volume as exact decimals, the 24h change in percent, open and close times
+    (UTC, from epoch ms); a Reject per bad entry. A body that is not a JSON array is a
+    ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a 24h ticker answer is an array")

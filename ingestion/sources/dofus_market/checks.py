@@ -9,6 +9,9 @@ from ingestion.expectations import RawTableSuite, not_in_future
 
 
 def observations_suite() -> list[Any]:
+    """The ``observations`` table's expectations: one row per (server, capture, item), server
+    and item name present, item id ≥ 1, level 1–200, each lot price (x1, x10, x100) between
+    1 and 10¹² kamas when present, and no capture in the future."""
     import great_expectations.expectations as gxe
 
     return [

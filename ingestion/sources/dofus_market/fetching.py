@@ -19,6 +19,7 @@ INBOX = "inbox"
 
 
 def inbox_dir(root: Path | None = None) -> Path:
+    """Where capture clients drop batches: ``<landing root>/dofus_market/inbox``."""
     return (root or landing_root()) / SOURCE / INBOX
 
 

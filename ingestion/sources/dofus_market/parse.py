@@ -17,6 +17,8 @@ MAX_KAMAS = 10**12
 
 
 def parse_time(text: Any) -> datetime:
+    """A batch's ``captured_at`` (ISO 8601 with a zone, ``Z`` allowed) as an aware UTC datetime;
+    ValueError for anything else, a time without a zone included."""
     if not isinstance(text, str):
         raise ValueError(f"captured_at is not a timestamp: {text!r}")
     try:
@@ -52,6 +54,12 @@ def _level(value: Any) -> int | None:
 
 
 def parse_batch(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a capture client's batch: one ``observations`` row per item seen (server,
+    capture time, client, item id and name, category, level, and the total price in kamas
+    of a lot of 1, 10 and 100, None when no such lot was on sale: ``null`` or ``0``), a
+    Reject per bad item. A body that is not an object, or lacks the server, a zoned
+    ``captured_at`` or the ``observations`` array, is a ValueError: the whole file is
+    rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, dict):
         raise ValueError("a batch is a JSON object")

@@ -12,6 +12,9 @@ from ingestion.sources.osrs_hiscores.players import BOARDS
 
 
 def hiscore_metrics_suite() -> list[Any]:
+    """The ``hiscore_metrics`` table's expectations: one row per (player, capture, kind,
+    metric), kind ``skill`` or ``activity``, rank ≥ −1 and value and level within range
+    (−1: unranked), and no capture more than 10 minutes in the future."""
     import great_expectations.expectations as gxe
 
     return [
@@ -31,6 +34,8 @@ def hiscore_metrics_suite() -> list[Any]:
 
 
 def fetch_log_suite() -> list[Any]:
+    """The ``fetch_log`` table's expectations: one entry per (tick, player), a known status
+    (changed, unchanged, not_found, failed) and account type."""
     import great_expectations.expectations as gxe
 
     return [
@@ -45,6 +50,9 @@ def fetch_log_suite() -> list[Any]:
 
 
 def tracked_players_suite() -> list[Any]:
+    """The ``tracked_players`` table's expectations: one row per (config version, player),
+    names of the characters the game allows, a known board, and no version dated in the
+    future."""
     import great_expectations.expectations as gxe
 
     return [

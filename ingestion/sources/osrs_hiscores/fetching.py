@@ -22,10 +22,13 @@ DEFAULT_BASE_URL = "https://secure.runescape.com"
 
 
 def base_url() -> str:
+    """The hiscores' base URL: ``sources.osrs_hiscores.base_url``, else
+    https://secure.runescape.com."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
 
 def make_client() -> SourceClient:
+    """The run's client: 2 requests/s unless configured, 3 attempts, 20 s timeout."""
     return SourceClient.configured(SOURCE, base_url(), per_second=2.0, max_attempts=3, timeout=20.0)
 
 

@@ -250,6 +250,10 @@ def same_content(previous: bytes, body: bytes) -> bool:
 
 
 def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a tick's fetch log: a ``fetch_log`` row per player asked about (username,
+    account type, status: changed, unchanged, not_found or failed, the HTTP status, a
+    detail, the snapshot file written), a Reject per bad entry. A body that is not a JSON
+    array is a ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a fetch log is a JSON array")
@@ -273,6 +277,8 @@ def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_players(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of an archived players config: its rows (``read_players``); a bad line is a
+    ValueError naming it, which rejects the whole file."""
     yield from read_players(file.read_text())
 
 

@@ -20,6 +20,8 @@ BOARDS = {
 
 
 def config_file() -> Path:
+    """The players config: ``sources.osrs_hiscores.players_file``, else
+    ``config/tracked_players.csv`` in the repository."""
     return config_path(SOURCE, "players_file", "tracked_players.csv")
 
 

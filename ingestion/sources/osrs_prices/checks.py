@@ -12,6 +12,9 @@ from ingestion.sources.osrs_prices.tables import MAX_PRICE
 
 
 def bucket_suite() -> list[Any]:
+    """A bucket table's expectations (``prices_5m``, ``prices_1h``): one row per (item, bucket
+    time), both present, no bucket in the future, average prices between 1 and MAX_PRICE gp
+    when present, volumes ≥ 0."""
     import great_expectations.expectations as gxe
 
     future = clock.now() + timedelta(minutes=10)
@@ -31,6 +34,8 @@ def bucket_suite() -> list[Any]:
 
 
 def latest_suite() -> list[Any]:
+    """The ``latest_prices`` table's expectations: one row per (item, capture), high and low
+    between 1 and MAX_PRICE gp when present, and no capture or trade time in the future."""
     import great_expectations.expectations as gxe
 
     return [
@@ -45,6 +50,8 @@ def latest_suite() -> list[Any]:
 
 
 def items_suite() -> list[Any]:
+    """The ``items`` table's expectations: a named row per item id, unique, and a buy limit of
+    at least 1 where there is one."""
     import great_expectations.expectations as gxe
 
     return [

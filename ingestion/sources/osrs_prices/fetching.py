@@ -19,10 +19,15 @@ DEFAULT_BASE_URL = "https://prices.runescape.wiki/api/v1/osrs"
 
 
 def base_url() -> str:
+    """The API's base URL: ``sources.osrs_prices.base_url``, else
+    https://prices.runescape.wiki/api/v1/osrs."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
 
 def make_client() -> SourceClient:
+    """The run's client: 5 requests/s unless configured, the default retries; the wiki asks
+    for a descriptive User-Agent, which every client sends
+    (https://oldschool.runescape.wiki/w/RuneScape:Real-time_Prices)."""
     return SourceClient.configured(SOURCE, base_url(), per_second=5.0)
 
 

@@ -71,6 +71,10 @@ def _item_id(key: Any) -> int:
 
 
 def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of ``/mapping``: an ``items`` row per item (id, name, examine, members, low and
+    high alchemy and store value in gp, buy limit, icon), a Reject per bad entry. A body
+    that is not a JSON array is a ValueError: the whole file is rejected
+    (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("mapping is not a JSON array")
@@ -99,6 +103,10 @@ def parse_mapping(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_latest(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of ``/latest``: a ``latest_prices`` row per item of ``data`` (id, the last
+    instant-buy ``high`` and instant-sell ``low`` price in gp, and when each traded, UTC
+    from epoch seconds; null where it never traded), a Reject per bad entry. No ``data``
+    object is a ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict):
@@ -172,6 +180,11 @@ def _bucket_row(key: Any, rec: Any, bucket_at: datetime) -> dict[str, Any]:
 
 
 def parse_bucket(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a ``/5m`` or ``/1h`` bucket, record by record: a row per item (id, bucket
+    time, average high and low price in gp, null when nothing traded, and their volumes, 0
+    when absent), a Reject per bad item. A bucket time that is missing, outside reality or
+    off the endpoint's grid is a FileRejected at ``/timestamp``; no ``data`` object a
+    ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     data, bucket_at = _bucket_payload(file)
     for key, rec in data.items():
         try:

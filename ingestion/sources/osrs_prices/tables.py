@@ -25,6 +25,9 @@ BUCKET_COLUMNS = {
 
 
 def bucket_table(name: str) -> TableSpec:
+    """The raw table of a price-bucket endpoint (``prices_5m`` or ``prices_1h``): keyed on
+    (item, bucket time), a snapshot table whose rows are appended and replaced file by file
+    (``replace_by_file``) rather than merged."""
     # A bucket is one file named by its timestamp (fetching it again lands on the same
     # name), so its rows are appended and a changed file replaces its own rows: a merge
     # staged every bucket and compared it against the whole history (2.4 s of a

@@ -12,6 +12,10 @@ from ingestion.sources.vividseats.parse import MAX_PRICE_CENTS, MAX_QUANTITY, ST
 
 
 def listings_suite() -> list[Any]:
+    """The ``listings`` table's expectations: one row per (production, capture, listing),
+    price between 1 cent and MAX_PRICE_CENTS (US$100,000), all-in price ≥ price, quantity
+    between 1 and MAX_QUANTITY, a section, and no capture more than 10 minutes in the
+    future."""
     import great_expectations.expectations as gxe
 
     return [
@@ -33,6 +37,8 @@ def listings_suite() -> list[Any]:
 
 
 def fetch_log_suite() -> list[Any]:
+    """The ``fetch_log`` table's expectations: one entry per (tick, production), and a known
+    status (ok, blocked, past, not_found, failed)."""
     import great_expectations.expectations as gxe
 
     return [
@@ -42,6 +48,8 @@ def fetch_log_suite() -> list[Any]:
 
 
 def tracked_events_suite() -> list[Any]:
+    """The ``tracked_events`` table's expectations: one row per (config version, production),
+    a positive production id, how it was resolved, and no version dated in the future."""
     import great_expectations.expectations as gxe
 
     return [
@@ -53,6 +61,9 @@ def tracked_events_suite() -> list[Any]:
 
 
 def productions_suite() -> list[Any]:
+    """The ``productions`` table's expectations: one row per (production, capture), a name, a
+    local date starting ``YYYY-MM-DD``, a minimum price between 1 cent and MAX_PRICE_CENTS
+    and a maximum at least as high (when both are there), and no capture in the future."""
     import great_expectations.expectations as gxe
 
     return [

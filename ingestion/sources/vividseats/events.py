@@ -14,6 +14,8 @@ from ingestion.sources.vividseats.tables import SOURCE
 
 
 def config_file() -> Path:
+    """The events config: ``sources.vividseats.events_file``, else ``config/tracked_events.csv``
+    in the repository."""
     return config_path(SOURCE, "events_file", "tracked_events.csv")
 
 

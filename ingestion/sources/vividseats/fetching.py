@@ -26,10 +26,12 @@ API = "hermes/api/v1"
 
 
 def base_url() -> str:
+    """The site's base URL: ``sources.vividseats.base_url``, else https://www.vividseats.com."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
 
 def make_client() -> SourceClient:
+    """The run's client: 3 requests/s unless configured, 3 attempts, 30 s timeout."""
     return SourceClient.configured(SOURCE, base_url(), per_second=3.0, max_attempts=3, timeout=30.0)
 
 

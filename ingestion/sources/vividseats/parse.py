@@ -231,6 +231,11 @@ def listings_columns(file: LandingFile) -> tuple[pa.Table, list[Reject]]:
 
 
 def parse_production(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a production's detail answer: one ``productions`` row (id, name, local date
+    as sent, venue name and city, min and max price in ``_cents``). A bad id or localDate
+    rejects the record (pointer ``/``); a bad price is nulled and rejected on its own
+    (``/minPrice``, ``/maxPrice``). A body that is not an object is a ValueError: the whole
+    file is rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, dict):
         raise ValueError("a production record is a JSON object")
@@ -271,6 +276,10 @@ def parse_production(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a tick's fetch log: a ``fetch_log`` row per production asked about (id,
+    status: ok, blocked, past, not_found or failed, the HTTP status, a detail, the listings
+    file written and its count), a Reject per bad entry. A body that is not a JSON array is
+    a ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a fetch log is a JSON array")
@@ -294,6 +303,11 @@ def parse_fetch_log(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_tracked_events(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of an archived events config (resolved to production ids): a ``tracked_events``
+    row per production (id, performer, venue, note, and ``resolved_from``:
+    ``production_id`` or ``performer``, the first when absent), a Reject per bad entry. A
+    body that is not a JSON array is a ValueError: the whole file is rejected
+    (docs/landing.md#rejected-records)."""
     payload = file.read_json()
     if not isinstance(payload, list):
         raise ValueError("a tracked-events version is a JSON array")

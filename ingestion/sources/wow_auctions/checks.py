@@ -28,6 +28,8 @@ def common_expectations(*unique: str) -> list[Any]:
 
 
 def commodities_suite() -> list[Any]:
+    """The ``commodity_auctions`` table's expectations: the shared ones (``common_expectations``,
+    one row per region, capture and auction) and a unit price between 1 and 10¹³ copper."""
     import great_expectations.expectations as gxe
 
     return [
@@ -37,6 +39,8 @@ def commodities_suite() -> list[Any]:
 
 
 def realm_suite() -> list[Any]:
+    """The ``realm_auctions`` table's expectations: the shared ones (``common_expectations``, one
+    row per realm, capture and auction) and buyout and bid between 1 and 10¹³ copper."""
     import great_expectations.expectations as gxe
 
     return [

@@ -23,10 +23,15 @@ DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"
 
 
 def region() -> str:
+    """The API region (``us``, ``eu``, …): ``sources.wow_auctions.region``, else ``us``,
+    lower-cased."""
     return str(source_config(SOURCE, "region", "us")).lower()
 
 
 def connected_realms() -> list[int]:
+    """The connected realm ids to fetch, from ``sources.wow_auctions.connected_realms`` (a list,
+    or a string of ids separated by commas or spaces); none by default. A non-integer id is
+    a ValueError."""
     value = source_config(SOURCE, "connected_realms", [])
     if isinstance(value, str):
         value = [v for v in value.replace(",", " ").split() if v]
@@ -34,10 +39,14 @@ def connected_realms() -> list[int]:
 
 
 def base_url() -> str:
+    """The Game Data API's base URL for the region: ``sources.wow_auctions.base_url``, else
+    https://{region}.api.blizzard.com, with ``{region}`` filled in."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL)).format(region=region())
 
 
 def make_client() -> SourceClient:
+    """The run's client: 10 requests/s unless configured, a 120 s timeout (a region's
+    commodities snapshot is one large answer)."""
     return SourceClient.configured(SOURCE, base_url(), per_second=10.0, timeout=120.0)
 
 

@@ -125,6 +125,10 @@ def parse_commodities(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
 
 
 def parse_realm(file: LandingFile) -> Iterator[dict[str, Any] | Reject]:
+    """Parser of a connected realm's snapshot, record by record (the reference validator the
+    columnar path falls back to): a ``realm_auctions`` row per auction, buyout and bid in
+    copper, a Reject per bad one. A file key that is not a realm id, or no ``auctions``
+    array, is a ValueError: the whole file is rejected (docs/landing.md#rejected-records)."""
     realm_id = _realm_id(file)
     yield from _records(_auctions(file), _realm_row, realm_id)
 

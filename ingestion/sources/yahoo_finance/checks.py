@@ -11,6 +11,8 @@ from ingestion.sources.yahoo_finance.tables import SOURCE
 
 
 def daily_bars_suite() -> list[Any]:
+    """The ``daily_bars`` table's expectations: one bar per (symbol, bar time), low and volume
+    ≥ 0, and no bar stamped after now."""
     import great_expectations.expectations as gxe
 
     return [

@@ -17,10 +17,13 @@ SESSION_DONE = timedelta(hours=7)
 
 
 def base_url() -> str:
+    """The chart API's base URL: ``sources.yahoo_finance.base_url``, else
+    https://query1.finance.yahoo.com."""
     return str(source_config(SOURCE, "base_url", DEFAULT_BASE_URL))
 
 
 def make_client() -> SourceClient:
+    """The run's client: 5 requests/s unless configured, 5 attempts."""
     return SourceClient.configured(SOURCE, base_url(), per_second=5.0, max_attempts=5)
 
 

@@ -49,6 +49,9 @@ def instance() -> Iterator[Any]:
 
 @dataclass
 class RunOutcome:
+    """A finished run: its id on the instance, whether it succeeded, and its event log
+    records (``EventLogEntry``) in the order they were written."""
+
     run_id: str
     success: bool
     records: list[Any] = field(default_factory=list)  # EventLogEntry, in order

@@ -21,6 +21,8 @@ FAILED_NODE = "dbt "  # dbt steps log each failed node as "dbt <status>: <type> 
 
 
 def value(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
+    """The plain value of metadata entry ``name`` (a Dagster MetadataValue or a raw
+    value), or ``default`` when the entry is missing."""
     entry = metadata.get(name)
     return default if entry is None else getattr(entry, "value", entry)
 
@@ -36,6 +38,9 @@ def innermost(error: Any) -> str:
 
 @dataclass
 class SourceLoad:
+    """One source's load as its raw assets reported it: files fetched (None: not fetched,
+    a replay) and loaded, rows per raw table, rows rejected, seconds per phase."""
+
     fetched: int | None = None
     files: int = 0
     rows: dict[str, int] = field(default_factory=dict)
@@ -76,6 +81,8 @@ class RunView:
                     self.bar.stop_task(task)
 
     def __call__(self, record: Any) -> None:
+        """Take one event log record (an ``EventLogEntry``): a Dagster event moves the
+        bars and fills the summary, a log line (load progress, failed dbt nodes) too."""
         with self._lock:
             if record.dagster_event is None:
                 self._log(record)

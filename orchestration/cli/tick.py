@@ -27,6 +27,8 @@ SourceOpt = Annotated[
 
 
 def resolve_sources(names: list[str] | None) -> list[str]:
+    """The registered sources named by ``--source`` (all when none); an unknown name
+    ends the command with one clear sentence (exit 1)."""
     from orchestration import ingest
 
     try:
@@ -166,6 +168,9 @@ def conclude(outcome: Any, view: RunView) -> int:
 
 
 def refresh_plan(sources: list[str], every: bool, replay: bool) -> tuple[Plan, dict[str, Any]]:
+    """`snapmart refresh`'s plan (see ``tick_plan``) and its op config: each of the
+    sources' raw ops told whether to fetch (``replay`` False) or only load the landing
+    files not loaded yet."""
     plan = tick_plan(sources, every)
     config = {op: {"replay": replay} for op in raw_ops(sources)}
     return plan, config

@@ -20,8 +20,11 @@ venv: .venv/.synced
 demo: venv
 	$(RUN) snapmart demo
 
+# Two workers (pytest-xdist), each with its own embedded server, a test file at a time on
+# one worker (a module's database and fixtures stay together). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: venv
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ui: venv
 	$(RUN) snapmart ui

@@ -12,6 +12,7 @@ suite passes on any date (`make test PYTEST_ARGS=...` with the variable set).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import uuid
@@ -82,6 +83,15 @@ def base_url_env(snapmart_home: Path) -> str | None:
     return warehouse.external_url()
 
 
+def start_embedded_once(snapmart_home: Path) -> warehouse.ConnectionInfo:
+    """The session's embedded server, started if need be. `make test` runs two workers
+    (pytest-xdist), each with a server of its own: they start one after the other, so the
+    second sees the first's port taken and picks another instead of racing it for it."""
+    with open(snapmart_home.parent.parent / "embedded-start.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return warehouse.start_embedded()
+
+
 @contextlib.contextmanager
 def new_database(
     snapmart_home: Path, base_url_env: str | None
@@ -95,7 +105,7 @@ def new_database(
         url = warehouse.ConnectionInfo(base.host, base.port, base.user, base.password, name).url()
         os.environ["SNAPMART_DATABASE_URL"] = url
     else:
-        info = warehouse.start_embedded()
+        info = start_embedded_once(snapmart_home)
         os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
             info.host, info.port, info.user, info.password, name
         ).url()

@@ -48,6 +48,7 @@ def test_every_source_gets_its_job_schedule_and_freshness(defs) -> None:
         if declared.job.schedule is None:
             assert job.name in sensed and job.name not in schedules, source
         else:
+            assert job.name in schedules, f"{source}: no schedule runs {job.name}"
             schedule = schedules[job.name]
             assert schedule.name == declared.job.schedule.name, source
             assert schedule.cron_schedule == declared.job.schedule.cron, source
@@ -58,6 +59,7 @@ def test_every_source_gets_its_job_schedule_and_freshness(defs) -> None:
         # its raw tables fail after its freshness, warn after half of it
         for key in raw:
             policy = graph.get(key).freshness_policy
+            assert policy is not None, f"{key.to_user_string()}: no freshness policy"
             assert policy.fail_window.to_timedelta() == declared.freshness, key
             assert policy.warn_window.to_timedelta() == declared.freshness / 2, key
     # and no tick job loads anything the registry does not know

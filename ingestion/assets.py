@@ -1,4 +1,5 @@
-"""The tracked-assets config shared by the exchange sources (``config/tracked_assets.csv``).
+"""The tracked-assets config shared by the exchange sources (``config/tracked_assets.csv``),
+and the tick they share (``EXCHANGES_JOB``, the ``TICK.job`` of Binance and Yahoo).
 
 One line per asset: ``symbol,name,asset_type,provider,provider_symbol,currency``.
 Each exchange source archives its own provider's lines as a ``tracked_assets`` landing
@@ -14,10 +15,23 @@ from typing import Any
 
 from ingestion.http import FetchReport, config_path, source_config
 from ingestion.landing import LandingFile, archive_if_changed
+from ingestion.sources import Job, Schedule
 
 ASSET_TYPES = ("crypto", "stock", "etf")
 PROVIDERS = ("binance", "yahoo_finance")
 COLUMNS = ("symbol", "name", "asset_type", "provider", "provider_symbol", "currency")
+
+EXCHANGES_JOB = Job(
+    name="exchanges_tick",
+    description="Binance klines and tickers, Yahoo daily bars for config/tracked_assets.csv;"
+    " load, rebuild the exchange marts.",
+    schedule=Schedule(
+        name="exchanges_every_5_minutes",
+        cron="*/5 * * * *",
+        description="Assets from config/tracked_assets.csv; budgets per provider"
+        " (SOURCES__BINANCE__REQUESTS_PER_MINUTE, SOURCES__YAHOO_FINANCE__...).",
+    ),
+)
 
 
 def history_days(source: str) -> int:

@@ -1,6 +1,7 @@
 """`snapmart backfill`: one Dagster run over a range of daily partitions.
 
-The CLI launches the same job the schedule runs (``<source>_tick``) on the instance
+The CLI launches the same job the schedule runs (the source's ``TICK.job``, e.g.
+``osrs_prices_tick``, ``exchanges_tick`` for Binance; ingestion/sources/) on the instance
 `snapmart ui` shows (runs, partitions and pools live in PostgreSQL, see dagster_home), so
 
 * the run and the partitions it fills appear in the UI like a backfill launched there;
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ingestion import clock
+from ingestion.sources import tick as source_tick
 from orchestration import warehouse
 
 MAX_DAYS = 400
 FULL_DAY = {"5m": 288, "1h": 24, "1m": 1440, "1d": 1}  # observation times in a whole day
-TICK_JOBS = {"binance": "exchanges_tick", "yahoo_finance": "exchanges_tick"}  # shared ticks
 
 
 @dataclass
@@ -104,7 +105,7 @@ def run(
                 on_record(entry)
 
         outcome = runs.execute(
-            TICK_JOBS.get(source, f"{source}_tick"), selection=selected, tags=tags, on_record=record
+            source_tick(source).job.name, selection=selected, tags=tags, on_record=record
         )
     failed, error = [], None
     for entry in outcome.records:

@@ -59,7 +59,7 @@ concurrency:
   pools:
     default_limit: 1
 
-# Freshness policies (orchestration/definitions.py) are evaluated and shown in the UI.
+# Freshness policies (orchestration/defs/freshness.py) are evaluated and shown in the UI.
 freshness:
   enabled: true
 """

@@ -1,20 +1,25 @@
 """The sources, registered once: a package per source, ``ingestion/sources/<source>/``,
 holding everything about it (docs/architecture.md#adding-a-source).
 
-Each package exposes ``SOURCE``, ``fetch()`` and ``SUITES`` (the Great Expectations
-suites of its raw tables, ``checks.py``); a landed source also ``ENDPOINTS``
-(EndpointSpecs: landing directory → raw table → parser) and, when it can fetch a past
-window, ``fetch_window()``.
+Each package exposes ``SOURCE``, ``fetch()``, ``SUITES`` (the Great Expectations suites
+of its raw tables, ``checks.py``) and ``TICK`` (``tick.py``: its job, schedule and
+freshness, as plain values); a landed source also ``ENDPOINTS`` (EndpointSpecs: landing
+directory → raw table → parser) and, when it can fetch a past window, ``fetch_window()``.
+
+Orchestration builds everything Dagster needs from here (orchestration/defs/): nothing
+there lists the sources by hand. This package imports no Dagster.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from datetime import timedelta
 from types import ModuleType
 
 # Landed sources: fetch → landing → the loader → raw_<source>. The raw assets, their
-# jobs, queue tags and pools, the backfill partitions (those with fetch_window) and the
-# raw tables dbt's staging reads are made for each of these.
+# pools, the backfill partitions (those with fetch_window) and the raw tables dbt's
+# staging reads are made for each of these.
 SOURCES = (
     "osrs_prices",
     "wow_auctions",
@@ -27,8 +32,40 @@ SOURCES = (
 # User state is fetched and loaded its own way (orchestration/user_state.py: parsed
 # against the catalogue the marts build, its tables replaced whole).
 USER_STATE = "user_state"
-# Every source package: their SUITES are the raw tables' checks (orchestration/quality.py).
+# Every source package: their SUITES are the raw tables' checks (orchestration/quality.py);
+# their TICKs give the jobs, queue tags, schedules and freshness policies (orchestration/defs/).
 ALL_SOURCES = (*SOURCES, USER_STATE)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a job runs by the clock: a cron string (UTC); off by default unless ``running``."""
+
+    name: str
+    cron: str
+    description: str
+    running: bool = True
+
+
+@dataclass(frozen=True)
+class Job:
+    """The job of a tick: it loads its sources and rebuilds what lies downstream of them.
+    Sources that share a job declare the same ``Job`` (the exchanges: ingestion/assets.py).
+    Without a schedule, a sensor starts it (Dofus: orchestration/defs/sensors.py)."""
+
+    name: str
+    description: str
+    schedule: Schedule | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What orchestration needs to know about a source: the job that loads it, and how
+    long its raw tables may go without a load (fail after ``freshness``, warn after half:
+    about three and one and a half missed ticks)."""
+
+    job: Job
+    freshness: timedelta
 
 
 def get(name: str) -> ModuleType:
@@ -36,3 +73,36 @@ def get(name: str) -> ModuleType:
         known = ", ".join(ALL_SOURCES)
         raise KeyError(f"unknown source {name!r}; known sources: {known}")
     return importlib.import_module(f"ingestion.sources.{name}")
+
+
+def tick(name: str) -> Tick:
+    """The source's ``TICK``."""
+    return get(name).TICK
+
+
+def jobs() -> dict[str, tuple[Job, tuple[str, ...]]]:
+    """Every job, by name, with the sources it loads, in the order of ``ALL_SOURCES``.
+    Sources that name the same job must declare it alike."""
+    found: dict[str, tuple[Job, tuple[str, ...]]] = {}
+    for source in ALL_SOURCES:
+        job = tick(source).job
+        if job.name in found:
+            known, sources = found[job.name]
+            if known != job:
+                raise ValueError(
+                    f"{source} and {', '.join(sources)} declare the job {job.name!r} differently"
+                )
+            found[job.name] = (job, (*sources, source))
+        else:
+            found[job.name] = (job, (source,))
+    return found
+
+
+def can_backfill(name: str) -> bool:
+    """A source can be backfilled when its API answers for a past window: its package
+    has ``fetch_window(start, end)``. Backfills go by UTC day (orchestration/defs/partitions.py)."""
+    return hasattr(get(name), "fetch_window")
+
+
+def backfillable() -> tuple[str, ...]:
+    return tuple(s for s in SOURCES if can_backfill(s))

@@ -26,8 +26,7 @@ from typing import Any
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
 from ingestion import clock
-from ingestion.sources import SOURCES
-from ingestion.sources import get as get_source
+from ingestion.sources import backfillable
 
 PARTITIONS_START = os.environ.get("SNAPMART_PARTITIONS_START", "2024-01-01")
 
@@ -37,9 +36,8 @@ exists while it fills, so the live tick has a key)."""
 
 ONE_RUN_PER_RANGE = BackfillPolicy.single_run()
 
-BACKFILL_SOURCES: tuple[str, ...] = tuple(
-    s for s in SOURCES if hasattr(get_source(s), "fetch_window")
-)
+# the sources whose package has fetch_window (the registry's rule, ingestion/sources/)
+BACKFILL_SOURCES: tuple[str, ...] = backfillable()
 
 PRICE_FACTS = "fct_price_observations"
 BACKFILL_TAG = "snapmart/backfill"  # set by `snapmart backfill`; the UI sets dagster/backfill

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingestion.sources import SOURCES
+from ingestion.sources import ALL_SOURCES
 
 # Two cores: each run is a run worker plus a process per step, each importing the
 # definitions; two runs at once keep the webserver, daemon and code server responsive.
 MAX_CONCURRENT_RUNS = 2
 
-# Every source a job can load: the market, player and exchange sources, and the
-# profiles folder (raw_user_state, loaded by the alerts tick).
-INGESTED = (*SOURCES, "user_state")
+# Every source a job can load: every source in the registry (ingestion/sources/), the
+# market, player and exchange sources and the profiles folder (raw_user_state, loaded by
+# the alerts tick).
+INGESTED = ALL_SOURCES
 
 
 def source_tag(source: str) -> str:

@@ -4,28 +4,22 @@ import os
 from datetime import UTC, datetime
 
 from dagster import (
-    AssetSelection,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
-    define_asset_job,
     run_failure_sensor,
     sensor,
 )
 
 from ingestion.landing import landing_root
 from ingestion.sources.dofus_market import INBOX, SOURCE
+from orchestration.defs.jobs import job_of
 from orchestration.defs.partitions import today_key
-from orchestration.defs.queue import source_tags
 
-dofus_market_tick = define_asset_job(
-    name="dofus_market_tick",
-    description="Sweep the Dofus inbox into the landing zone, load, rebuild downstream.",
-    selection=AssetSelection.groups("dofus_market").downstream(),
-    run_tags=source_tags(SOURCE),  # one run per source at a time (orchestration/defs/queue.py)
-)
+# Dofus's job has no schedule (ingestion/sources/dofus_market/tick.py): this sensor starts it.
+dofus_market_tick = job_of(SOURCE)
 
 
 def _newest_drop() -> int:

@@ -18,7 +18,8 @@ other symbols carry on.
 
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations
-suites); this module re-exports what the rest of the code uses.
+suites), ``tick.py`` (how it is run: its job, schedule and freshness); this module
+re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ingestion.sources.binance.parse import (
     parse_ticker,
 )
 from ingestion.sources.binance.tables import FIRST_DAY, SOURCE
+from ingestion.sources.binance.tick import TICK
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -51,6 +53,7 @@ __all__ = [
     "PAGE",
     "SOURCE",
     "SUITES",
+    "TICK",
     "base_url",
     "fetch",
     "fetch_window",

@@ -9,7 +9,8 @@ rejected with a reason by the loader. A Dagster sensor watches the inbox.
 
 The folder: ``fetching.py`` (inbox → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``tables.py`` (the raw table), ``checks.py`` (its Great Expectations
-suite); this module re-exports what the rest of the code uses.
+suite), ``tick.py`` (how it is run: its job, schedule and freshness); this module
+re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ingestion.sources.dofus_market.checks import SUITES
 from ingestion.sources.dofus_market.fetching import INBOX, accept_batch, fetch, inbox_dir
 from ingestion.sources.dofus_market.parse import ENDPOINTS, MAX_KAMAS, parse_batch, parse_time
 from ingestion.sources.dofus_market.tables import FIRST_DAY, SOURCE
+from ingestion.sources.dofus_market.tick import TICK
 
 __all__ = [
     "ENDPOINTS",
@@ -26,6 +28,7 @@ __all__ = [
     "MAX_KAMAS",
     "SOURCE",
     "SUITES",
+    "TICK",
     "accept_batch",
     "fetch",
     "inbox_dir",

@@ -26,7 +26,8 @@ before it when that has as many metrics; a CSV of any other length is rejected w
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``published_order.py`` (the hiscores table's versions), ``players.py``
 (the players config), ``tables.py`` (the raw tables), ``checks.py`` (their Great
-Expectations suites); this module re-exports what the rest of the code uses.
+Expectations suites), ``tick.py`` (how it is run: its job, schedule and freshness); this
+module re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from ingestion.sources.osrs_hiscores.published_order import (
     PublishedOrder,
 )
 from ingestion.sources.osrs_hiscores.tables import FIRST_DAY, SOURCE
+from ingestion.sources.osrs_hiscores.tick import TICK
 
 __all__ = [
     "BOARDS",
@@ -77,6 +79,7 @@ __all__ = [
     "PUBLISHED_SKILLS",
     "SOURCE",
     "SUITES",
+    "TICK",
     "PublishedOrder",
     "answer_metrics",
     "archive_players",

@@ -7,7 +7,8 @@ a bucket twice lands on the same name and loads as the same rows.
 
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations
-suites); this module re-exports what the rest of the code uses.
+suites), ``tick.py`` (how it is run: its job, schedule and freshness); this module
+re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ingestion.sources.osrs_prices.parse import (
     parse_mapping,
 )
 from ingestion.sources.osrs_prices.tables import BUCKET_SECONDS, FIRST_DAY, MAX_PRICE, SOURCE
+from ingestion.sources.osrs_prices.tick import TICK
 
 __all__ = [
     "BUCKET_SECONDS",
@@ -40,6 +42,7 @@ __all__ = [
     "MAX_PRICE",
     "SOURCE",
     "SUITES",
+    "TICK",
     "FetchError",
     "FetchReport",
     "base_url",

@@ -19,8 +19,9 @@ secret, and the delivery step reads it from env or ``.dlt/secrets.toml``.
 
 The folder: ``fetching.py`` (folder → landing), ``catalogue.py`` (what lines may name),
 ``parse.py`` (bundle → rows and rejects), ``load.py`` (rows → dlt resources),
-``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations suites); this
-module re-exports what the rest of the code uses.
+``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations suites),
+``tick.py`` (how it is run: its job, schedule and freshness); this module re-exports what
+the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from ingestion.sources.user_state.parse import (
     parse_duration,
 )
 from ingestion.sources.user_state.tables import ENDPOINT, SOURCE, TABLES
+from ingestion.sources.user_state.tick import TICK
 
 __all__ = [
     "COMMON_RULE_KEYS",
@@ -64,6 +66,7 @@ __all__ = [
     "SOURCE",
     "SUITES",
     "TABLES",
+    "TICK",
     "TREND_STATES",
     "Catalogue",
     "LineError",

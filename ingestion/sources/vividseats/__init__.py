@@ -25,8 +25,8 @@ Bowl and final-tour seats, stay below it) goes to ``rejected_records`` with its 
 
 The folder: ``fetching.py`` (API → landing), ``events.py`` (the events config),
 ``parse.py`` (landing → records, and ``ENDPOINTS``), ``tables.py`` (the raw tables),
-``checks.py`` (their Great Expectations suites); this module re-exports what the rest of
-the code uses.
+``checks.py`` (their Great Expectations suites), ``tick.py`` (how it is run: its job,
+schedule and freshness); this module re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from ingestion.sources.vividseats.parse import (
     parse_tracked_events,
 )
 from ingestion.sources.vividseats.tables import FIRST_DAY, SOURCE
+from ingestion.sources.vividseats.tick import TICK
 
 __all__ = [
     "API",
@@ -68,6 +69,7 @@ __all__ = [
     "SOURCE",
     "STATUSES",
     "SUITES",
+    "TICK",
     "archive_tracked",
     "base_url",
     "compress",

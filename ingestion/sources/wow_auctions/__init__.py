@@ -12,7 +12,8 @@ only in the Authorization header: it never reaches a log, a landing file or a ta
 
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations
-suites); this module re-exports what the rest of the code uses.
+suites), ``tick.py`` (how it is run: its job, schedule and freshness); this module
+re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ingestion.sources.wow_auctions.parse import (
     realm_columns,
 )
 from ingestion.sources.wow_auctions.tables import FIRST_DAY, SOURCE
+from ingestion.sources.wow_auctions.tick import TICK
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -47,6 +49,7 @@ __all__ = [
     "MAX_COPPER",
     "SOURCE",
     "SUITES",
+    "TICK",
     "TIME_LEFT",
     "access_token",
     "base_url",

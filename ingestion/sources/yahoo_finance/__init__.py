@@ -18,7 +18,8 @@ Endpoints (landing dirs, docs/landing.md#sources-and-endpoints):
 
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
 ``ENDPOINTS``), ``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations
-suites); this module re-exports what the rest of the code uses.
+suites), ``tick.py`` (how it is run: its job, schedule and freshness); this module
+re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ingestion.sources.yahoo_finance.fetching import (
 )
 from ingestion.sources.yahoo_finance.parse import ENDPOINTS, parse_chart
 from ingestion.sources.yahoo_finance.tables import FIRST_DAY, SOURCE
+from ingestion.sources.yahoo_finance.tick import TICK
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -41,6 +43,7 @@ __all__ = [
     "SESSION_DONE",
     "SOURCE",
     "SUITES",
+    "TICK",
     "base_url",
     "fetch",
     "make_client",

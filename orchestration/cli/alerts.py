@@ -17,8 +17,8 @@ profiles_app = typer.Typer(help="The profiles folder (favorites, watchlists, ban
 
 @profiles_app.command("load")
 def profiles_load() -> None:
-    """Check the profiles folder against the item catalogue and load it (what every
-    refresh does); lists each rejected line with its file and line number."""
+    """Load the profiles folder (what every refresh does), then check its lines against the
+    item catalogue; lists each rejected line with its file and line number."""
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
 
@@ -30,10 +30,23 @@ def profiles_load() -> None:
         return
     console.print(f"Profiles folder: {profiles_dir()} (archived as {result.bundle or 'nothing'})")
     console.print(", ".join(f"{table} {n:,}" for table, n in result.rows.items()))
-    for _pointer, reason in result.rejects:
+    unknown = user_state.check_against_catalogue()  # dbt: the lines naming nothing it knows
+    rejects = sorted([*result.rejects, *(unknown or [])], key=_file_line)
+    for _pointer, reason in rejects:
         err.print(f"[yellow]rejected:[/] {reason}")
-    if result.rejects:
+    if unknown is None:
+        console.print(
+            "Items, markets and players are checked once the item catalogue is built:"
+            " run `snapmart refresh` (or `snapmart demo`)."
+        )
+    if rejects:
         raise typer.Exit(1)
+
+
+def _file_line(reject: tuple[str, str]) -> tuple[str, int]:
+    """A reject's (file, line), for listing them in the order of the files."""
+    file, _, line = reject[0].rpartition(":")
+    return (file, int(line)) if line.isdigit() else (reject[0], 0)
 
 
 @alerts_app.command("evaluate")

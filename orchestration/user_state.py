@@ -117,5 +117,9 @@ def load(
 
 def ensure_tables() -> None:
     """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
-    staging views compile (as ingest.ensure_raw_tables does for the market sources)."""
-    loader.ensure_tables(ingest.pipeline_for(source.SOURCE), source.TABLES.values())
+    staging views compile (as ingest.ensure_raw_tables does for the market sources); on a
+    warehouse whose tables predate a column (``item``, ``player``: names as written), the
+    column, so they compile before the next load that writes each table."""
+    pipeline = ingest.pipeline_for(source.SOURCE)
+    loader.ensure_tables(pipeline, source.TABLES.values())
+    loader.ensure_columns(pipeline, source.TABLES.values())

@@ -173,6 +173,24 @@ def test_profiles_load_into_raw_without_any_mart(db, tmp_path) -> None:
     ) == []  # fmt: skip
 
 
+def test_raw_user_state_from_before_names_loaded_as_written_gains_their_columns(db) -> None:
+    """A warehouse whose raw tables predate a column (watchlists.item: items once loaded
+    as ids) gets it, empty, before dbt's staging views need it, even for a table no load
+    writes to (dlt adds columns only to the tables it loads rows into)."""
+    user_state.ensure_tables()
+    with warehouse.connect(db, autocommit=True) as conn:
+        conn.execute("alter table raw_user_state.watchlists drop column item")
+        conn.execute("alter table raw_user_state.watchlists add column item_id varchar")
+    user_state.ensure_tables()
+    columns = {
+        c for (c,) in query(
+            db, "select column_name from information_schema.columns"
+            " where table_schema = 'raw_user_state' and table_name = 'watchlists'"
+        )
+    }  # fmt: skip
+    assert {"item", "item_id", "market_id", "watchlist"} <= columns
+
+
 def test_deleting_the_last_profile_empties_the_user_state(db, market, tmp_path) -> None:
     folder = tmp_path / "profiles"
     _profile(folder, market, _rule("gone-soon", market))

@@ -153,7 +153,8 @@ def test_names_load_as_written_once_per_spelling_and_block_lines_count() -> None
 def test_a_profile_rejected_whole_loads_nothing() -> None:
     """A file whose sections do not parse is one reject and no rows, even of the lines
     before the one that broke it."""
-    state = parse({"p.yaml": "profile: {players: [Zezima]}\nfavorites: [Coal]\nalerts: 5\n"})
+    profile = "profile: {default_market: osrs-ge, players: [Zezima]}\nfavorites: [Coal]\n"
+    state = parse({"p.yaml": profile + "alerts: 5\n"})
     assert [r.reason for r in state.rejects] == ["p.yaml line 3: 'alerts' is a list"]
     assert all(not rows for rows in state.tables.values())
 

@@ -53,22 +53,6 @@ def catalogue_rejects(conn: Any) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def check_against_catalogue() -> list[tuple[str, str]] | None:
-    """The loaded lines the catalogue does not resolve (``catalogue_rejects``), once the
-    models that say so exist (built here, with what they read, when they do not: they
-    are views, so they always show the raw tables as loaded). None while the warehouse
-    has no catalogue yet (no market built): there is nothing to check against."""
-    from orchestration import transform
-
-    with warehouse.connect() as conn:
-        if not conn.execute("select to_regclass('marts.dim_items')").fetchone()[0]:
-            return None
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids([REJECTED_LINES]))
-    with warehouse.connect() as conn:
-        return catalogue_rejects(conn)
-
-
 class _ArrowToInsertsIsFine(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "native writer could not be found" not in record.getMessage()

@@ -30,7 +30,7 @@ def profiles_load() -> None:
         return
     console.print(f"Profiles folder: {profiles_dir()} (archived as {result.bundle or 'nothing'})")
     console.print(", ".join(f"{table} {n:,}" for table, n in result.rows.items()))
-    unknown = user_state.check_against_catalogue()  # dbt: the lines naming nothing it knows
+    unknown = _check_against_catalogue()  # dbt: the lines naming nothing it knows
     rejects = sorted([*result.rejects, *(unknown or [])], key=_file_line)
     for _pointer, reason in rejects:
         err.print(f"[yellow]rejected:[/] {reason}")
@@ -41,6 +41,21 @@ def profiles_load() -> None:
         )
     if rejects:
         raise typer.Exit(1)
+
+
+def _check_against_catalogue() -> list[tuple[str, str]] | None:
+    """The loaded lines the catalogue does not resolve (dbt's int_user_state__rejected_lines,
+    built with what it reads when the warehouse does not hold it yet: views, which show the
+    raw tables as loaded). None while no market built a catalogue to check against."""
+    from orchestration import transform, user_state
+
+    with warehouse.connect() as conn:
+        if not conn.execute("select to_regclass('marts.dim_items')").fetchone()[0]:
+            return None
+    transform.dbt_env()
+    transform.ensure_built(transform.model_ids([user_state.REJECTED_LINES]))
+    with warehouse.connect() as conn:
+        return user_state.catalogue_rejects(conn)
 
 
 def _file_line(reject: tuple[str, str]) -> tuple[str, int]:

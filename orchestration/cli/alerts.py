@@ -58,6 +58,17 @@ def _check_against_catalogue() -> list[tuple[str, str]] | None:
         return user_state.catalogue_rejects(conn)
 
 
+def _ensure_rules() -> None:
+    """The rules the evaluator reads (dbt's int_user_state__alert_rules, a view over the
+    loaded profiles), built with what it reads when the warehouse does not hold it: on a
+    fresh warehouse, or after a dbt run replaced the staging views under it."""
+    from orchestration import transform
+    from orchestration.alerts.evaluate import RULES_RELATION
+
+    transform.dbt_env()
+    transform.ensure_built(transform.model_ids([RULES_RELATION.rsplit(".", 1)[-1]]))
+
+
 def _file_line(reject: tuple[str, str]) -> tuple[str, int]:
     """A reject's (file, line), for listing them in the order of the files."""
     file, _, line = reject[0].rpartition(":")
@@ -70,6 +81,7 @@ def alerts_evaluate() -> None:
     from orchestration.alerts import evaluate
 
     start_warehouse()
+    _ensure_rules()
     report = evaluate.evaluate_now()
     for e in report.events:
         console.print(f"{e.triggered_at:%Y-%m-%d %H:%M} {e.profile_id}/{e.rule_id}: {e.title}")
@@ -159,6 +171,7 @@ def alerts_backtest(
     from orchestration.alerts import evaluate, store
 
     info = start_warehouse()
+    _ensure_rules()
     with warehouse.connect(info) as conn:
         store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")

@@ -734,6 +734,34 @@ def ensure_tables(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
     return created
 
 
+def ensure_columns(pipeline: Any, tables: Iterable[TableSpec]) -> list[str]:
+    """Add each declared column an existing raw table lacks (``table.column``), empty and
+    nullable: a table created before the column was declared, which no load has written
+    to since (dlt adds a column only to a table it loads rows into), still shows every
+    column to dbt's staging views."""
+    added: list[str] = []
+    specs = list(tables)
+    with pipeline.sql_client() as client:
+        existing: dict[str, set[str]] = {}
+        for table, column in client.execute_sql(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = %s",
+            pipeline.dataset_name,
+        ):
+            existing.setdefault(table, set()).add(column)
+        for spec in specs:
+            if spec.name not in existing:
+                continue
+            for name, dtype in spec.columns.items():
+                if name not in existing[spec.name]:
+                    client.execute_sql(
+                        f"alter table {client.make_qualified_table_name(spec.name)}"
+                        f' add column if not exists "{name}" {_PG_TYPES[dtype]}'
+                    )
+                    added.append(f"{spec.name}.{name}")
+    return added
+
+
 def month_start(ts: datetime) -> datetime:
     """Midnight UTC on the first of ``ts``'s month (in UTC): the lower bound of its monthly
     partition."""

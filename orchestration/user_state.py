@@ -1,8 +1,13 @@
-"""Load the profiles folder into ``raw_user_state`` against the warehouse's item catalogue.
+"""Load the profiles folder into ``raw_user_state``, and read back the lines the item
+catalogue does not know.
 
-The catalogue is what the market pipelines built (``marts.dim_markets``, ``dim_items``,
-``dim_players``), so user state loads after them: in a ``snapmart refresh`` after the
-first dbt build, in Dagster as an asset downstream of those dimensions.
+Loading reads the folder and nothing of the warehouse but its own tables: it checks what
+the files tell (shape, types, ranges) and loads items, markets and players as named.
+dbt, downstream, resolves them against the catalogue the markets build
+(``marts.dim_items``, ``dim_markets``, ``dim_players``): the lines that name nothing it
+knows are ``intermediate.int_user_state__rejected_lines`` (``catalogue_rejects``), and the
+user marts and the alert rules leave them out. The data walks one way: raw → staging →
+intermediate → marts.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingestion import loader
 from ingestion.landing import now_utc
-from ingestion.sources import osrs_hiscores
 from ingestion.sources import user_state as source
 from orchestration import ingest, warehouse
 
@@ -31,23 +36,21 @@ class UserStateLoad:
     rejects: list[tuple[str, str]] = field(default_factory=list)  # (file:line, reason)
 
 
-def catalogue(info: warehouse.ConnectionInfo | None = None) -> source.Catalogue:
-    with warehouse.connect(info) as conn:
-        built = conn.execute("select to_regclass('marts.dim_items') is not null").fetchone()[0]
-        if not built:
-            raise UserStateError(
-                "the item catalogue (marts.dim_items) is not built yet, so profiles cannot be "
-                "checked: run `snapmart refresh` (or `snapmart demo`) first"
-            )
-        markets = conn.execute("select market_id, source from marts.dim_markets").fetchall()
-        items = conn.execute(
-            "select item_id, source, source_item_id, item_name from marts.dim_items"
-        ).fetchall()
-        players = []
-        if conn.execute("select to_regclass('marts.dim_players') is not null").fetchone()[0]:
-            players = conn.execute("select player_id, username from marts.dim_players").fetchall()
-    metrics = [*osrs_hiscores.PUBLISHED_SKILLS, *osrs_hiscores.PUBLISHED_ACTIVITIES]
-    return source.Catalogue.from_rows(markets, items, players, metrics)
+# The loaded lines whose item, market or player the catalogue does not know: a dbt view
+# (dbt_project/models/intermediate/user_state/), so it always shows raw as loaded.
+REJECTED_LINES = "int_user_state__rejected_lines"
+REJECTED_LINES_RELATION = f"intermediate.{REJECTED_LINES}"
+
+
+def catalogue_rejects(conn: Any) -> list[tuple[str, str]]:
+    """(file:line, reason) of every loaded line the catalogue does not resolve, in file
+    and line order; none while the model is not built."""
+    if not conn.execute("select to_regclass(%s)", (REJECTED_LINES_RELATION,)).fetchone()[0]:
+        return []
+    return conn.execute(
+        f"""select record_pointer, reason from {REJECTED_LINES_RELATION}
+        order by source_file, source_line, reason"""
+    ).fetchall()
 
 
 class _ArrowToInsertsIsFine(logging.Filter):
@@ -62,11 +65,12 @@ def load(
     *, fetch: bool = True, root: Path | None = None, folder: Path | None = None
 ) -> UserStateLoad:
     """Archive the folder if it changed (``fetch``), then replace the raw user state with
-    the newest archived version. Idempotent: the same version loads the same rows."""
-    info = warehouse.ensure_warehouse()
+    the newest archived version. Idempotent: the same version loads the same rows.
+    ``rejects`` are the lines the files themselves show wrong; the lines the catalogue
+    does not know come from dbt (``catalogue_rejects``)."""
+    warehouse.ensure_warehouse()
     fetched = bool(source.fetch(root=root, folder=folder).files) if fetch else False
     bundle_file = source.current_bundle(root)
-    cat = catalogue(info)
     if bundle_file is None:
         state, bundle_rel, captured = source.ParsedState(), "", now_utc()
     else:
@@ -76,7 +80,7 @@ def load(
             raise UserStateError(
                 f"{bundle_file.relative} is not a profiles bundle: {exc}"
             ) from None
-        state = source.parse_bundle(bundle, cat)
+        state = source.parse_bundle(bundle)
         bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
     pipeline = ingest.pipeline_for(source.SOURCE)
     # A few hundred rows at most: plain INSERTs. (The Arrow/ADBC path the market sources use
@@ -97,5 +101,9 @@ def load(
 
 def ensure_tables() -> None:
     """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
-    staging views compile (as ingest.ensure_raw_tables does for the market sources)."""
-    loader.ensure_tables(ingest.pipeline_for(source.SOURCE), source.TABLES.values())
+    staging views compile (as ingest.ensure_raw_tables does for the market sources); on a
+    warehouse whose tables predate a column (``item``, ``player``: names as written), the
+    column, so they compile before the next load that writes each table."""
+    pipeline = ingest.pipeline_for(source.SOURCE)
+    loader.ensure_tables(pipeline, source.TABLES.values())
+    loader.ensure_columns(pipeline, source.TABLES.values())

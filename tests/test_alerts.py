@@ -32,7 +32,12 @@ from tests.conftest import SIM_END, query, scalar
 
 SECRET_TOKEN = "s3cr3t-webhook-token"
 FAST = deliver.Settings(max_attempts=3, backoff_seconds=0.01, timeout_seconds=5)
-BUILD = "+fct_price_observations +dim_items +dim_markets"
+# What a tick builds for the rules: the price facts, the catalogue, and the rules resolved
+# against it (views over raw_user_state: a later profiles load shows through them at once).
+BUILD = (
+    "+fct_price_observations +dim_items +dim_markets"
+    " +int_user_state__alert_rules +int_user_state__rejected_lines"
+)
 
 
 class Receiver:
@@ -140,6 +145,50 @@ def _status(db, rule_id: str) -> list[tuple]:
         join alerts.fct_alert_events as e using (event_id) where e.rule_id = %s""",
         (rule_id,),
     )
+
+
+def test_profiles_load_into_raw_without_any_mart(db, tmp_path) -> None:
+    """The profiles folder is a source like the others: it loads on a warehouse where no
+    mart was ever built, and loading builds none (the catalogue check is dbt's)."""
+    assert scalar(db, "select to_regclass('marts.dim_items')") is None
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "eve.yaml").write_text(
+        "profile: {default_market: osrs-ge, players: [Zezima]}\n"
+        "favorites: [Coal, Natur rune]\n"
+        "bank:\n  - {item: Coal, quantity: -1}\n"
+        "alerts:\n  - {id: cheap, type: price_below, item: Coal, target: 1}\n"
+    )
+    loaded = user_state.load(folder=folder)
+    assert loaded.rows == {"profiles": 1, "profile_players": 1, "favorites": 2,
+                           "watchlists": 0, "bank_items": 0, "alert_rules": 1}  # fmt: skip
+    assert loaded.rejects == [("eve.yaml:4", "eve.yaml line 4: negative quantity -1 for 'Coal'")]
+    assert query(db, "select item from raw_user_state.favorites order by source_line, item") == [
+        ("Coal",),
+        ("Natur rune",),
+    ]
+    assert query(
+        db, "select relname from pg_class join pg_namespace as n on n.oid = relnamespace"
+        " where n.nspname in ('marts', 'intermediate', 'staging')"
+    ) == []  # fmt: skip
+
+
+def test_raw_user_state_from_before_names_loaded_as_written_gains_their_columns(db) -> None:
+    """A warehouse whose raw tables predate a column (watchlists.item: items once loaded
+    as ids) gets it, empty, before dbt's staging views need it, even for a table no load
+    writes to (dlt adds columns only to the tables it loads rows into)."""
+    user_state.ensure_tables()
+    with warehouse.connect(db, autocommit=True) as conn:
+        conn.execute("alter table raw_user_state.watchlists drop column item")
+        conn.execute("alter table raw_user_state.watchlists add column item_id varchar")
+    user_state.ensure_tables()
+    columns = {
+        c for (c,) in query(
+            db, "select column_name from information_schema.columns"
+            " where table_schema = 'raw_user_state' and table_name = 'watchlists'"
+        )
+    }  # fmt: skip
+    assert {"item", "item_id", "market_id", "watchlist"} <= columns
 
 
 def test_deleting_the_last_profile_empties_the_user_state(db, market, tmp_path) -> None:
@@ -326,6 +375,83 @@ def test_email_goes_through_smtp(db, landing, market, receiver, tmp_path) -> Non
     assert "Rule: alice / mail" in message.get_content()
 
 
+def test_lines_the_catalogue_does_not_know_are_listed_by_dbt_and_left_out(
+    db, market, tmp_path, monkeypatch
+) -> None:
+    """Items, markets and players load as written; dbt's int_user_state__rejected_lines
+    lists each line that names nothing the catalogue knows, with the loader's words, and
+    `snapmart profiles load` prints them; the user marts and the rules leave them out."""
+    item_id, item = market["item_id"], market["source_item_id"]
+    name = json.dumps(  # as a YAML double-quoted string
+        scalar(db, "select item_name from marts.dim_items where item_id = %s", (item_id,))
+    )
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "carol.yaml").write_text(
+        "profile:\n"                                                        # 1
+        "  default_market: osrs-ge\n"                                       # 2
+        "  players: [Nobody]\n"                                             # 3
+        "favorites:\n"                                                      # 4
+        f"  - {item}\n"                                                     # 5
+        "  - Natur rune\n"                                                  # 6
+        "  - {market: nowhere, item: Coal}\n"                               # 7
+        "bank:\n"                                                           # 8
+        f"  - {{item: {name}, quantity: 2}}\n"                              # 9
+        f"  - {{item: {item}, quantity: 3}}\n"                              # 10
+        "  - {item: Natur rune, quantity: 4}\n"                             # 11
+        "alerts:\n"                                                         # 12
+        "  - {id: ghost, type: price_above, item: Natur rune, target: 1}\n"  # 13
+        f"  - {{id: fine, type: price_above, item: {name}, target: 1}}\n"    # 14
+        "  - {id: gains, type: achievement, player: Nobody}\n"              # 15
+    )  # fmt: skip
+    (folder / "dave.yaml").write_text("profile: {default_market: osrs-gee}\nfavorites: [Coal]\n")
+    monkeypatch.setenv("SOURCES__USER_STATE__PROFILES_DIR", str(folder))
+    result = CliRunner().invoke(app, ["profiles", "load"])
+    assert result.exit_code == 1, result.output
+    expected = [
+        ("carol.yaml:3", "carol.yaml line 3: player 'Nobody' is not tracked (add it to the "
+         "hiscores' tracked_players.csv)"),
+        ("carol.yaml:6", "carol.yaml line 6: unknown item 'Natur rune' in market osrs-ge"),
+        ("carol.yaml:7", "carol.yaml line 7: unknown market 'nowhere' (known: "
+         + ", ".join(r[0] for r in query(
+             db, 'select market_id from marts.dim_markets order by market_id collate "C"'))
+         + ")"),
+        ("carol.yaml:11", "carol.yaml line 11: unknown item 'Natur rune' in market osrs-ge"),
+        ("carol.yaml:13", "carol.yaml line 13: unknown item 'Natur rune' in market osrs-ge"),
+        ("carol.yaml:15", "carol.yaml line 15: player 'Nobody' is not tracked (add it to the "
+         "hiscores' tracked_players.csv)"),
+        ("dave.yaml:1", "dave.yaml line 1: unknown market 'osrs-gee'"),
+    ]  # fmt: skip
+    with warehouse.connect(db) as conn:
+        assert user_state.catalogue_rejects(conn) == expected
+    printed = " ".join(result.output.split())  # rich wraps long lines
+    for _pointer, reason in expected:
+        assert f"rejected: {reason}" in printed, (reason, result.output)
+    assert printed.count("rejected:") == len(expected)  # nothing the files show wrong
+    # A tick (here the one dbt asset, as `snapmart transform` runs it) lists them too: the
+    # view's materialization carries them (orchestration/defs/run_metadata.py).
+    tick = CliRunner().invoke(app, ["transform", "--select", "int_user_state__rejected_lines"])
+    assert tick.exit_code == 0, tick.output
+    printed = " ".join(tick.output.split())
+    for _pointer, reason in expected:
+        assert f"profile line rejected: {reason}" in printed, (reason, tick.output)
+    assert f"profiles: {len(expected)} line(s) rejected" in printed, tick.output
+    # Left out: what remains is what resolves, an item named by name and by id once.
+    built = transform.run_dbt(  # (a rebuilt staging view drops the views over it: all of them)
+        "build", select=f"+mart_watchlist +intermediate.user_state {BUILD}", unit_tests=False
+    )
+    assert built.success, [(n.name, n.message) for n in built.failed()]
+    watched = query(db, "select profile_id, watchlist_name, item_id from marts.mart_watchlist")
+    assert watched == [("carol", "favorites", item_id)]
+    assert query(
+        db, "select profile_id, item_id, quantity, source_line"
+        " from intermediate.int_user_state__bank_items"
+    ) == [("carol", item_id, 5, 9)]  # fmt: skip
+    assert query(
+        db, "select profile_id, rule_id, item_id from intermediate.int_user_state__alert_rules"
+    ) == [("carol", "fine", item_id)]
+
+
 def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path) -> None:
     folder = tmp_path / "profiles"
     _profile(folder, market, _rule("seen", market))
@@ -334,15 +460,18 @@ def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path
         "bank:\n  - {item: 999999999, market: osrs-ge, quantity: 1}\n"
     )
     loaded = user_state.load(folder=folder)
+    # The webhook URL the file itself shows wrong; the unknown item the catalogue (dbt).
     reasons = dict(loaded.rejects)
-    assert set(reasons) == {"bob.yaml:2", "bob.yaml:4"}
-    assert "unknown item 999999999" in reasons["bob.yaml:4"]
+    assert set(reasons) == {"bob.yaml:2"}
+    with warehouse.connect(db) as conn:
+        unknown = dict(user_state.catalogue_rejects(conn))
+    assert unknown == {"bob.yaml:4": "bob.yaml line 4: unknown item 999999999 in market osrs-ge"}
     assert (
         scalar(
             db,
             "select count(*) from raw_user_state.rejected_records where reason like 'bob.yaml%%'",
         )
-        == 2
+        == 1
     )
     result = transform.run_dbt(
         "build", select="+mart_watchlist +mart_bank_craft_opportunities +mart_alert_effectiveness"

@@ -1,4 +1,9 @@
-"""Profile files → rows and line-numbered rejects, against a small catalogue (no database)."""
+"""Profile files → rows and line-numbered rejects (no database, no catalogue).
+
+The loader checks what the files tell; items, markets and players load as written. The
+lines the catalogue does not know are dbt's to list (int_user_state__rejected_lines): its
+unit tests take this module's profile, loaded as below, against the catalogue this module
+used to pass in, and reject the same four lines in the same words."""
 
 from __future__ import annotations
 
@@ -8,19 +13,6 @@ import pytest
 
 from ingestion.sources import user_state as us
 from orchestration.alerts.deliver import _scrub, discord_payload
-
-CATALOGUE = us.Catalogue.from_rows(
-    markets=[("osrs-ge", "osrs_prices"), ("binance-spot", "binance")],
-    items=[
-        ("osrs_prices:440", "osrs_prices", "440", "Iron ore"),
-        ("osrs_prices:453", "osrs_prices", "453", "Coal"),
-        ("osrs_prices:1127", "osrs_prices", "1127", "Rune platebody"),
-        ("osrs_prices:31008", "osrs_prices", "31008", "Rune platebody"),
-        ("binance:BTCUSDT", "binance", "BTCUSDT", "Bitcoin"),
-    ],
-    players=[("osrs:zezima", "Zezima")],
-    metrics=["Overall", "Attack"],
-)
 
 PROFILE = """\
 profile:
@@ -53,16 +45,15 @@ BANK_CSV = "item,quantity\nCoal,900\nRune platebody,1\nCoal,abc\n"
 
 
 def parse(files: dict[str, str]) -> us.ParsedState:
-    return us.parse_bundle({"files": files}, CATALOGUE)
+    return us.parse_bundle({"files": files})
 
 
 def test_good_lines_load_and_bad_lines_say_file_and_line() -> None:
     state = parse({"main.yaml": PROFILE, "main.bank.csv": BANK_CSV})
     reasons = {r.record_pointer: r.reason for r in state.rejects}
+    # What the file shows wrong. Nobody (line 4), Natur rune (line 10) and Rune platebody
+    # (line 22 and the CSV's line 3) are the catalogue's to reject: they load as written.
     assert reasons == {
-        "main.yaml:4": "main.yaml line 4: player 'Nobody' is not tracked (add it to the "
-        "hiscores' tracked_players.csv)",
-        "main.yaml:10": "main.yaml line 10: unknown item 'Natur rune' in market osrs-ge",
         "main.yaml:15": "main.yaml line 15: negative quantity -5 for 'Coal'",
         "main.yaml:19": "main.yaml line 19: unknown alert type 'price_sideways' (price_below, "
         "price_above, price_change, trend_state, buy_opportunity, sell_opportunity, "
@@ -70,45 +61,102 @@ def test_good_lines_load_and_bad_lines_say_file_and_line() -> None:
         "main.yaml:20": "main.yaml line 20: price_above needs 'target'",
         "main.yaml:21": "main.yaml line 21: notify names 'email', which the profile's "
         "channels do not configure",
-        "main.yaml:22": "main.yaml line 22: item name 'Rune platebody' is ambiguous in market "
-        "osrs-ge (osrs_prices:1127, osrs_prices:31008): give its id",
         "main.yaml:24": "main.yaml line 24: alert id 'coal-low' is used twice",
-        "main.bank.csv:3": "main.bank.csv line 3: item name 'Rune platebody' is ambiguous in "
-        "market osrs-ge (osrs_prices:1127, osrs_prices:31008): give its id",
         "main.bank.csv:4": "main.bank.csv line 4: quantity is not a whole number: 'abc'",
     }
     t = state.tables
     assert t["profiles"] == [
         {"profile_id": "main", "display_name": "Main", "default_market": "osrs-ge",
-         "players": "Zezima", "discord_webhook": "main", "email_to": None,
+         "default_market_line": 3, "discord_webhook": "main", "email_to": None,
          "source_file": "main.yaml", "source_line": 2}
     ]  # fmt: skip
-    assert [(r["market_id"], r["item_id"]) for r in t["favorites"]] == [
-        ("osrs-ge", "osrs_prices:453"),
-        ("binance-spot", "binance:BTCUSDT"),
+    assert [(r["player"], r["source_line"]) for r in t["profile_players"]] == [
+        ("Zezima", 4),
+        ("Nobody", 4),
     ]
-    assert [(r["watchlist"], r["item_id"]) for r in t["watchlists"]] == [
-        ("bars", "osrs_prices:453"),
-        ("bars", "osrs_prices:440"),
+    assert [(r["market_id"], r["item"], r["source_line"]) for r in t["favorites"]] == [
+        ("osrs-ge", "Coal", 8),
+        ("binance-spot", "BTCUSDT", 9),
+        ("osrs-ge", "Natur rune", 10),
     ]
-    # Iron ore twice in the YAML is summed (600 + 50); coal comes from the CSV.
-    assert {r["item_id"]: (r["quantity"], r["source_file"], r["source_line"])
+    assert [(r["watchlist"], r["item"]) for r in t["watchlists"]] == [
+        ("bars", "Coal"),
+        ("bars", "440"),
+    ]
+    # Iron ore twice in the YAML is summed (600 + 50); coal and the platebody come from
+    # the CSV (-5 coal and "abc" are rejected lines, not rows).
+    assert {r["item"]: (r["quantity"], r["source_file"], r["source_line"])
             for r in t["bank_items"]} == {
-        "osrs_prices:440": (650, "main.yaml", 14),
-        "osrs_prices:453": (900, "main.bank.csv", 2),
+        "Iron ore": (650, "main.yaml", 14),
+        "Coal": (900, "main.bank.csv", 2),
+        "Rune platebody": (1, "main.bank.csv", 3),
     }  # fmt: skip
     rules = {r["rule_id"]: r for r in t["alert_rules"]}
-    assert sorted(rules) == ["coal-low", "zez"]
+    assert sorted(rules) == ["coal-low", "plate", "zez"]
     assert rules["coal-low"]["threshold"] == 120.0
     assert rules["coal-low"]["cooldown_minutes"] == 120
     assert rules["coal-low"]["channels"] == "discord"
-    assert rules["coal-low"]["item_id"] == "osrs_prices:453"
-    assert (rules["zez"]["player_id"], rules["zez"]["metric"], rules["zez"]["period"]) == (
-        "osrs:zezima",
+    assert (rules["coal-low"]["market_id"], rules["coal-low"]["item"]) == ("osrs-ge", "Coal")
+    assert rules["coal-low"]["reference_line"] == 18
+    # flip_margin is an OSRS rule: its item is named in osrs-ge
+    assert (rules["plate"]["market_id"], rules["plate"]["item"]) == ("osrs-ge", "Rune platebody")
+    assert rules["plate"]["threshold"] == 10.0
+    assert (rules["zez"]["player"], rules["zez"]["metric"], rules["zez"]["period"]) == (
+        "Zezima",
         "Attack",
         "week",
     )
     assert rules["zez"]["cooldown_minutes"] == 360  # the 6h default
+
+
+def test_names_load_as_written_once_per_spelling_and_block_lines_count() -> None:
+    """An item or player named twice alike (case and spaces aside) loads once, at its first
+    line, the bank summing; names and ids of one item are dbt's to merge. Each entry of a
+    block list, and a rule's item or market key, keeps its own line."""
+    state = parse({
+        "p.yaml": (
+            "profile:\n"                             # 1
+            "  default_market: osrs-ge\n"            # 2
+            "  players:\n"                           # 3
+            "    - Zezima\n"                         # 4
+            "    - ZEZIMA\n"                         # 5
+            "favorites: [Coal, coal, 453]\n"         # 6
+            "bank:\n"                                # 7
+            "  - {item: Coal, quantity: 2}\n"        # 8
+            "  - {item: ' coal ', quantity: 3}\n"    # 9
+            "alerts:\n"                              # 10
+            "  - id: scan\n"                         # 11
+            "    type: buy_opportunity\n"            # 12
+            "    market: nowhere\n"                  # 13
+            "    min_profit: 1\n"                    # 14
+            "  - id: cheap\n"                        # 15
+            "    type: price_below\n"                # 16
+            "    target: 1\n"                        # 17
+            "    item: Coal\n"                       # 18
+            "  - {id: gains, type: hiscore_gain, player: Nobody, min_gain: 1, metric: Atack}\n"
+        ),
+    })  # fmt: skip
+    t = state.tables
+    assert [(r["player"], r["source_line"]) for r in t["profile_players"]] == [("Zezima", 4)]
+    assert [(r["item"], r["source_line"]) for r in t["favorites"]] == [("Coal", 6), ("453", 6)]
+    assert [(r["item"], r["quantity"], r["source_line"]) for r in t["bank_items"]] == [
+        ("Coal", 5, 8)
+    ]
+    rules = {r["rule_id"]: r for r in t["alert_rules"]}
+    assert (rules["scan"]["market_id"], rules["scan"]["item"]) == ("nowhere", None)
+    assert (rules["scan"]["source_line"], rules["scan"]["reference_line"]) == (11, 13)
+    assert (rules["cheap"]["item"], rules["cheap"]["reference_line"]) == ("Coal", 18)
+    # The hiscore metrics are the hiscores' published list, not the catalogue: checked here.
+    assert [r.reason for r in state.rejects] == ["p.yaml line 19: unknown hiscore metric 'Atack'"]
+
+
+def test_a_profile_rejected_whole_loads_nothing() -> None:
+    """A file whose sections do not parse is one reject and no rows, even of the lines
+    before the one that broke it."""
+    profile = "profile: {default_market: osrs-ge, players: [Zezima]}\nfavorites: [Coal]\n"
+    state = parse({"p.yaml": profile + "alerts: 5\n"})
+    assert [r.reason for r in state.rejects] == ["p.yaml line 3: 'alerts' is a list"]
+    assert all(not rows for rows in state.tables.values())
 
 
 def test_a_webhook_url_in_a_profile_is_rejected_without_repeating_it() -> None:

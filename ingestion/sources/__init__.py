@@ -29,8 +29,8 @@ SOURCES = (
     "yahoo_finance",
     "vividseats",
 )
-# User state is fetched and loaded its own way (orchestration/user_state.py: parsed
-# against the catalogue the marts build, its tables replaced whole).
+# User state is fetched and loaded its own way (orchestration/user_state.py: the profiles
+# folder parsed as one bundle, its tables replaced whole).
 USER_STATE = "user_state"
 # Every source package: their SUITES are the raw tables' checks (orchestration/quality.py);
 # their TICKs give the jobs, queue tags, schedules and freshness policies (orchestration/defs/).

@@ -53,20 +53,23 @@ class EvaluationReport:
     deliveries: int = 0
 
 
-RULES_SQL = """
+# The rules whose items, markets and players the catalogue resolves (dbt's view over the
+# loaded profiles; a rule naming something unknown is a rejected line and never fires).
+RULES_RELATION = "intermediate.int_user_state__alert_rules"
+RULES_SQL = f"""
 select
     r.profile_id, r.rule_id, r.rule_type, r.market_id, r.item_id, r.player_id, r.metric,
-    r.period, r.state, r.name_filter, r.threshold, r.window_minutes, r.direction,
-    r.cooldown_minutes, coalesce(r.channels, ''), r.description
-from raw_user_state.alert_rules as r
+    r.period, r.trend_state, r.name_filter, r.threshold, r.window_minutes, r.direction,
+    r.cooldown_minutes, coalesce(array_to_string(r.channels, ','), ''), r.description
+from {RULES_RELATION} as r
 order by r.profile_id, r.rule_id
 """
 
 
 def load_rules(conn: psycopg.Connection) -> list[Rule]:
-    """Every alert rule in ``raw_user_state.alert_rules``, ordered by profile and rule; none
-    when user state was never loaded (no such table)."""
-    if not conn.execute("select to_regclass('raw_user_state.alert_rules')").fetchone()[0]:
+    """Every alert rule as dbt resolved it (``RULES_RELATION``), ordered by profile and
+    rule; none when that model was never built."""
+    if not conn.execute("select to_regclass(%s)", (RULES_RELATION,)).fetchone()[0]:
         return []
     rules = []
     for row in conn.execute(RULES_SQL).fetchall():

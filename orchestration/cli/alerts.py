@@ -17,8 +17,8 @@ profiles_app = typer.Typer(help="The profiles folder (favorites, watchlists, ban
 
 @profiles_app.command("load")
 def profiles_load() -> None:
-    """Check the profiles folder against the item catalogue and load it (what every
-    refresh does); lists each rejected line with its file and line number."""
+    """Load the profiles folder (what every refresh does), then check its lines against the
+    item catalogue; lists each rejected line with its file and line number."""
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
 
@@ -30,10 +30,49 @@ def profiles_load() -> None:
         return
     console.print(f"Profiles folder: {profiles_dir()} (archived as {result.bundle or 'nothing'})")
     console.print(", ".join(f"{table} {n:,}" for table, n in result.rows.items()))
-    for _pointer, reason in result.rejects:
+    unknown = _check_against_catalogue()  # dbt: the lines naming nothing it knows
+    rejects = sorted([*result.rejects, *(unknown or [])], key=_file_line)
+    for _pointer, reason in rejects:
         err.print(f"[yellow]rejected:[/] {reason}")
-    if result.rejects:
+    if unknown is None:
+        console.print(
+            "Items, markets and players are checked once the item catalogue is built:"
+            " run `snapmart refresh` (or `snapmart demo`)."
+        )
+    if rejects:
         raise typer.Exit(1)
+
+
+def _check_against_catalogue() -> list[tuple[str, str]] | None:
+    """The loaded lines the catalogue does not resolve (dbt's int_user_state__rejected_lines,
+    built with what it reads when the warehouse does not hold it yet: views, which show the
+    raw tables as loaded). None while no market built a catalogue to check against."""
+    from orchestration import transform, user_state
+
+    with warehouse.connect() as conn:
+        if not conn.execute("select to_regclass('marts.dim_items')").fetchone()[0]:
+            return None
+    transform.dbt_env()
+    transform.ensure_built(transform.model_ids([user_state.REJECTED_LINES]))
+    with warehouse.connect() as conn:
+        return user_state.catalogue_rejects(conn)
+
+
+def _ensure_rules() -> None:
+    """The rules the evaluator reads (dbt's int_user_state__alert_rules, a view over the
+    loaded profiles), built with what it reads when the warehouse does not hold it: on a
+    fresh warehouse, or after a dbt run replaced the staging views under it."""
+    from orchestration import transform
+    from orchestration.alerts.evaluate import RULES_RELATION
+
+    transform.dbt_env()
+    transform.ensure_built(transform.model_ids([RULES_RELATION.rsplit(".", 1)[-1]]))
+
+
+def _file_line(reject: tuple[str, str]) -> tuple[str, int]:
+    """A reject's (file, line), for listing them in the order of the files."""
+    file, _, line = reject[0].rpartition(":")
+    return (file, int(line)) if line.isdigit() else (reject[0], 0)
 
 
 @alerts_app.command("evaluate")
@@ -42,6 +81,7 @@ def alerts_evaluate() -> None:
     from orchestration.alerts import evaluate
 
     start_warehouse()
+    _ensure_rules()
     report = evaluate.evaluate_now()
     for e in report.events:
         console.print(f"{e.triggered_at:%Y-%m-%d %H:%M} {e.profile_id}/{e.rule_id}: {e.title}")
@@ -131,6 +171,7 @@ def alerts_backtest(
     from orchestration.alerts import evaluate, store
 
     info = start_warehouse()
+    _ensure_rules()
     with warehouse.connect(info) as conn:
         store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")

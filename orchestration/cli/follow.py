@@ -18,6 +18,9 @@ from orchestration.defs.raw import PROGRESS
 DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")
 ALERT_STEPS = ("user_state_raw", "alerts__fct_alert_events", "alerts__alert_deliveries")
 FAILED_NODE = "dbt "  # dbt steps log each failed node as "dbt <status>: <type> <name>: …"
+# The dbt view of the profile lines the catalogue does not know (orchestration/user_state.py);
+# its materialization lists them (orchestration/defs/run_metadata.py).
+REJECTED_PROFILE_LINES = "int_user_state__rejected_lines"
 
 
 def value(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
@@ -58,6 +61,8 @@ class RunView:
     loads: dict[str, SourceLoad] = field(default_factory=dict)
     dbt: Counter[str] = field(default_factory=Counter)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # table → metadata
+    # how many loaded profile lines the catalogue does not know, as dbt listed them
+    profile_lines_rejected: int = 0
     alerts: dict[str, Any] | None = None
     deliveries: dict[str, Any] | None = None
     unknown_deliveries: int = 0
@@ -153,6 +158,10 @@ class RunView:
         if "status" in metadata and "unique_id" in metadata:  # a dbt model or seed
             self.dbt[str(value(metadata, "status"))] += 1
             self.bar.advance(self._task("dbt", "dbt build", self.dbt_total or None))
+            if table == REJECTED_PROFILE_LINES and "rejected_lines" in metadata:
+                self.profile_lines_rejected = int(value(metadata, "rows", 0) or 0)
+                for line in value(metadata, "rejected_lines") or []:
+                    err.print(f"[yellow]profile line rejected:[/] {line['reason']}")
         elif schema == "raw_user_state":
             self.profiles[table] = {k: value(metadata, k) for k in metadata}
         elif schema.startswith("raw_"):
@@ -232,14 +241,17 @@ def print_summary(view: RunView) -> None:
         console.print(table)
     if view.dbt:
         console.print("dbt: " + ", ".join(f"{v} {k}" for k, v in sorted(view.dbt.items())))
+    against_catalogue = view.profile_lines_rejected
     if view.profiles:
         rows = {t: value(m, "rows", 0) for t, m in view.profiles.items()}
         rejected = max(value(m, "lines_rejected", 0) or 0 for m in view.profiles.values())
         console.print(
             f"profiles: {rows.get('profiles', 0)} loaded, {rows.get('alert_rules', 0)} "
             f"alert rules, {rows.get('bank_items', 0)} bank lines, "
-            f"{rejected} line(s) rejected"
+            f"{rejected + against_catalogue} line(s) rejected"
         )
+    elif against_catalogue:
+        console.print(f"profiles: {against_catalogue} line(s) rejected")
     if view.alerts is not None and view.deliveries is not None:
         ev, dl = view.alerts, view.deliveries
         console.print(

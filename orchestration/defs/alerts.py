@@ -1,10 +1,13 @@
 """User state and alerts as Dagster assets.
 
-raw_user_state/* (the profiles folder, checked against the item catalogue) sits
-downstream of the dimensions it is checked against; alerts/fct_alert_events
-downstream of every mart a rule reads, so every tick that refreshes those marts
-evaluates the rules; alerts/alert_deliveries sends what is pending, and its check
-reports deliveries whose fate is unknown.
+raw_user_state/* (the profiles folder) is a source like the others: it reads the folder
+and nothing downstream of it. dbt resolves its items, markets and players against the
+dimensions (intermediate/int_user_state__*, which list the lines that name nothing known
+in int_user_state__rejected_lines), so the data walks one way: raw → staging →
+intermediate → marts. alerts/fct_alert_events sits downstream of the resolved rules and
+of every mart a rule reads, so every tick that refreshes those marts evaluates the rules;
+alerts/alert_deliveries sends what is pending, and its check reports deliveries whose fate
+is unknown.
 """
 
 from datetime import datetime
@@ -28,7 +31,8 @@ from ingestion.sources.user_state import TABLES
 from orchestration import transform, user_state, warehouse
 from orchestration.alerts import deliver, evaluate, store
 
-CATALOGUE = [AssetKey(["marts", name]) for name in ("dim_items", "dim_markets", "dim_players")]
+# The rules the evaluator reads: the loaded ones whose references the catalogue resolves.
+RULES = AssetKey(["intermediate", "int_user_state__alert_rules"])
 RULE_INPUTS = [
     AssetKey(["marts", name])
     for name in (
@@ -41,7 +45,7 @@ RULE_INPUTS = [
         "mart_player_gains",
         "mart_player_achievements",
     )
-] + [AssetKey(["raw_user_state", "alert_rules"]), AssetKey(["raw_user_state", "profiles"])]
+] + [RULES, AssetKey(["raw_user_state", "profiles"])]  # profiles: where to deliver
 EVENTS = AssetKey(["alerts", "fct_alert_events"])
 DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
 
@@ -50,7 +54,6 @@ DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
     specs=[
         AssetSpec(
             AssetKey(["raw_user_state", table]),
-            deps=CATALOGUE,
             group_name="user_state",
             description=f"raw_user_state.{table}, from the profiles folder (config/profiles).",
         )
@@ -61,9 +64,6 @@ DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
 )
 def user_state_raw(context: AssetExecutionContext) -> Any:
     warehouse.ensure_warehouse()
-    # a source's first tick on a fresh warehouse does not build the catalogue itself
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids(key.path[-1] for key in CATALOGUE))
     result = user_state.load()
     for pointer, reason in result.rejects:
         context.log.warning(f"rejected {pointer}: {reason}")
@@ -94,10 +94,13 @@ class AlertsConfig(Config):
 )
 def fct_alert_events(context: AssetExecutionContext, config: AlertsConfig) -> MaterializeResult:
     since = datetime.fromisoformat(config.backtest_since) if config.backtest_since else None
+    # A run that selects this asset without the rules' dbt step (the UI's "Materialize")
+    # on a warehouse that never built them: built first, from the profiles as loaded.
+    transform.dbt_env()
+    transform.ensure_built(transform.model_ids([RULES.path[-1]]))
     with warehouse.connect() as conn:
         rules = evaluate.load_rules(conn)
     if rules:  # a source's first tick on a fresh warehouse does not build every mart a rule reads
-        transform.dbt_env()
         transform.ensure_built(
             transform.model_ids(k.path[-1] for k in RULE_INPUTS if k.path[0] == "marts")
         )

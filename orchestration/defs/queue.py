@@ -1,9 +1,8 @@
 """What may run at once on the instance `snapmart ui` runs (docs/architecture.md#running-the-ui).
 
 Runs: every job carries the run tag ``snapmart/ingest_<source>`` of each source it is for
-(``refresh_all`` all of them; a market tick also reloads the profiles downstream of its
-dimensions, which the ``ingest_user_state`` pool, not the queue, keeps apart from the
-alerts tick). The instance's run queue (orchestration/dagster_home.py) lets at most one
+(``refresh_all`` all of them; the profiles folder, ``user_state``, loads in the alerts tick
+and ``refresh_all`` only). The instance's run queue (orchestration/dagster_home.py) lets at most one
 in-progress run hold each tag, and at most ``MAX_CONCURRENT_RUNS`` runs at all: a tick that
 comes round while the previous tick of its source (or a `snapmart backfill` of it) is still
 running waits in the queue, instead of starting a second load of the same source next to it.

@@ -5,7 +5,8 @@ history as Dagster tables and numbers (the UI charts numbers across materializat
 Costs follow the run, not the history: an incremental fact reports the rows and time
 window of its newest load (through its load-id index), other incremental models the
 planner's row estimate; a mart, rebuilt whole anyway, is counted and previewed; views
-report nothing (they hold no rows).
+report nothing (they hold no rows), but for the few in ``LISTS``, small lists a person
+reads (the profile lines the catalogue does not know), which report what they list.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def enrich(events: Iterator[Any], manifest: Path) -> Iterator[Any]:
             if isinstance(event, Output | AssetMaterialization):
                 uid = event.metadata.get("unique_id")
                 node = nodes.get(getattr(uid, "value", uid) or "")
-                if node and node["materialized"] in ("table", "incremental", "seed"):
+                if node and (
+                    node["materialized"] in ("table", "incremental", "seed")
+                    or node["name"] in LISTS
+                ):
                     conn = conn or warehouse.connect(autocommit=True)
                     try:
                         extra = describe(conn, node)
@@ -84,6 +88,8 @@ def describe(conn: Any, node: dict[str, Any]) -> dict[str, Any]:
     them)."""
     table = sql.Identifier(node["schema"], node["name"])
     name = node["name"]
+    if name in LISTS:
+        return LISTS[name](conn)
     if name in FACT_WINDOWS:
         time_col, load_col = (sql.Identifier(c) for c in FACT_WINDOWS[name])
         rows, first, last = conn.execute(
@@ -214,4 +220,31 @@ def _top_mover(conn: Any) -> dict[str, Any]:
 SERIES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "mart_market_index": _market_index,
     "mart_item_trends": _top_mover,
+}
+
+
+# --------------------------------------------------------------------------- lists
+
+REJECTED_LINES_SHOWN = 200  # the lines listed; the count is all of them
+
+
+def _rejected_profile_lines(conn: Any) -> dict[str, Any]:
+    """The loaded profile lines the catalogue does not know (a view): how many, and each
+    one's reason, "<file> line <n>: …" (the CLI prints them, the UI lists them)."""
+    from orchestration import user_state
+
+    rejects = user_state.catalogue_rejects(conn)
+    return {
+        "rows": len(rejects),
+        "rejected_lines": MetadataValue.json(
+            [{"line": pointer, "reason": reason} for pointer, reason in rejects][
+                :REJECTED_LINES_SHOWN
+            ]
+        ),
+    }
+
+
+# Views that report what they hold: model name → its metadata.
+LISTS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "int_user_state__rejected_lines": _rejected_profile_lines,
 }

@@ -10,23 +10,26 @@ rules were when an alert fired and a replay rebuilds it. "Load" parses the newes
 bundle and replaces the raw tables with it: user state is a current state, and a
 rule deleted from a file must stop firing.
 
-Validation needs the item catalogue (``marts.dim_items``), which the market
-pipelines build, so this source loads after them; the caller passes the catalogue
-in. A line that names an unknown item, market or player, a negative quantity or a
-malformed rule is rejected with its file and line; the rest of the profile loads.
+Loading checks what the files themselves tell (shape, types, ranges, rule types and
+their parameters, channels): a line that breaks that (a negative quantity, a malformed
+rule) is rejected with its file and line into ``rejected_records``; the rest of the
+profile loads. Items, markets and players load as named: whether they exist is the
+item catalogue's to say (``marts.dim_items``, ``dim_markets``, ``dim_players``), which
+the markets build downstream, so dbt resolves them and lists the lines that name
+nothing it knows (``int_user_state__rejected_lines``); the user marts and the alert
+rules leave those lines out. This source never reads the marts.
+
 Secrets (webhook URLs) are never written in these files: a profile names the
 secret, and the delivery step reads it from env or ``.dlt/secrets.toml``.
 
-The folder: ``fetching.py`` (folder → landing), ``catalogue.py`` (what lines may name),
-``parse.py`` (bundle → rows and rejects), ``load.py`` (rows → dlt resources),
-``tables.py`` (the raw tables), ``checks.py`` (their Great Expectations suites),
-``tick.py`` (how it is run: its job, schedule and freshness); this module re-exports what
-the rest of the code uses.
+The folder: ``fetching.py`` (folder → landing), ``parse.py`` (bundle → rows and
+rejects), ``load.py`` (rows → dlt resources), ``tables.py`` (the raw tables),
+``checks.py`` (their Great Expectations suites), ``tick.py`` (how it is run: its job,
+schedule and freshness); this module re-exports what the rest of the code uses.
 """
 
 from __future__ import annotations
 
-from ingestion.sources.user_state.catalogue import Catalogue
 from ingestion.sources.user_state.checks import SUITES
 from ingestion.sources.user_state.fetching import (
     bundle_folder,
@@ -40,6 +43,7 @@ from ingestion.sources.user_state.parse import (
     DEFAULT_COOLDOWN,
     EMAIL_RE,
     GAIN_PERIODS,
+    METRICS,
     PROFILE_ID_RE,
     RULE_TYPES,
     SECRET_NAME_RE,
@@ -59,6 +63,7 @@ __all__ = [
     "EMAIL_RE",
     "ENDPOINT",
     "GAIN_PERIODS",
+    "METRICS",
     "PROFILE_ID_RE",
     "RULE_TYPES",
     "SECRET_NAME_RE",
@@ -68,7 +73,6 @@ __all__ = [
     "TABLES",
     "TICK",
     "TREND_STATES",
-    "Catalogue",
     "LineError",
     "ParsedState",
     "bundle_folder",

@@ -1,6 +1,13 @@
-"""User state, bundle → rows: every profile's YAML (and bank CSV) parsed line by line
-against the catalogue. A file that does not parse as a whole is one reject; a bad line in
-a good file is one reject, with its file and line; the rest loads."""
+"""User state, bundle → rows: every profile's YAML (and bank CSV) parsed line by line.
+A file that does not parse as a whole is one reject; a bad line in a good file is one
+reject, with its file and line; the rest loads.
+
+Only what the files themselves tell is checked here: shape, types, ranges, rule types and
+their parameters, channels, ids used twice. Whether a line's item, market or player exists
+is the catalogue's to say (``marts.dim_items``, ``dim_markets``, ``dim_players``), which the
+markets build downstream of raw: such names load as written, and dbt lists the lines they
+do not resolve (``int_user_state__rejected_lines``) and leaves them out of the user marts
+and the alert rules."""
 
 from __future__ import annotations
 
@@ -15,7 +22,10 @@ import yaml
 
 from ingestion.column_checks import RECORD_ERRORS
 from ingestion.loader import Reject
-from ingestion.sources.user_state.catalogue import Catalogue
+from ingestion.sources.osrs_hiscores.published_order import (
+    PUBLISHED_ACTIVITIES,
+    PUBLISHED_SKILLS,
+)
 from ingestion.sources.user_state.tables import TABLES
 
 PROFILE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -40,6 +50,8 @@ RULE_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 COMMON_RULE_KEYS = ("id", "type", "cooldown", "notify", "description")
 SECTIONS = ("profile", "channels", "favorites", "watchlists", "bank", "alerts")
+# What a hiscore_gain rule may measure: every skill and activity the hiscores publish.
+METRICS = frozenset(m.lower() for m in (*PUBLISHED_SKILLS, *PUBLISHED_ACTIVITIES))
 
 
 # --------------------------------------------------------------------------- YAML with lines
@@ -88,6 +100,19 @@ def _keys(mapping: Any) -> dict[str, int]:
 
 def _line_of(value: Any, default: int) -> int:
     return getattr(value, "line", default) or default
+
+
+def _name(value: Any) -> str | None:
+    """A name or id as written (an item, a market, a player), or None when the value is
+    not one (a list, a mapping, yes/no)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip()
+
+
+def _same(name: str) -> str:
+    """How the catalogue compares names: case and surrounding spaces ignored."""
+    return name.strip().lower()
 
 
 # --------------------------------------------------------------------------- parsing
@@ -141,36 +166,41 @@ class ParsedState:
 class _Profile:
     """Parses one profile's YAML (and bank CSV) into ``state``."""
 
-    def __init__(self, profile_id: str, state: ParsedState, catalogue: Catalogue) -> None:
+    def __init__(self, profile_id: str, state: ParsedState) -> None:
         self.profile_id = profile_id
         self.state = state
-        self.catalogue = catalogue
         self.file = f"{profile_id}.yaml"
         self.default_market: str | None = None
         self.channels: set[str] = set()
         self.profile_row: dict[str, Any] = {}
         self._banked: dict[tuple[str, str], dict[str, Any]] = {}
+        # Kept until the whole file has parsed: a file rejected as a whole loads nothing.
+        self._rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
 
     def row(self, table: str, line: int, file: str | None = None, **values: Any) -> None:
-        self.state.tables[table].append(
+        self._rows[table].append(
             {"profile_id": self.profile_id, **values, "source_file": file or self.file,
              "source_line": line}
         )  # fmt: skip
 
-    def item_ref(self, entry: Any, line: int) -> tuple[str, str, Any]:
-        """(market_id, item_id, entry) from 'Name', an id, or {item:, market:}."""
+    def item_ref(self, entry: Any, line: int) -> tuple[str, str]:
+        """(market_id, item) as written, from 'Name', an id, or {item:, market:}; which
+        item that is, dbt says (int_user_state__item_references)."""
         if isinstance(entry, dict):
             item, market = entry.get("item"), entry.get("market") or self.default_market
         else:
             item, market = entry, self.default_market
         if item is None or (isinstance(item, str) and not item.strip()):
             raise LineError(line, "no item given")
+        name = _name(item)
+        if name is None:
+            raise LineError(line, f"an item is a name or an id: {item!r}")
         if market is None:
             raise LineError(line, "no market given and the profile has no default_market")
-        try:
-            return market, self.catalogue.resolve_item(market, item), item
-        except RECORD_ERRORS as exc:
-            raise LineError(line, str(exc)) from None
+        market_id = _name(market)
+        if not market_id:
+            raise LineError(line, f"a market is a market id: {market!r}")
+        return market_id, name
 
     # -- sections
 
@@ -202,23 +232,27 @@ class _Profile:
         if not isinstance(section, dict):
             raise LineError(line, "'profile' is a mapping (name, default_market, players)")
         market = section.get("default_market")
-        if market is not None and market not in self.catalogue.markets:
-            raise LineError(
-                _keys(section).get("default_market", line), f"unknown market {market!r}"
-            )
-        self.default_market = market
-        players: list[str] = []
-        for i, name in enumerate(section.get("players") or []):
-            lines = getattr(section.get("players"), "item_lines", [])
-            try:
-                self.catalogue.resolve_player(name)
-                players.append(str(name))
-            except RECORD_ERRORS as exc:
-                self.state.reject(self.file, lines[i] if i < len(lines) else line, str(exc), name)
+        market_line = _keys(section).get("default_market", line)
+        if market is not None and not _name(market):
+            raise LineError(market_line, f"default_market is a market id: {market!r}")
+        self.default_market = None if market is None else _name(market)
+        players = section.get("players") or []
+        if not isinstance(players, list):
+            players = [players]
+        lines = getattr(section.get("players"), "item_lines", [])
+        seen: set[str] = set()
+        for i, name in enumerate(players):
+            at = lines[i] if i < len(lines) else _keys(section).get("players", line)
+            player = _name(name)
+            if not player:
+                self.state.reject(self.file, at, f"a player is a name: {name!r}", name)
+            elif _same(player) not in seen:
+                seen.add(_same(player))
+                self.row("profile_players", at, player=player)
         self.profile_row = {
             "display_name": str(section.get("name") or self.profile_id),
-            "default_market": market,
-            "players": ",".join(players) or None,
+            "default_market": self.default_market,
+            "default_market_line": None if market is None else market_line,
             "line": _line_of(section, line),
         }
 
@@ -272,13 +306,13 @@ class _Profile:
         seen: set[tuple[str, str]] = set()
         for entry, at in self._entries(section, line, "favorites"):
             try:
-                market, item_id, _ = self.item_ref(entry, at)
+                market, item = self.item_ref(entry, at)
             except LineError as exc:
                 self.state.reject(self.file, exc.line, str(exc), entry)
                 continue
-            if (market, item_id) not in seen:
-                seen.add((market, item_id))
-                self.row("favorites", at, market_id=market, item_id=item_id)
+            if (market, _same(item)) not in seen:  # dbt merges an item named two ways
+                seen.add((market, _same(item)))
+                self.row("favorites", at, market_id=market, item=item)
 
     def parse_watchlists(self, section: Any, line: int) -> None:
         if not isinstance(section, dict):
@@ -293,15 +327,15 @@ class _Profile:
                 continue
             for entry, item_line in entries:
                 try:
-                    market, item_id, _ = self.item_ref(entry, item_line)
+                    market, item = self.item_ref(entry, item_line)
                 except LineError as exc:
                     self.state.reject(self.file, exc.line, str(exc), entry)
                     continue
-                if (market, item_id) not in seen:
-                    seen.add((market, item_id))
+                if (market, _same(item)) not in seen:
+                    seen.add((market, _same(item)))
                     self.row(
                         "watchlists", item_line, watchlist=str(name), market_id=market,
-                        item_id=item_id,
+                        item=item,
                     )  # fmt: skip
 
     def bank_entry(self, entry: Any, at: int, file: str, banked: dict) -> None:
@@ -315,7 +349,7 @@ class _Profile:
                 raise LineError(at, f"quantity is not a whole number: {quantity!r}")
             if quantity < 0:
                 raise LineError(at, f"negative quantity {quantity} for {entry.get('item')!r}")
-            market, item_id, _ = self.item_ref(
+            market, item = self.item_ref(
                 {"item": entry.get("item"), "market": entry.get("market") or None}, at
             )
         except LineError as exc:
@@ -323,11 +357,13 @@ class _Profile:
                 file, exc.line, str(exc), dict(entry) if isinstance(entry, dict) else entry
             )
             return
-        key = (market, item_id)
-        if key in banked:  # the same item twice (two tabs): one row, the sum
+        # The same item twice (two tabs): one row, the sum (dbt sums again over the ways
+        # one item can be named: its name and its id).
+        key = (market, _same(item))
+        if key in banked:
             banked[key]["quantity"] += quantity
             return
-        banked[key] = {"market_id": market, "item_id": item_id, "quantity": quantity,
+        banked[key] = {"market_id": market, "item": item, "quantity": quantity,
                        "file": file, "line": at}  # fmt: skip
 
     def parse_bank(self, section: Any, line: int) -> None:
@@ -383,9 +419,10 @@ class _Profile:
             if entry.get(key) is None:
                 raise LineError(at, f"{rule_type} needs {key!r}")
         rule: dict[str, Any] = {
-            "rule_id": rule_id, "rule_type": rule_type, "market_id": None, "item_id": None,
-            "player_id": None, "metric": None, "period": None, "state": None, "name_filter": None,
-            "threshold": None, "window_minutes": None, "direction": None,
+            "rule_id": rule_id, "rule_type": rule_type, "market_id": None, "item": None,
+            "reference_line": None, "player": None, "metric": None, "period": None,
+            "state": None, "name_filter": None, "threshold": None, "window_minutes": None,
+            "direction": None,
         }  # fmt: skip
         try:
             rule["cooldown_minutes"] = parse_duration(entry.get("cooldown", DEFAULT_COOLDOWN))
@@ -405,13 +442,15 @@ class _Profile:
             market = entry.get("market") or self.default_market
             if rule_type == "flip_margin":
                 market = "osrs-ge"
-            rule["market_id"], rule["item_id"], _ = self.item_ref(
+            rule["market_id"], rule["item"] = self.item_ref(
                 {"item": entry.get("item"), "market": market}, line_of("item")
             )
+            rule["reference_line"] = line_of("item")
         elif entry.get("market") is not None:
-            if entry["market"] not in self.catalogue.markets:
-                raise LineError(line_of("market"), f"unknown market {entry['market']!r}")
-            rule["market_id"] = entry["market"]
+            if not _name(entry["market"]):
+                raise LineError(line_of("market"), f"a market is a market id: {entry['market']!r}")
+            rule["market_id"] = _name(entry["market"])
+            rule["reference_line"] = line_of("market")
         try:
             if rule_type in ("price_below", "price_above"):
                 rule["threshold"] = _number(entry["target"], "target", 0)
@@ -433,11 +472,13 @@ class _Profile:
             elif rule_type == "flip_margin":
                 rule["threshold"] = _number(entry["min_margin"], "min_margin")
             elif rule_type in ("hiscore_gain", "achievement"):
-                rule["player_id"] = self.catalogue.resolve_player(entry["player"])
+                rule["player"] = _name(entry["player"])
+                if not rule["player"]:
+                    raise ValueError(f"a player is a name: {entry['player']!r}")
                 if rule_type == "hiscore_gain":
                     rule["threshold"] = _number(entry["min_gain"], "min_gain", 1)
                     metric = str(entry.get("metric", "Overall"))
-                    if self.catalogue.metrics and metric.lower() not in self.catalogue.metrics:
+                    if metric.lower() not in METRICS:
                         raise ValueError(f"unknown hiscore metric {metric!r}")
                     rule["metric"] = metric
                     period = entry.get("period", "day")
@@ -456,11 +497,13 @@ class _Profile:
         for b in self._banked.values():
             self.row(
                 "bank_items", b["line"], file=b["file"], market_id=b["market_id"],
-                item_id=b["item_id"], quantity=b["quantity"],
+                item=b["item"], quantity=b["quantity"],
             )  # fmt: skip
+        for table, rows in self._rows.items():
+            self.state.tables[table].extend(rows)
 
 
-def parse_bundle(bundle: dict[str, Any], catalogue: Catalogue) -> ParsedState:
+def parse_bundle(bundle: dict[str, Any]) -> ParsedState:
     """Every profile in the bundle → rows and rejects. A file that does not parse as a
     whole is one reject; a bad line in a good file is one reject; the rest loads."""
     state = ParsedState()
@@ -473,7 +516,7 @@ def parse_bundle(bundle: dict[str, Any], catalogue: Catalogue) -> ParsedState:
             state.reject(name, 1, "a profile file is named <profile_id>.yaml, the id lower-case "
                          "letters, digits, - and _")  # fmt: skip
             continue
-        profile = _Profile(profile_id, state, catalogue)
+        profile = _Profile(profile_id, state)
         try:
             doc = yaml.load(files[name], Loader=_LineLoader)  # noqa: S506 - a SafeLoader
             profile.parse(doc)

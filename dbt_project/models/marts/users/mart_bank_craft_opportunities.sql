@@ -22,7 +22,7 @@ with bank as (
         profile_id,
         item_id,
         sum(quantity) as quantity
-    from {{ ref('stg_user_state__bank_items') }}
+    from {{ ref('int_user_state__bank_items') }}
     group by profile_id, item_id
 ),
 

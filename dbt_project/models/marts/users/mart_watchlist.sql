@@ -6,14 +6,14 @@ with entries as (
         watchlist_name,
         market_id,
         item_id
-    from {{ ref('stg_user_state__watchlists') }}
+    from {{ ref('int_user_state__watchlists') }}
     union
     select
         profile_id,
         'favorites' as watchlist_name,
         market_id,
         item_id
-    from {{ ref('stg_user_state__favorites') }}
+    from {{ ref('int_user_state__favorites') }}
 )
 
 select

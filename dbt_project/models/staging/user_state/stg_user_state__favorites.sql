@@ -1,7 +1,7 @@
 select
     profile_id,
     market_id,
-    item_id,
+    item,
     source_file,
     source_line
 from {{ source('user_state', 'favorites') }}

@@ -2,7 +2,7 @@ select
     profile_id,
     display_name,
     default_market as default_market_id,
-    string_to_array(players, ',') as player_names,
+    default_market_line,
     discord_webhook is not null as has_discord,
     email_to is not null as has_email,
     source_file,

@@ -87,15 +87,29 @@ def dagster_database(info: warehouse.ConnectionInfo) -> warehouse.ConnectionInfo
     return replace(info, database=f"{info.database}_dagster")
 
 
-def prepare(info: warehouse.ConnectionInfo | None = None) -> Path:
-    """Create the Dagster database if needed, write dagster.yaml, export its variables;
-    returns the DAGSTER_HOME to run Dagster with."""
-    info = info or warehouse.ensure_warehouse()
+def instance_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
+    """The variables dagster.yaml names, for the warehouse ``info`` reaches."""
+    return {
+        "SNAPMART_PG_HOST": info.host,
+        "SNAPMART_PG_PORT": str(info.port),
+        "SNAPMART_PG_USER": info.user,
+        "SNAPMART_PG_PASSWORD": info.password or "",
+        "SNAPMART_DAGSTER_DATABASE": dagster_database(info).database,
+    }
+
+
+def prepare(info: warehouse.ConnectionInfo, home: Path | None = None) -> Path:
+    """Create the Dagster database if needed, write dagster.yaml under ``home`` (the
+    settings' home; by default the one the environment names), export its variables;
+    returns the DAGSTER_HOME to run Dagster with.
+
+    The export is the one write to os.environ left: dagster.yaml names variables, not
+    values (no password on disk), and the instance this process opens, `snapmart ui`'s
+    processes and the run workers they start all read them from the environment."""
     storage = dagster_database(info)
     warehouse.ensure_database(storage)
-    warehouse.export_env(info)
-    os.environ["SNAPMART_DAGSTER_DATABASE"] = storage.database
-    home = warehouse.home_dir() / ".snapmart" / "dagster"
+    os.environ.update(instance_env(info))
+    home = (home or warehouse.Settings.from_env().home) / ".snapmart" / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     text = dagster_yaml()

@@ -25,6 +25,7 @@ from orchestration.defs.maintenance import retention_daily, retention_job
 from orchestration.defs.partitions import today_key
 from orchestration.defs.queue import INGESTED, source_tags
 from orchestration.defs.raw import RAW_ASSETS
+from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.sensors import dofus_inbox_sensor, dofus_market_tick, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_price_facts
 from orchestration.defs.volume import VOLUME_CHECKS
@@ -175,7 +176,9 @@ defs = Definitions(
         ),
         retention_daily,
     ],
-    resources={"dlt": DagsterDltResource()},
+    # The code server's settings, resolved as it loads (orchestration/runtime/settings.py);
+    # a `snapmart` command passes its own (orchestration/runs.py).
+    resources={"dlt": DagsterDltResource(), "warehouse": WarehouseResource.from_env()},
 )
 
 # Freshness, in one place (docs/architecture.md#dagster): a source's raw tables fail after about

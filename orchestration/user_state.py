@@ -59,11 +59,19 @@ _ARROW_TO_INSERTS_IS_FINE = _ArrowToInsertsIsFine()  # addFilter ignores a secon
 
 
 def load(
-    *, fetch: bool = True, root: Path | None = None, folder: Path | None = None
+    *,
+    fetch: bool = True,
+    root: Path | None = None,
+    folder: Path | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> UserStateLoad:
     """Archive the folder if it changed (``fetch``), then replace the raw user state with
-    the newest archived version. Idempotent: the same version loads the same rows."""
-    info = warehouse.ensure_warehouse()
+    the newest archived version, in ``wh`` (by default the warehouse the environment
+    names) from ``root`` (by default its landing zone). Idempotent: the same version
+    loads the same rows."""
+    wh = wh or warehouse.current()
+    info = wh.info
+    root = root if root is not None else wh.settings.landing_root
     fetched = bool(source.fetch(root=root, folder=folder).files) if fetch else False
     bundle_file = source.current_bundle(root)
     cat = catalogue(info)
@@ -78,7 +86,7 @@ def load(
             ) from None
         state = source.parse_bundle(bundle, cat)
         bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
-    pipeline = ingest.pipeline_for(source.SOURCE)
+    pipeline = ingest.pipeline_for(source.SOURCE, wh)
     # A few hundred rows at most: plain INSERTs. (The Arrow/ADBC path the market sources use
     # fails on the empty file dlt writes to replace a table with nothing, i.e. when the
     # last profile is deleted.) dlt's note that Arrow → INSERT is slower is noise here.
@@ -95,7 +103,7 @@ def load(
     )
 
 
-def ensure_tables() -> None:
+def ensure_tables(wh: warehouse.Warehouse) -> None:
     """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
     staging views compile (as ingest.ensure_raw_tables does for the market sources)."""
-    loader.ensure_tables(ingest.pipeline_for(source.SOURCE), source.TABLES.values())
+    loader.ensure_tables(ingest.pipeline_for(source.SOURCE, wh), source.TABLES.values())

@@ -28,6 +28,7 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
 
 from orchestration import warehouse  # noqa: E402
+from orchestration.runtime import embedded  # noqa: E402
 
 CLOCK_SHIFT_ENV = "SNAPMART_TEST_CLOCK_SHIFT_DAYS"
 if os.environ.get(CLOCK_SHIFT_ENV):
@@ -67,8 +68,9 @@ def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (home / "profiles").mkdir()
     os.environ["SOURCES__USER_STATE__PROFILES_DIR"] = str(home / "profiles")
     yield home
-    if warehouse.is_embedded():
-        warehouse.stop_embedded()
+    settings = warehouse.Settings.from_env()
+    if settings.embedded:
+        warehouse.Warehouse(settings).stop()
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)
@@ -79,7 +81,7 @@ def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def base_url_env(snapmart_home: Path) -> str | None:
     """The external server URL the session started with (None = embedded)."""
-    return warehouse.external_url()
+    return warehouse.Settings.from_env().database_url
 
 
 @contextlib.contextmanager
@@ -87,7 +89,9 @@ def new_database(
     snapmart_home: Path, base_url_env: str | None
 ) -> Iterator[warehouse.ConnectionInfo]:
     """A brand-new database with the roles, on the session's server, as the warehouse
-    until the block ends (dlt's local pipeline state starts over with it)."""
+    until the block ends (dlt's local pipeline state starts over with it): the settings
+    every command and run resolves from the environment meanwhile, prepared by a new
+    ``Warehouse`` of its own."""
     previous = os.environ.get("SNAPMART_DATABASE_URL")
     name = f"snapmart_t_{uuid.uuid4().hex[:10]}"
     if base_url_env:
@@ -95,17 +99,15 @@ def new_database(
         url = warehouse.ConnectionInfo(base.host, base.port, base.user, base.password, name).url()
         os.environ["SNAPMART_DATABASE_URL"] = url
     else:
-        info = warehouse.start_embedded()
+        info = embedded.start(snapmart_home)
         os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
             info.host, info.port, info.user, info.password, name
         ).url()
-    warehouse._READY.clear()
     shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
-    info = warehouse.ensure_warehouse()
+    info = warehouse.Warehouse(warehouse.Settings.from_env()).prepare()
     try:
         yield info
     finally:
-        warehouse._READY.clear()
         warehouse.drop_database(info)
         shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
         if previous is not None:

@@ -16,6 +16,7 @@ from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import ingest, warehouse
+from orchestration.defs.resources import WarehouseResource
 from tests.conftest import SIM_END, clock_at, query, scalar
 
 
@@ -186,7 +187,10 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
 
 
 def _run_all(job):
+    # the run on the module's database and landing zone (the definitions were loaded with
+    # whatever settings the session had then), as a `snapmart` command passes its own
     return job.execute_in_process(
+        resources={"warehouse": WarehouseResource.from_env()},
         run_config={
             "ops": {
                 "osrs_prices_raw": {"config": {"replay": True}},
@@ -330,6 +334,7 @@ def test_a_failing_gx_suite_blocks_the_marts_until_the_data_is_fixed(db, landing
 
     def tick():
         return job.execute_in_process(
+            resources={"warehouse": WarehouseResource.from_env()},
             run_config={"ops": {"osrs_prices_raw": {"config": {"replay": True}}}},
             partition_key=today_key(),
             instance=instance,

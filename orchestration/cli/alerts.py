@@ -22,9 +22,9 @@ def profiles_load() -> None:
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
 
-    start_warehouse()
+    wh = start_warehouse()
     try:
-        result = user_state.load()
+        result = user_state.load(wh=wh)
     except user_state.UserStateError as exc:
         fail(exc)
         return
@@ -41,8 +41,8 @@ def alerts_evaluate() -> None:
     """Evaluate every rule against the current marts (new triggers, once per cooldown)."""
     from orchestration.alerts import evaluate
 
-    start_warehouse()
-    report = evaluate.evaluate_now()
+    wh = start_warehouse()
+    report = evaluate.evaluate_now(info=wh.info)
     for e in report.events:
         console.print(f"{e.triggered_at:%Y-%m-%d %H:%M} {e.profile_id}/{e.rule_id}: {e.title}")
     console.print(
@@ -56,8 +56,8 @@ def alerts_deliver() -> None:
     """Send pending deliveries (with retries); exit 1 while any stays pending or unknown."""
     from orchestration.alerts import deliver
 
-    start_warehouse()
-    report = deliver.deliver_now()
+    wh = start_warehouse()
+    report = deliver.deliver_now(wh.info)
     for error in report.errors:
         err.print(f"[yellow]{error}[/]")
     console.print(
@@ -72,7 +72,7 @@ def alerts_status() -> None:
     """Deliveries by status, and every one that needs a person (pending, unknown)."""
     from orchestration.alerts import deliver
 
-    info = start_warehouse()
+    info = start_warehouse().info
     with warehouse.connect(info) as conn:
         counts = deliver.open_deliveries(conn)
         rows = conn.execute(
@@ -108,7 +108,7 @@ def alerts_resolve(
     """Settle a delivery whose fate is unknown, after checking the channel."""
     if as_ not in ("sent", "pending", "failed"):
         fail(ValueError(f"--as is sent, pending or failed, not {as_!r}"))
-    info = start_warehouse()
+    info = start_warehouse().info
     with warehouse.connect(info) as conn:
         row = conn.execute(
             """update alerts.alert_deliveries set status = %s, updated_at = now(),
@@ -130,7 +130,7 @@ def alerts_backtest(
     recorded or sent: the evaluation runs in a transaction that is rolled back)."""
     from orchestration.alerts import evaluate, store
 
-    info = start_warehouse()
+    info = start_warehouse().info
     with warehouse.connect(info) as conn:
         store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")

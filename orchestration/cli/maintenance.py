@@ -39,7 +39,7 @@ def prune(
     run it."""
     from orchestration import retention
 
-    info = start_warehouse()
+    info = start_warehouse().info
     results = retention.prune(
         info,
         hourly_days=hourly_days,
@@ -69,8 +69,8 @@ def ui(
     at most two at once and one per source). Ctrl-C stops it and everything it started."""
     from orchestration import dagster_home
 
-    start_warehouse()
-    home = dagster_home.prepare()
+    wh = start_warehouse()
+    home = dagster_home.prepare(wh.info, wh.settings.home)
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
     raise typer.Exit(serve(home, host, port))
 

@@ -25,8 +25,9 @@ from dagster import (
 )
 
 from ingestion.sources.user_state import TABLES
-from orchestration import transform, user_state, warehouse
+from orchestration import transform, user_state
 from orchestration.alerts import deliver, evaluate, store
+from orchestration.defs.resources import WarehouseResource
 
 CATALOGUE = [AssetKey(["marts", name]) for name in ("dim_items", "dim_markets", "dim_players")]
 RULE_INPUTS = [
@@ -59,12 +60,11 @@ DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
     name="user_state_raw",
     pool="ingest_user_state",
 )
-def user_state_raw(context: AssetExecutionContext) -> Any:
-    warehouse.ensure_warehouse()
+def user_state_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Any:
+    wh = warehouse.warehouse
     # a source's first tick on a fresh warehouse does not build the catalogue itself
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids(key.path[-1] for key in CATALOGUE))
-    result = user_state.load()
+    transform.ensure_built(transform.model_ids((key.path[-1] for key in CATALOGUE), wh), wh)
+    result = user_state.load(root=warehouse.landing, wh=wh)
     for pointer, reason in result.rejects:
         context.log.warning(f"rejected {pointer}: {reason}")
     for table in TABLES:
@@ -92,16 +92,17 @@ class AlertsConfig(Config):
     group_name="alerts",
     description="Alert rules evaluated against the newest marts: new triggers, once per cooldown.",
 )
-def fct_alert_events(context: AssetExecutionContext, config: AlertsConfig) -> MaterializeResult:
+def fct_alert_events(
+    context: AssetExecutionContext, config: AlertsConfig, warehouse: WarehouseResource
+) -> MaterializeResult:
     since = datetime.fromisoformat(config.backtest_since) if config.backtest_since else None
-    with warehouse.connect() as conn:
+    wh = warehouse.warehouse
+    with wh.connect() as conn:
         rules = evaluate.load_rules(conn)
     if rules:  # a source's first tick on a fresh warehouse does not build every mart a rule reads
-        transform.dbt_env()
-        transform.ensure_built(
-            transform.model_ids(k.path[-1] for k in RULE_INPUTS if k.path[0] == "marts")
-        )
-    report = evaluate.evaluate_now(backtest_since=since)
+        marts = (k.path[-1] for k in RULE_INPUTS if k.path[0] == "marts")
+        transform.ensure_built(transform.model_ids(marts, wh), wh)
+    report = evaluate.evaluate_now(backtest_since=since, info=wh.info)
     preview = "\n".join(
         f"| {e.triggered_at:%Y-%m-%d %H:%M} | {e.profile_id}/{e.rule_id} | {e.title} |"
         for e in report.events[:20]
@@ -126,8 +127,10 @@ def fct_alert_events(context: AssetExecutionContext, config: AlertsConfig) -> Ma
     group_name="alerts",
     description="Pending alert deliveries sent (webhook, email) with retries; see the check.",
 )
-def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
-    report = deliver.deliver_now()
+def alert_deliveries(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    report = deliver.deliver_now(warehouse.info)
     for error in report.errors:
         context.log.warning(error)
     return MaterializeResult(
@@ -141,8 +144,8 @@ def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
     )
 
 
-def unknown_deliveries() -> list[dict[str, Any]]:
-    with warehouse.connect() as conn:
+def unknown_deliveries(warehouse: WarehouseResource) -> list[dict[str, Any]]:
+    with warehouse.warehouse.connect() as conn:
         store.ensure_schema(conn)
         rows = conn.execute(
             """select d.delivery_id, d.channel, e.profile_id, e.rule_id, e.title, d.updated_at
@@ -160,8 +163,8 @@ def unknown_deliveries() -> list[dict[str, Any]]:
     description="No delivery whose fate is unknown (a run stopped between sending and "
     "recording it). Settle each with `snapmart alerts resolve ID --as sent|pending`.",
 )
-def alert_deliveries_unknown() -> AssetCheckResult:
-    unknown = unknown_deliveries()
+def alert_deliveries_unknown(warehouse: WarehouseResource) -> AssetCheckResult:
+    unknown = unknown_deliveries(warehouse)
     return AssetCheckResult(
         passed=not unknown,
         severity=AssetCheckSeverity.ERROR,

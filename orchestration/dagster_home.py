@@ -12,12 +12,15 @@ UI left running starts at most two runs at once, and never two of one source.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from orchestration import warehouse
 from orchestration.defs import queue
+from orchestration.runtime.environ import environment
 
 DAGSTER_YAML_TEMPLATE = """\
 telemetry:
@@ -88,7 +91,9 @@ def dagster_database(info: warehouse.ConnectionInfo) -> warehouse.ConnectionInfo
 
 
 def instance_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
-    """The variables dagster.yaml names, for the warehouse ``info`` reaches."""
+    """The variables dagster.yaml names, for the warehouse ``info`` reaches: what a
+    process opening the instance (`snapmart ui`'s, and every one it starts) needs in its
+    environment."""
     return {
         "SNAPMART_PG_HOST": info.host,
         "SNAPMART_PG_PORT": str(info.port),
@@ -100,15 +105,10 @@ def instance_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
 
 def prepare(info: warehouse.ConnectionInfo, home: Path | None = None) -> Path:
     """Create the Dagster database if needed, write dagster.yaml under ``home`` (the
-    settings' home; by default the one the environment names), export its variables;
-    returns the DAGSTER_HOME to run Dagster with.
-
-    The export is the one write to os.environ left: dagster.yaml names variables, not
-    values (no password on disk), and the instance this process opens, `snapmart ui`'s
-    processes and the run workers they start all read them from the environment."""
+    settings' home; by default the one the environment names); returns the DAGSTER_HOME
+    to run Dagster with, whose processes need ``instance_env(info)``."""
     storage = dagster_database(info)
     warehouse.ensure_database(storage)
-    os.environ.update(instance_env(info))
     home = (home or warehouse.Settings.from_env().home) / ".snapmart" / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -116,3 +116,17 @@ def prepare(info: warehouse.ConnectionInfo, home: Path | None = None) -> Path:
     if not config.exists() or config.read_text() != text:
         config.write_text(text)
     return home
+
+
+@contextmanager
+def instance(info: warehouse.ConnectionInfo, home: Path | None = None) -> Iterator[Any]:
+    """The Dagster instance of the warehouse ``info`` reaches (DAGSTER_HOME under
+    ``home``, as ``prepare``): dagster.yaml's variables are in the environment while it
+    loads, which is when it reads them, and gone after."""
+    from dagster import DagsterInstance
+
+    config = prepare(info, home)
+    with environment(instance_env(info)):
+        inst = DagsterInstance.from_config(str(config))
+    with inst:
+        yield inst

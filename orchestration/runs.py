@@ -32,10 +32,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 @contextlib.contextmanager
 def instance(wh: warehouse.Warehouse) -> Iterator[Any]:
     """The Dagster instance of this warehouse (its database ``<database>_dagster``)."""
-    from dagster import DagsterInstance
-
-    home = dagster_home.prepare(wh.info, wh.settings.home)
-    with DagsterInstance.from_config(str(home)) as inst:
+    with dagster_home.instance(wh.info, wh.settings.home) as inst:
         # A run writes hundreds of events: over a few pooled connections, as the webserver
         # does, instead of a new connection (and its authentication) per write.
         inst.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)

@@ -13,13 +13,13 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingestion import clock
 from orchestration import warehouse
+from orchestration.runtime.environ import environment
 
 PROJECT_DIR = warehouse.PROJECT_ROOT
 
@@ -34,7 +34,8 @@ _PREPARED: set[str] = set()  # warehouses (URLs) whose tables dbt reads are know
 
 def profile_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
     """The connection as profiles.yml reads it (``env_var('SNAPMART_PG_…')``): dbt works
-    as the transformer role (docs/roles.md) on the one login."""
+    as the transformer role (docs/roles.md) on the one login. Each invocation (and the
+    parse) has it in its environment while it runs (orchestration/runtime/environ.py)."""
     return {
         "SNAPMART_PG_HOST": info.host,
         "SNAPMART_PG_PORT": str(info.port),
@@ -43,33 +44,6 @@ def profile_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
         "SNAPMART_PG_DATABASE": info.database,
         "SNAPMART_PG_ROLE": warehouse.TRANSFORMER_ROLE,
     }
-
-
-@contextmanager
-def environment(env: Mapping[str, str | None]) -> Iterator[None]:
-    """``env`` in os.environ while the block runs (a None value: unset), the previous
-    values back after it.
-
-    dbt runs in this process (dbtRunner), and profiles.yml's ``env_var()`` reads a copy
-    of os.environ that dbt takes as each invocation starts: it has no other way in for
-    the connection. (A generated profiles.yml would put the password on disk, and
-    ``--vars`` would put it in dbt's run_results.json and re-parse the project.) So the
-    connection is in the environment for the invocation only, and one invocation's
-    warehouse never leaks into the next, nor into anything else the process runs."""
-    saved = {k: os.environ.get(k) for k in env}
-    for k, v in env.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def dbt_env(wh: warehouse.Warehouse | None = None) -> dict[str, str]:

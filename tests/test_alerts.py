@@ -403,6 +403,7 @@ def test_a_failed_run_is_reported_once_through_the_ops_webhook(db, receiver, mon
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
+        resources={"warehouse": WarehouseResource.from_env()},
     ).for_run_failure()
     before = len(receiver.requests)
     run_failure_notifier(context)

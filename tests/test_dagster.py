@@ -213,14 +213,20 @@ def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:
 
     repo = defs.get_repository_def()
     sensor = defs.resolve_sensor_def("dofus_inbox_sensor")
-    first = sensor.evaluate_tick(build_sensor_context(cursor=None, repository_def=repo))
+    # the module's landing zone (the definitions were loaded with the session's settings)
+    resources = {"warehouse": WarehouseResource.from_env()}
+
+    def context(cursor):
+        return build_sensor_context(cursor=cursor, repository_def=repo, resources=resources)
+
+    first = sensor.evaluate_tick(context(None))
     cursor = first.cursor
     inbox_dir(landing).mkdir(parents=True, exist_ok=True)
     (inbox_dir(landing) / "drop.json").write_text('{"server": "Draconiros"}')
-    fired = sensor.evaluate_tick(build_sensor_context(cursor=cursor, repository_def=repo))
+    fired = sensor.evaluate_tick(context(cursor))
     assert len(fired.run_requests) == 1 and isinstance(fired.run_requests[0], RunRequest)
     assert fired.run_requests[0].partition_key == today_key()  # the price fact's partition
-    again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor, repository_def=repo))
+    again = sensor.evaluate_tick(context(fired.cursor))
     assert again.run_requests == [] and again.skip_message == "no new Dofus batches"
 
 

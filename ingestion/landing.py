@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +35,16 @@ _NAME_RE = re.compile(
 )
 
 
-def landing_root() -> Path:
-    """SNAPMART_LANDING_DIR, else data/landing under SNAPMART_HOME (or the cwd)."""
-    configured = os.environ.get("SNAPMART_LANDING_DIR")
+def landing_root(environ: Mapping[str, str] | None = None) -> Path:
+    """SNAPMART_LANDING_DIR, else data/landing under SNAPMART_HOME (or the cwd), as the
+    environment (``os.environ`` unless given) says. A `snapmart` command or a Dagster run
+    resolves it once (orchestration/runtime/settings.py) and passes ``root`` down; the
+    functions here fall back on it when called without one."""
+    env = os.environ if environ is None else environ
+    configured = env.get("SNAPMART_LANDING_DIR")
     if configured:
         return Path(configured).resolve()
-    base = Path(os.environ.get("SNAPMART_HOME", Path.cwd()))
+    base = Path(env.get("SNAPMART_HOME", Path.cwd()))
     return (base / "data" / "landing").resolve()
 
 

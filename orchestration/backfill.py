@@ -75,11 +75,16 @@ def validate(source: str, start: date, end: date, today: date | None = None) -> 
 
 
 def run(
-    source: str, start: date, end: date, on_record: Callable[[Any], None] | None = None
+    source: str,
+    start: date,
+    end: date,
+    on_record: Callable[[Any], None] | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> BackfillResult:
     """Materialize the partitions ``start``..``end`` (inclusive, UTC days) of the source's
-    tick job in one in-process run on the persistent Dagster instance; ``on_record`` sees
-    the run's event log as it is written, and the log file keeps its messages."""
+    tick job in one in-process run on the persistent Dagster instance, on ``wh`` (by
+    default the warehouse the environment names); ``on_record`` sees the run's event log
+    as it is written, and the log file keeps its messages."""
     from dagster import AssetSelection
 
     from orchestration import runs
@@ -87,8 +92,9 @@ def run(
     from orchestration.defs.partitions import BACKFILL_TAG
 
     validate(source, start, end)
-    info = warehouse.ensure_warehouse()
-    log_path = _log_path(source, start, end)
+    wh = wh or warehouse.current()
+    info = wh.info
+    log_path = _log_path(source, start, end, wh.settings.home)
     # the source and what lies downstream of it, not the job's other sources
     selected = AssetSelection.groups(source).downstream().resolve(defs.resolve_asset_graph())
     tags = {
@@ -105,7 +111,11 @@ def run(
                 on_record(entry)
 
         outcome = runs.execute(
-            source_tick(source).job.name, selection=selected, tags=tags, on_record=record
+            source_tick(source).job.name,
+            wh,
+            selection=selected,
+            tags=tags,
+            on_record=record,
         )
     failed, error = [], None
     for entry in outcome.records:
@@ -129,8 +139,8 @@ def _log_line(entry: Any) -> str:
     return f"{when} {entry.step_key or '-'} {what}: {entry.message or entry.user_message}\n"
 
 
-def _log_path(source: str, start: date, end: date) -> Path:
-    log_dir = warehouse.home_dir() / ".snapmart" / "logs"
+def _log_path(source: str, start: date, end: date, home: Path) -> Path:
+    log_dir = home / ".snapmart" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     return log_dir / f"backfill-{source}-{start}-{end}.log"
 

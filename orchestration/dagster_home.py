@@ -12,12 +12,15 @@ UI left running starts at most two runs at once, and never two of one source.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from orchestration import warehouse
 from orchestration.defs import queue
+from orchestration.runtime.environ import environment
 
 DAGSTER_YAML_TEMPLATE = """\
 telemetry:
@@ -88,18 +91,43 @@ def dagster_database(info: warehouse.ConnectionInfo) -> warehouse.ConnectionInfo
     return replace(info, database=f"{info.database}_dagster")
 
 
-def prepare(info: warehouse.ConnectionInfo | None = None) -> Path:
-    """Create the Dagster database if needed, write dagster.yaml, export its variables;
-    returns the DAGSTER_HOME to run Dagster with."""
-    info = info or warehouse.ensure_warehouse()
+def instance_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
+    """The variables dagster.yaml names, for the warehouse ``info`` reaches: what a
+    process opening the instance (`snapmart ui`'s, and every one it starts) needs in its
+    environment."""
+    return {
+        "SNAPMART_PG_HOST": info.host,
+        "SNAPMART_PG_PORT": str(info.port),
+        "SNAPMART_PG_USER": info.user,
+        "SNAPMART_PG_PASSWORD": info.password or "",
+        "SNAPMART_DAGSTER_DATABASE": dagster_database(info).database,
+    }
+
+
+def prepare(info: warehouse.ConnectionInfo, home: Path | None = None) -> Path:
+    """Create the Dagster database if needed, write dagster.yaml under ``home`` (the
+    settings' home; by default the one the environment names); returns the DAGSTER_HOME
+    to run Dagster with, whose processes need ``instance_env(info)``."""
     storage = dagster_database(info)
     warehouse.ensure_database(storage)
-    warehouse.export_env(info)
-    os.environ["SNAPMART_DAGSTER_DATABASE"] = storage.database
-    home = warehouse.home_dir() / ".snapmart" / "dagster"
+    home = (home or warehouse.Settings.from_env().home) / ".snapmart" / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     text = dagster_yaml()
     if not config.exists() or config.read_text() != text:
         config.write_text(text)
     return home
+
+
+@contextmanager
+def instance(info: warehouse.ConnectionInfo, home: Path | None = None) -> Iterator[Any]:
+    """The Dagster instance of the warehouse ``info`` reaches (DAGSTER_HOME under
+    ``home``, as ``prepare``): dagster.yaml's variables are in the environment while it
+    loads, which is when it reads them, and gone after."""
+    from dagster import DagsterInstance
+
+    config = prepare(info, home)
+    with environment(instance_env(info)):
+        inst = DagsterInstance.from_config(str(config))
+    with inst:
+        yield inst

@@ -16,6 +16,7 @@ from orchestration.defs.freshness import with_freshness
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.maintenance import retention_daily, retention_job
 from orchestration.defs.raw import RAW_ASSETS
+from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.schedules import SCHEDULES
 from orchestration.defs.sensors import dofus_inbox_sensor, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_price_facts
@@ -28,6 +29,8 @@ defs = with_freshness(
         jobs=[*JOBS, retention_job],
         sensors=[dofus_inbox_sensor, run_failure_notifier],
         schedules=[*SCHEDULES, retention_daily],
-        resources={"dlt": DagsterDltResource()},
+        # The code server's settings, resolved as it loads (orchestration/runtime/settings.py);
+        # a `snapmart` command passes its own (orchestration/runs.py).
+        resources={"dlt": DagsterDltResource(), "warehouse": WarehouseResource.from_env()},
     )
 )

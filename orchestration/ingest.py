@@ -15,11 +15,13 @@ from ingestion.sources import get as get_source
 from orchestration import warehouse
 
 
-def pipelines_dir() -> Path:
-    """dlt's working state lives beside the embedded data, not in ~/.dlt
+def pipelines_dir(home: Path | None = None) -> Path:
+    """dlt's working state lives beside the embedded data under the home, not in ~/.dlt
     (SNAPMART_DLT_DIR moves it: the benchmark keeps its pipelines apart)."""
     override = os.environ.get("SNAPMART_DLT_DIR")
-    return Path(override) if override else warehouse.home_dir() / ".snapmart" / "dlt"
+    if override:
+        return Path(override)
+    return (home or warehouse.Settings.from_env().home) / ".snapmart" / "dlt"
 
 
 def resolve_sources(names: Iterable[str] | None) -> list[str]:
@@ -49,12 +51,14 @@ class SourceRun:
     errors: list[str] = field(default_factory=list)
 
 
-def pipeline_for(source: str) -> Any:
-    """The source's dlt pipeline (``snapmart_<source>``, dataset ``raw_<source>``), loading as
-    the loader role (docs/roles.md), its state under ``pipelines_dir()``; starts the
-    warehouse when needed."""
-    info = warehouse.ensure_warehouse()
-    return loader.make_pipeline(source, info.url(role=warehouse.LOADER_ROLE), pipelines_dir())
+def pipeline_for(source: str, wh: warehouse.Warehouse | None = None) -> Any:
+    """The source's dlt pipeline (``snapmart_<source>``, dataset ``raw_<source>``), loading
+    into ``wh`` as the loader role (docs/roles.md), its state under ``pipelines_dir()``;
+    ``wh`` defaults to the warehouse the environment names, for callers that hold none
+    (the tests, the benchmark)."""
+    wh = wh or warehouse.current()
+    url = wh.info.url(role=warehouse.LOADER_ROLE)
+    return loader.make_pipeline(source, url, pipelines_dir(wh.settings.home))
 
 
 def prepare_load(
@@ -63,10 +67,12 @@ def prepare_load(
     progress: Callable[[str, int], None] | None = None,
     only_tables: Iterable[str] | None = None,
     on_pending: Callable[[int], None] | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> tuple[Any, Any, list[loader.TableSpec]]:
     """(pipeline, dlt source over the pending files, raw tables) for one source
     (``only_tables``: the raw tables to load, e.g. a Dagster asset subset; ``on_pending``
-    hears how many files the load will read, ``progress`` each file read).
+    hears how many files the load will read, ``progress`` each file read), loading into
+    ``wh`` from ``root`` (by default its settings' landing zone).
 
     Snapshots about to be loaded again (a changed file, another copy of a capture)
     lose their old rows first, so snapshot tables can be appended to.
@@ -76,7 +82,9 @@ def prepare_load(
     module = get_source(source)
     wanted = set(only_tables) if only_tables is not None else None
     endpoints = [e for e in module.ENDPOINTS if wanted is None or e.table.name in wanted]
-    pipeline = pipeline_for(source)
+    wh = wh or warehouse.current()
+    root = root if root is not None else wh.settings.landing_root
+    pipeline = pipeline_for(source, wh)
     tables = [e.table for e in module.ENDPOINTS]
     rows = loader.landing_rows(pipeline)
     if loader.discard_incomplete_loads(pipeline, tables, rows):  # its files are pending again
@@ -100,18 +108,19 @@ def load_source(
     source: str,
     root: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> loader.LoadSummary:
     """Landing → raw for one source: only files not loaded yet (idempotent)."""
-    pipeline, dlt_source, tables = prepare_load(source, root, progress)
+    pipeline, dlt_source, tables = prepare_load(source, root, progress, wh=wh)
     return loader.run_load(pipeline, dlt_source, tables)
 
 
-def ensure_raw_tables() -> None:
+def ensure_raw_tables(wh: warehouse.Warehouse) -> None:
     """Every source's raw tables, empty if it never delivered: dbt's staging views over
     them compile whatever subset of sources a deployment actually uses."""
     for source in SOURCES:
         module = get_source(source)
-        loader.ensure_tables(pipeline_for(source), [e.table for e in module.ENDPOINTS])
+        loader.ensure_tables(pipeline_for(source, wh), [e.table for e in module.ENDPOINTS])
 
 
 def fetch_source(source: str, root: Path | None = None) -> Any:

@@ -114,9 +114,11 @@ def _passed_through(info: warehouse.ConnectionInfo, suite: RawSuite) -> str | No
     return row[0] if row else None
 
 
-def record_passed(suite: RawSuite, load_id: str) -> None:
+def record_passed(
+    suite: RawSuite, load_id: str, info: warehouse.ConnectionInfo | None = None
+) -> None:
     """Remember that the table's loads up to ``load_id`` passed the suite."""
-    info = warehouse.ensure_warehouse()
+    info = info or warehouse.current().info
     with warehouse.connect(info, autocommit=True) as conn:
         conn.execute(PASSED_DDL)
         conn.execute(
@@ -156,7 +158,9 @@ def _unpassed_loads(
     return out[::-1]
 
 
-def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResult:
+def validate_raw_table(
+    suite: RawSuite, load_id: str | None = None, info: warehouse.ConnectionInfo | None = None
+) -> SuiteResult:
     """Validate rows of the table against the suite: those of ``load_id`` when given,
     else each load newer than the last one that passed (``ops.raw_checks_passed``),
     load by load, recording the newest of an unbroken run of passes.
@@ -165,8 +169,9 @@ def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResu
     load and is blocked again: a bad load stays out of the marts until it is fixed (its
     rows deleted or corrected), not only for the tick that loaded it. A table never
     checked starts with its newest load. One load at a time, as each tick would have
-    checked it: the cost is that of the loads not yet passed, never of the history."""
-    info = warehouse.ensure_warehouse()
+    checked it: the cost is that of the loads not yet passed, never of the history. In
+    ``info`` (by default the warehouse the environment names)."""
+    info = info or warehouse.current().info
     if load_id is not None:
         return _validate_load(info, suite, load_id, -1)
     newest, rows = _newest_load(info, suite.schema, suite.table)
@@ -184,7 +189,7 @@ def validate_raw_table(suite: RawSuite, load_id: str | None = None) -> SuiteResu
         result = _validate_load(info, suite, candidate, n)
         total.rows += n
         if result.success and unbroken:
-            record_passed(suite, candidate)
+            record_passed(suite, candidate, info)
         else:
             unbroken = False
         if not result.success:

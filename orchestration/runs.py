@@ -30,12 +30,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @contextlib.contextmanager
-def instance() -> Iterator[Any]:
+def instance(wh: warehouse.Warehouse) -> Iterator[Any]:
     """The Dagster instance of this warehouse (its database ``<database>_dagster``)."""
-    from dagster import DagsterInstance
-
-    home = dagster_home.prepare(warehouse.ensure_warehouse())
-    with DagsterInstance.from_config(str(home)) as inst:
+    with dagster_home.instance(wh.info, wh.settings.home) as inst:
         # A run writes hundreds of events: over a few pooled connections, as the webserver
         # does, instead of a new connection (and its authentication) per write.
         inst.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
@@ -93,6 +90,7 @@ def job_nodes(
 
 def execute(
     job_name: str | None,
+    wh: warehouse.Warehouse,
     *,
     selection: Iterable[Any] | None = None,
     checks: Iterable[Any] | None = None,
@@ -102,8 +100,11 @@ def execute(
     on_record: Callable[[Any], None] | None = None,
 ) -> RunOutcome:
     """Execute a job (or the assets ``selection`` of it, with ``checks`` or those of
-    its assets) in process on the instance; ``on_record`` sees each event log record as
+    its assets) in process on the instance, on the warehouse ``wh`` (the run's
+    ``warehouse`` resource: its settings); ``on_record`` sees each event log record as
     the run writes it (from another thread)."""
+    from orchestration.defs.resources import WarehouseResource
+
     job, keys = _job(job_name, selection, checks)
     config = {**QUIET, **(run_config or {})}
     run_id = str(uuid.uuid4())
@@ -111,7 +112,7 @@ def execute(
     # dagster-dbt and the definitions log through the "dagster" logger: the event log
     # keeps them, the terminal does not need them
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    with instance() as inst:
+    with instance(wh) as inst:
         stop = threading.Event()
         failure: list[BaseException] = []
 
@@ -146,6 +147,7 @@ def execute(
                 asset_selection=keys,
                 run_id=run_id,
                 tags=dict(tags or {}),
+                resources={"warehouse": WarehouseResource.from_settings(wh.settings)},
             )
         finally:
             stop.set()

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingestion import clock
 from orchestration import warehouse
+from orchestration.runtime.environ import environment
 
 PROJECT_DIR = warehouse.PROJECT_ROOT
 
@@ -32,35 +32,53 @@ PROFILE_ENV = (
 _PREPARED: set[str] = set()  # warehouses (URLs) whose tables dbt reads are known to exist
 
 
-def dbt_env() -> None:
-    """Connection from the one warehouse setting; every source's raw tables (and the
+def profile_env(info: warehouse.ConnectionInfo) -> dict[str, str]:
+    """The connection as profiles.yml reads it (``env_var('SNAPMART_PG_…')``): dbt works
+    as the transformer role (docs/roles.md) on the one login. Each invocation (and the
+    parse) has it in its environment while it runs (orchestration/runtime/environ.py)."""
+    return {
+        "SNAPMART_PG_HOST": info.host,
+        "SNAPMART_PG_PORT": str(info.port),
+        "SNAPMART_PG_USER": info.user,
+        "SNAPMART_PG_PASSWORD": info.password or "",
+        "SNAPMART_PG_DATABASE": info.database,
+        "SNAPMART_PG_ROLE": warehouse.TRANSFORMER_ROLE,
+    }
+
+
+def dbt_env(wh: warehouse.Warehouse | None = None) -> dict[str, str]:
+    """What a dbt invocation on ``wh`` (by default the warehouse the environment names)
+    runs with: its connection for profiles.yml; every source's raw tables (and the
     user-state and alerts tables) present (checked once per warehouse and process); the
     tick's clock published for the SQL that compares with "now" (ingestion/clock.py)."""
     from orchestration import metrics, user_state
     from orchestration.alerts import store
     from orchestration.ingest import ensure_raw_tables
 
-    info = warehouse.ensure_warehouse()
+    wh = wh or warehouse.current()
+    info = wh.info
     prepared = info.url() in _PREPARED
-    if not prepared:
-        ensure_raw_tables()
-        user_state.ensure_tables()
-        store.ensure_schema()
-    with warehouse.connect(autocommit=True) as conn:
+    with warehouse.connect(info, autocommit=True) as conn:
+        if not prepared:
+            ensure_raw_tables(wh)
+            user_state.ensure_tables(wh)
+            store.ensure_schema(conn)
         clock.publish(conn)
         if not prepared:
             metrics.ensure_table(conn)
     _PREPARED.add(info.url())
-    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR))
+    return profile_env(info)
 
 
 def target_path() -> Path:
+    """dbt's target folder (manifest, run results): DBT_TARGET_PATH, else ``target/``."""
     return Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
 
 
 @dataclass
 class NodeResult:
+    """One dbt node's outcome: name, resource type, status, message, seconds, failures."""
+
     name: str
     resource_type: str
     status: str
@@ -71,14 +89,18 @@ class NodeResult:
 
 @dataclass
 class BuildResult:
+    """A dbt invocation's outcome: success, each node's result, the error that stopped it."""
+
     success: bool
     nodes: list[NodeResult] = field(default_factory=list)
     error: str | None = None
 
     def failed(self) -> list[NodeResult]:
+        """The nodes that errored or failed."""
         return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
 
     def counts(self) -> dict[str, int]:
+        """How many nodes ended in each status."""
         out: dict[str, int] = {}
         for n in self.nodes:
             out[n.status] = out.get(n.status, 0) + 1
@@ -96,19 +118,11 @@ SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 TESTS_SINCE_ENV = "SNAPMART_TESTS_SINCE_LOAD"
 
 
-@contextmanager
-def tests_since(epoch: float | None) -> Iterator[None]:
-    """Data tests of models with a ``tick_test_window`` see only rows loaded since
-    ``epoch`` (and older rows sharing their times) while the block runs; None: all rows."""
-    saved = os.environ.pop(TESTS_SINCE_ENV, None)
-    if epoch is not None:
-        os.environ[TESTS_SINCE_ENV] = f"{epoch:.6f}"
-    try:
-        yield
-    finally:
-        os.environ.pop(TESTS_SINCE_ENV, None)
-        if saved is not None:
-            os.environ[TESTS_SINCE_ENV] = saved
+def tests_since(epoch: float | None) -> dict[str, str | None]:
+    """The invocation's environment for data tests of models with a ``tick_test_window``
+    to see only rows loaded since ``epoch`` (and older rows sharing their times); None:
+    all rows (the variable unset)."""
+    return {TESTS_SINCE_ENV: None if epoch is None else f"{epoch:.6f}"}
 
 
 def dbt_args(
@@ -118,8 +132,12 @@ def dbt_args(
     exclude: str | None = None,
     unit_tests: bool = True,
 ) -> list[str]:
+    """dbt's arguments for ``command`` on this project (project, profiles and target
+    folders), with the selection, ``--full-refresh`` and, unless ``unit_tests``, the unit
+    tests excluded."""
     args = [
         command,
+        "--no-send-anonymous-usage-stats",
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -139,6 +157,7 @@ def dbt_args(
 
 
 def project_files() -> list[Path]:
+    """Every file the dbt project is parsed from (a newer one means a new parse)."""
     files = [PROJECT_DIR / "dbt_project.yml", PROJECT_DIR / "profiles.yml"]
     return files + [p for p in (PROJECT_DIR / "dbt_project").rglob("*") if p.is_file()]
 
@@ -146,20 +165,23 @@ def project_files() -> list[Path]:
 _PARSED: dict[tuple[Any, ...], Any] = {}
 
 
-def parsed_manifest() -> Any:
-    """dbt's parsed project (a ``Manifest``), parsed at most once per process while the
-    project's files, the connection (profiles.yml) and the target path stay the same, and
-    handed to every invocation, as dbt's programmatic invocations allow (no copy: dbt
-    1.11's Manifest does not survive pickling or deepcopy)."""
+def parsed_manifest(env: Mapping[str, str]) -> Any:
+    """dbt's parsed project (a ``Manifest``) for the connection ``env`` (``dbt_env``),
+    parsed at most once per process while the project's files, the connection
+    (profiles.yml) and the target path stay the same, and handed to every invocation, as
+    dbt's programmatic invocations allow (no copy: dbt 1.11's Manifest does not survive
+    pickling or deepcopy)."""
     from dbt.cli.main import dbtRunner
 
+    profile = {k: env.get(k, os.environ.get(k)) for k in PROFILE_ENV}
     key = (
         max(p.stat().st_mtime_ns for p in project_files()),
-        tuple(os.environ.get(k) for k in PROFILE_ENV),
+        tuple(profile.values()),
         str(target_path()),
     )
     if key not in _PARSED:
-        res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
+        with environment(env):
+            res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
         if not res.success:
             raise RuntimeError(f"dbt parse failed: {res.exception}")
         _PARSED.clear()
@@ -183,16 +205,21 @@ class Invocation:
     nodes: list[NodeResult] = field(default_factory=list)
 
 
-def stream(args: list[str], tests_since_load: float | None = None) -> Iterator[dict[str, Any]]:
-    """Run dbt in-process (in a worker thread) on the parsed project; yield each node's
-    result events as dbt's JSON log writes them, as they happen; return an Invocation.
+def stream(
+    args: list[str],
+    tests_since_load: float | None = None,
+    wh: warehouse.Warehouse | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run dbt in-process (in a worker thread) on the parsed project, on ``wh`` (by
+    default the warehouse the environment names); yield each node's result events as
+    dbt's JSON log writes them, as they happen; return an Invocation.
 
     A scheduled tick passes ``tests_since_load`` (when it started): the big facts' data
     tests need only look at what the tick loaded (macros/test_window.sql)."""
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
-    dbt_env()
+    env = dbt_env(wh)
     events: queue.Queue[Any] = queue.Queue()
     done = object()
     out = Invocation()
@@ -206,11 +233,10 @@ def stream(args: list[str], tests_since_load: float | None = None) -> Iterator[d
 
     def work() -> None:
         try:
-            with tests_since(tests_since_load):
+            manifest = parsed_manifest(env)
+            with environment({**env, **tests_since(tests_since_load)}):
                 quiet = [] if "--log-level" in args else ["--quiet"]
-                res = dbtRunner(manifest=parsed_manifest(), callbacks=[callback]).invoke(
-                    [*args, *quiet]
-                )
+                res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke([*args, *quiet])
             out.success = bool(res.success)
             if res.exception is not None:
                 out.error = f"{type(res.exception).__name__}: {res.exception}"
@@ -235,10 +261,12 @@ def run_dbt(
     exclude: str | None = None,
     unit_tests: bool = True,
     tests_since_load: float | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> BuildResult:
-    """dbt build (or another command), reporting each node as it finishes."""
+    """dbt build (or another command) on ``wh`` (by default the warehouse the environment
+    names), reporting each node as it finishes."""
     args = dbt_args(command, select, full_refresh, exclude, unit_tests)
-    events = stream(args, tests_since_load)
+    events = stream(args, tests_since_load, wh)
     while True:
         try:
             event = next(events)
@@ -263,7 +291,9 @@ def result_node(event: dict[str, Any]) -> NodeResult:
     )
 
 
-def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
+def ensure_built(
+    unique_ids: Iterable[str], wh: warehouse.Warehouse, parents_only: bool = False
+) -> None:
     """Build the given dbt nodes (or, ``parents_only``, what they read) and their
     ancestors, those the warehouse does not hold yet.
 
@@ -272,7 +302,7 @@ def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
     other sources' views, dimensions): on a fresh warehouse those do not exist yet, and
     are built first, once, with their tests. On a built warehouse this is one catalogue
     query."""
-    nodes = parsed_manifest().nodes
+    nodes = parsed_manifest(profile_env(wh.info)).nodes
     given = set(unique_ids)
     wanted: set[str] = set() if parents_only else set(given)
     frontier = list(given)
@@ -290,7 +320,7 @@ def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
     }
     if not relations:
         return
-    with warehouse.connect(autocommit=True) as conn:
+    with wh.connect(autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(hashtext('snapmart.first_build'))")
         try:
             schemas, names = zip(*relations.values(), strict=True)
@@ -308,7 +338,7 @@ def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
             )
             if not missing:
                 return
-            result = run_dbt("build", " ".join(missing), unit_tests=False)
+            result = run_dbt("build", " ".join(missing), unit_tests=False, wh=wh)
             if not result.success:
                 failed = ", ".join(n.name for n in result.failed()) or result.error
                 raise RuntimeError(f"building what this run reads failed: {failed}")
@@ -316,7 +346,9 @@ def ensure_built(unique_ids: Iterable[str], parents_only: bool = False) -> None:
             conn.execute("select pg_advisory_unlock(hashtext('snapmart.first_build'))")
 
 
-def model_ids(names: Iterable[str]) -> list[str]:
+def model_ids(names: Iterable[str], wh: warehouse.Warehouse) -> list[str]:
     """The unique ids of the project's models (or seeds) of these names."""
     wanted = set(names)
-    return [uid for uid, n in parsed_manifest().nodes.items() if n.name in wanted]
+    return [
+        uid for uid, n in parsed_manifest(profile_env(wh.info)).nodes.items() if n.name in wanted
+    ]

@@ -30,6 +30,9 @@ class UserStateError(RuntimeError):
 
 @dataclass
 class UserStateLoad:
+    """One profiles load: the bundle loaded (None: no profiles), whether the folder
+    changed, rows per raw table, and the lines rejected (file:line, reason)."""
+
     bundle: str | None
     fetched: bool
     rows: dict[str, int] = field(default_factory=dict)
@@ -62,13 +65,19 @@ _ARROW_TO_INSERTS_IS_FINE = _ArrowToInsertsIsFine()  # addFilter ignores a secon
 
 
 def load(
-    *, fetch: bool = True, root: Path | None = None, folder: Path | None = None
+    *,
+    fetch: bool = True,
+    root: Path | None = None,
+    folder: Path | None = None,
+    wh: warehouse.Warehouse | None = None,
 ) -> UserStateLoad:
     """Archive the folder if it changed (``fetch``), then replace the raw user state with
-    the newest archived version. Idempotent: the same version loads the same rows.
-    ``rejects`` are the lines the files themselves show wrong; the lines the catalogue
-    does not know come from dbt (``catalogue_rejects``)."""
-    warehouse.ensure_warehouse()
+    the newest archived version, in ``wh`` (by default the warehouse the environment
+    names) from ``root`` (by default its landing zone). Idempotent: the same version
+    loads the same rows. ``rejects`` are the lines the files themselves show wrong; the
+    lines the catalogue does not know come from dbt (``catalogue_rejects``)."""
+    wh = wh or warehouse.current()
+    root = root if root is not None else wh.settings.landing_root
     fetched = bool(source.fetch(root=root, folder=folder).files) if fetch else False
     bundle_file = source.current_bundle(root)
     if bundle_file is None:
@@ -82,7 +91,7 @@ def load(
             ) from None
         state = source.parse_bundle(bundle)
         bundle_rel, captured = bundle_file.relative, bundle_file.captured_at
-    pipeline = ingest.pipeline_for(source.SOURCE)
+    pipeline = ingest.pipeline_for(source.SOURCE, wh)
     # A few hundred rows at most: plain INSERTs. (The Arrow/ADBC path the market sources use
     # fails on the empty file dlt writes to replace a table with nothing, i.e. when the
     # last profile is deleted.) dlt's note that Arrow → INSERT is slower is noise here.
@@ -99,11 +108,11 @@ def load(
     )
 
 
-def ensure_tables() -> None:
+def ensure_tables(wh: warehouse.Warehouse) -> None:
     """Empty raw user-state tables on a warehouse that never loaded profiles, so dbt's
     staging views compile (as ingest.ensure_raw_tables does for the market sources); on a
     warehouse whose tables predate a column (``item``, ``player``: names as written), the
     column, so they compile before the next load that writes each table."""
-    pipeline = ingest.pipeline_for(source.SOURCE)
+    pipeline = ingest.pipeline_for(source.SOURCE, wh)
     loader.ensure_tables(pipeline, source.TABLES.values())
     loader.ensure_columns(pipeline, source.TABLES.values())

@@ -29,6 +29,7 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
 
 from orchestration import warehouse  # noqa: E402
+from orchestration.runtime import embedded  # noqa: E402
 
 CLOCK_SHIFT_ENV = "SNAPMART_TEST_CLOCK_SHIFT_DAYS"
 if os.environ.get(CLOCK_SHIFT_ENV):
@@ -68,8 +69,9 @@ def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (home / "profiles").mkdir()
     os.environ["SOURCES__USER_STATE__PROFILES_DIR"] = str(home / "profiles")
     yield home
-    if warehouse.is_embedded():
-        warehouse.stop_embedded()
+    settings = warehouse.Settings.from_env()
+    if settings.embedded:
+        warehouse.Warehouse(settings).stop()
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)
@@ -80,7 +82,7 @@ def snapmart_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def base_url_env(snapmart_home: Path) -> str | None:
     """The external server URL the session started with (None = embedded)."""
-    return warehouse.external_url()
+    return warehouse.Settings.from_env().database_url
 
 
 def start_embedded_once(snapmart_home: Path) -> warehouse.ConnectionInfo:
@@ -89,7 +91,7 @@ def start_embedded_once(snapmart_home: Path) -> warehouse.ConnectionInfo:
     second sees the first's port taken and picks another instead of racing it for it."""
     with open(snapmart_home.parent.parent / "embedded-start.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        return warehouse.start_embedded()
+        return embedded.start(snapmart_home)
 
 
 @contextlib.contextmanager
@@ -97,7 +99,9 @@ def new_database(
     snapmart_home: Path, base_url_env: str | None
 ) -> Iterator[warehouse.ConnectionInfo]:
     """A brand-new database with the roles, on the session's server, as the warehouse
-    until the block ends (dlt's local pipeline state starts over with it)."""
+    until the block ends (dlt's local pipeline state starts over with it): the settings
+    every command and run resolves from the environment meanwhile, prepared by a new
+    ``Warehouse`` of its own."""
     previous = os.environ.get("SNAPMART_DATABASE_URL")
     name = f"snapmart_t_{uuid.uuid4().hex[:10]}"
     if base_url_env:
@@ -109,13 +113,11 @@ def new_database(
         os.environ["SNAPMART_DATABASE_URL"] = warehouse.ConnectionInfo(
             info.host, info.port, info.user, info.password, name
         ).url()
-    warehouse._READY.clear()
     shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
-    info = warehouse.ensure_warehouse()
+    info = warehouse.Warehouse(warehouse.Settings.from_env()).prepare()
     try:
         yield info
     finally:
-        warehouse._READY.clear()
         warehouse.drop_database(info)
         shutil.rmtree(snapmart_home / ".snapmart" / "dlt", ignore_errors=True)
         if previous is not None:

@@ -28,6 +28,7 @@ from orchestration import ingest, transform, user_state, warehouse
 from orchestration.alerts import deliver, evaluate
 from orchestration.cli import app
 from orchestration.defs.alerts import alert_deliveries_unknown
+from orchestration.defs.resources import WarehouseResource
 from tests.conftest import SIM_END, query, scalar
 
 SECRET_TOKEN = "s3cr3t-webhook-token"
@@ -268,7 +269,7 @@ def test_a_crash_between_send_and_record_is_unknown_and_never_resent(
     again = _deliver(db)
     assert (again.unknown, again.sent) == (0, 0) and len(receiver.requests) - before == 1
 
-    check = alert_deliveries_unknown()
+    check = alert_deliveries_unknown(warehouse=WarehouseResource.from_env())
     assert not check.passed and check.metadata["unknown"].value == 1
     status = CliRunner().invoke(app, ["alerts", "status"])
     assert status.exit_code == 1 and "unknown 1" in status.output, status.output
@@ -281,7 +282,7 @@ def test_a_crash_between_send_and_record_is_unknown_and_never_resent(
     result = CliRunner().invoke(app, ["alerts", "resolve", str(delivery_id), "--as", "sent"])
     assert result.exit_code == 0, result.output
     assert _status(db, "crash")[0][0] == "sent"
-    assert alert_deliveries_unknown().passed
+    assert alert_deliveries_unknown(warehouse=WarehouseResource.from_env()).passed
 
 
 def test_a_webhook_failing_twice_is_retried_then_sent(
@@ -531,6 +532,7 @@ def test_a_failed_run_is_reported_once_through_the_ops_webhook(db, receiver, mon
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(),
+        resources={"warehouse": WarehouseResource.from_env()},
     ).for_run_failure()
     before = len(receiver.requests)
     run_failure_notifier(context)

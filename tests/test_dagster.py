@@ -16,6 +16,7 @@ from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import ingest, warehouse
+from orchestration.defs.resources import WarehouseResource
 from tests.conftest import SIM_END, clock_at, query, scalar
 
 
@@ -186,7 +187,10 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
 
 
 def _run_all(job):
+    # the run on the module's database and landing zone (the definitions were loaded with
+    # whatever settings the session had then), as a `snapmart` command passes its own
     return job.execute_in_process(
+        resources={"warehouse": WarehouseResource.from_env()},
         run_config={
             "ops": {
                 "osrs_prices_raw": {"config": {"replay": True}},
@@ -209,14 +213,20 @@ def test_dofus_sensor_fires_once_per_new_drop(defs, landing) -> None:
 
     repo = defs.get_repository_def()
     sensor = defs.resolve_sensor_def("dofus_inbox_sensor")
-    first = sensor.evaluate_tick(build_sensor_context(cursor=None, repository_def=repo))
+    # the module's landing zone (the definitions were loaded with the session's settings)
+    resources = {"warehouse": WarehouseResource.from_env()}
+
+    def context(cursor):
+        return build_sensor_context(cursor=cursor, repository_def=repo, resources=resources)
+
+    first = sensor.evaluate_tick(context(None))
     cursor = first.cursor
     inbox_dir(landing).mkdir(parents=True, exist_ok=True)
     (inbox_dir(landing) / "drop.json").write_text('{"server": "Draconiros"}')
-    fired = sensor.evaluate_tick(build_sensor_context(cursor=cursor, repository_def=repo))
+    fired = sensor.evaluate_tick(context(cursor))
     assert len(fired.run_requests) == 1 and isinstance(fired.run_requests[0], RunRequest)
     assert fired.run_requests[0].partition_key == today_key()  # the price fact's partition
-    again = sensor.evaluate_tick(build_sensor_context(cursor=fired.cursor, repository_def=repo))
+    again = sensor.evaluate_tick(context(fired.cursor))
     assert again.run_requests == [] and again.skip_message == "no new Dofus batches"
 
 
@@ -330,6 +340,7 @@ def test_a_failing_gx_suite_blocks_the_marts_until_the_data_is_fixed(db, landing
 
     def tick():
         return job.execute_in_process(
+            resources={"warehouse": WarehouseResource.from_env()},
             run_config={"ops": {"osrs_prices_raw": {"config": {"replay": True}}}},
             partition_key=today_key(),
             instance=instance,

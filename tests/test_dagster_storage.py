@@ -55,7 +55,7 @@ print(json.dumps({
 def test_run_history_and_schedule_state_survive_a_restart(db, snapmart_home) -> None:
     home = dagster_home.prepare(db)
     storage = dagster_home.dagster_database(db)
-    env = dict(os.environ, DAGSTER_HOME=str(home))
+    env = dict(os.environ, **dagster_home.instance_env(db), DAGSTER_HOME=str(home))
     try:
         assert db.password not in (home / "dagster.yaml").read_text()
         # An engineer switches off a schedule that ships running…

@@ -32,12 +32,12 @@ def test_the_ui_instance_records_the_demo_and_every_materialization(db, demo) ->
     """The demo's tick is a run of `refresh_all` started by the CLI, on the instance of
     this warehouse (its DAGSTER_HOME, its database): it succeeded, it materialized every
     asset of that job, it recorded the checks, and no asset reads "Never materialized"."""
-    from dagster import DagsterEventType, DagsterInstance, RunsFilter
+    from dagster import DagsterEventType, RunsFilter
 
     from orchestration import dagster_home
     from orchestration.definitions import defs
 
-    with DagsterInstance.from_config(str(dagster_home.prepare(db))) as instance:
+    with dagster_home.instance(db) as instance:
         runs = instance.get_runs(
             filters=RunsFilter(job_name="refresh_all", tags={"snapmart/trigger": "cli"})
         )

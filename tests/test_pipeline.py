@@ -152,12 +152,8 @@ def test_unknown_source_is_one_clear_sentence(db) -> None:
 
 
 def test_bad_database_url_is_one_clear_sentence(monkeypatch) -> None:
-    from orchestration import warehouse
-
     monkeypatch.setenv("SNAPMART_DATABASE_URL", "postgresql://nobody:x@127.0.0.1:1/none")
-    warehouse._READY.clear()
     result = runner.invoke(app, ["db", "start"])
-    warehouse._READY.clear()
     assert result.exit_code == 2
     assert "cannot reach PostgreSQL" in result.output
     assert "x@" not in result.output  # the password never appears

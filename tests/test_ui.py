@@ -26,6 +26,7 @@ from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
 from orchestration import dagster_home, warehouse
 from orchestration.cli.maintenance import GRACE_SECONDS, TERM_SECONDS
+from orchestration.runtime.environ import environment
 
 START_TIMEOUT = 90  # for the webserver to answer and the run to start (about 35 s)
 STOP_BUDGET = 30  # seconds from Ctrl-C to the command's return
@@ -105,13 +106,14 @@ def test_ctrl_c_stops_the_ui_and_all_it_started(db, tmp_path) -> None:
     log = (tmp_path / "ui.log").open("w+")
     ui = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(home), str(port), str(workspace)],
-        env=dict(os.environ, DAGSTER_DISABLE_TELEMETRY="true"),
+        env=dict(os.environ, **dagster_home.instance_env(db), DAGSTER_DISABLE_TELEMETRY="true"),
         cwd=warehouse.PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # like a shell's job: the test sees all it starts
     )
-    instance = DagsterInstance.from_config(str(home))
+    with environment(dagster_home.instance_env(db)):  # dagster.yaml's variables
+        instance = DagsterInstance.from_config(str(home))
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not (_answers(port) and _running(instance)):

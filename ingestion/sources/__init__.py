@@ -69,6 +69,8 @@ class Tick:
 
 
 def get(name: str) -> ModuleType:
+    """The source package ``ingestion.sources.<name>``; an unregistered name is a KeyError
+    listing the known ones."""
     if name not in ALL_SOURCES:
         known = ", ".join(ALL_SOURCES)
         raise KeyError(f"unknown source {name!r}; known sources: {known}")
@@ -105,4 +107,5 @@ def can_backfill(name: str) -> bool:
 
 
 def backfillable() -> tuple[str, ...]:
+    """The registered sources that can fetch a past window (``can_backfill``), in order."""
     return tuple(s for s in SOURCES if can_backfill(s))

@@ -100,7 +100,7 @@ def load_and_check(
     rejects with its expected outcome (``landing_files`` records both per file)."""
     from orchestration import ingest
 
-    info = warehouse.ensure_warehouse()
+    info = warehouse.current().info
     out = {s: SourceOutcome(s) for s in sorted({f.source for f in files})}
     for source, outcome in out.items():
         mine = [f for f in files if f.source == source]
@@ -163,7 +163,7 @@ def bad_values_in_marts() -> dict[str, int]:
     """Rows per mart holding a value no good record has (after a ``dbt build``)."""
     from psycopg import sql
 
-    info = warehouse.ensure_warehouse()
+    info = warehouse.current().info
     latest = clock.now() + timedelta(minutes=10)
     counts: dict[str, int] = {}
     with warehouse.connect(info) as conn:

@@ -69,8 +69,10 @@ def machine_info() -> dict[str, Any]:
 
 @contextmanager
 def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
-    """A fresh database, landing zone and dlt directory for one bench run."""
-    base = warehouse.ensure_warehouse()
+    """A fresh database, landing zone and dlt directory for one bench run: the settings
+    the suites' functions find in the environment (they hold no ``Warehouse``), the
+    warehouse prepared here."""
+    base = warehouse.Warehouse.from_env().prepare()
     name = f"snapmart_bench_{datetime.now(UTC):%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
     scratch = Path(tempfile.mkdtemp(prefix="snapmart-bench-"))
     saved = {
@@ -82,12 +84,10 @@ def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
     ).url()
     os.environ["SNAPMART_LANDING_DIR"] = str(scratch / "landing")
     os.environ["SNAPMART_DLT_DIR"] = str(scratch / "dlt")
-    warehouse.forget_ready()
-    info = warehouse.ensure_warehouse()
+    info = warehouse.Warehouse.from_env().prepare()
     try:
         yield info
     finally:
-        warehouse.forget_ready()
         if not keep:
             warehouse.drop_database(info)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -96,7 +96,6 @@ def bench_environment(keep: bool = False) -> Iterator[warehouse.ConnectionInfo]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        warehouse.forget_ready()
 
 
 def schema_bytes(conn: Any, schemas: tuple[str, ...]) -> dict[str, int]:

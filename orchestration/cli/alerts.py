@@ -22,9 +22,9 @@ def profiles_load() -> None:
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
 
-    start_warehouse()
+    wh = start_warehouse()
     try:
-        result = user_state.load()
+        result = user_state.load(wh=wh)
     except user_state.UserStateError as exc:
         fail(exc)
         return
@@ -58,15 +58,15 @@ def _check_against_catalogue() -> list[tuple[str, str]] | None:
         return user_state.catalogue_rejects(conn)
 
 
-def _ensure_rules() -> None:
+def _ensure_rules(wh: Any) -> None:
     """The rules the evaluator reads (dbt's int_user_state__alert_rules, a view over the
     loaded profiles), built with what it reads when the warehouse does not hold it: on a
     fresh warehouse, or after a dbt run replaced the staging views under it."""
     from orchestration import transform
     from orchestration.alerts.evaluate import RULES_RELATION
 
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids([RULES_RELATION.rsplit(".", 1)[-1]]))
+    name = RULES_RELATION.rsplit(".", 1)[-1]
+    transform.ensure_built(transform.model_ids([name], wh), wh)
 
 
 def _file_line(reject: tuple[str, str]) -> tuple[str, int]:
@@ -80,9 +80,9 @@ def alerts_evaluate() -> None:
     """Evaluate every rule against the current marts (new triggers, once per cooldown)."""
     from orchestration.alerts import evaluate
 
-    start_warehouse()
-    _ensure_rules()
-    report = evaluate.evaluate_now()
+    wh = start_warehouse()
+    _ensure_rules(wh)
+    report = evaluate.evaluate_now(info=wh.info)
     for e in report.events:
         console.print(f"{e.triggered_at:%Y-%m-%d %H:%M} {e.profile_id}/{e.rule_id}: {e.title}")
     console.print(
@@ -96,8 +96,8 @@ def alerts_deliver() -> None:
     """Send pending deliveries (with retries); exit 1 while any stays pending or unknown."""
     from orchestration.alerts import deliver
 
-    start_warehouse()
-    report = deliver.deliver_now()
+    wh = start_warehouse()
+    report = deliver.deliver_now(wh.info)
     for error in report.errors:
         err.print(f"[yellow]{error}[/]")
     console.print(
@@ -112,7 +112,7 @@ def alerts_status() -> None:
     """Deliveries by status, and every one that needs a person (pending, unknown)."""
     from orchestration.alerts import deliver
 
-    info = start_warehouse()
+    info = start_warehouse().info
     with warehouse.connect(info) as conn:
         counts = deliver.open_deliveries(conn)
         rows = conn.execute(
@@ -148,7 +148,7 @@ def alerts_resolve(
     """Settle a delivery whose fate is unknown, after checking the channel."""
     if as_ not in ("sent", "pending", "failed"):
         fail(ValueError(f"--as is sent, pending or failed, not {as_!r}"))
-    info = start_warehouse()
+    info = start_warehouse().info
     with warehouse.connect(info) as conn:
         row = conn.execute(
             """update alerts.alert_deliveries set status = %s, updated_at = now(),
@@ -170,8 +170,9 @@ def alerts_backtest(
     recorded or sent: the evaluation runs in a transaction that is rolled back)."""
     from orchestration.alerts import evaluate, store
 
-    info = start_warehouse()
-    _ensure_rules()
+    wh = start_warehouse()
+    _ensure_rules(wh)
+    info = wh.info
     with warehouse.connect(info) as conn:
         store.ensure_schema(conn)
         conn.execute("delete from alerts.rule_state")

@@ -36,7 +36,7 @@ def backfill(
         backfill_mod.validate(source, start, end)
     except ValueError as exc:
         fail(exc, "run `snapmart backfill --help`")
-    start_warehouse()
+    wh = start_warehouse()
     days = (end - start).days + 1
     console.print(f"Backfilling {source}, {start} → {end} ({days} day(s)) in one Dagster run…")
     t0 = time.monotonic()
@@ -48,7 +48,7 @@ def backfill(
             if verbose and (entry.user_message or entry.message):
                 bar.console.print(f"[dim]{entry.step_key or '-'}:[/] {entry.message}")
 
-        result = backfill_mod.run(source, start, end, on_record=follow)
+        result = backfill_mod.run(source, start, end, on_record=follow, wh=wh)
     elapsed = time.monotonic() - t0
     for status, files, rows, error in result.ticks:
         line = f"{source}: {status}, {files or 0:,} file(s) fetched, {rows or 0:,} row(s) loaded"

@@ -8,7 +8,7 @@ import subprocess
 import typer
 
 from orchestration import warehouse
-from orchestration.cli.output import UserError, console, fail, start_warehouse
+from orchestration.cli.output import UserError, console, fail, settings, start_warehouse
 
 db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE_URL names).")
 
@@ -16,7 +16,7 @@ db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE
 @db_app.command("start")
 def db_start() -> None:
     """Start the embedded server (if needed), create the database and the three roles."""
-    info = start_warehouse()
+    info = start_warehouse().info
     console.print(
         f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
         "snapmart_transformer, snapmart_analyst in place."
@@ -26,9 +26,10 @@ def db_start() -> None:
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the embedded server."""
-    if not warehouse.is_embedded():
+    wh = warehouse.Warehouse(settings())
+    if not wh.embedded:
         fail(UserError("SNAPMART_DATABASE_URL is set: that server is not ours to stop."))
-    stopped = warehouse.stop_embedded()
+    stopped = wh.stop()
     console.print(
         "Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running."
     )
@@ -37,15 +38,16 @@ def db_stop() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Is it running, where, and how big."""
-    if not warehouse.is_embedded():
-        info = warehouse.connection_info(start=False)
+    wh = warehouse.Warehouse(settings())
+    if not wh.embedded:
+        info = wh.locate(start=False)
         console.print(f"external server: {info.redacted()}")
         return
-    status = warehouse.embedded_status()
+    status = wh.status()
     for key, value in status.items():
         console.print(f"{key}: {value}")
     if status["running"]:
-        info = warehouse.connection_info(start=False)
+        info = wh.locate(start=False)
         with warehouse.connect(info) as conn:
             size = conn.execute(
                 "select pg_size_pretty(pg_database_size(current_database()))"
@@ -58,14 +60,13 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the analyst connection string (read-only, schema marts)."""
-    info = start_warehouse()
-    print(warehouse.analyst_url(info))
+    print(start_warehouse().analyst_url())
 
 
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def db_psql(ctx: typer.Context) -> None:
     """Open psql on the warehouse as its owner (extra arguments go to psql)."""
-    info = start_warehouse()
+    info = start_warehouse().info
     env = dict(os.environ)
     if info.password:
         env["PGPASSWORD"] = info.password  # via the environment, never argv or logs

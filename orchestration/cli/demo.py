@@ -21,7 +21,6 @@ def demo(
     items: Annotated[int, typer.Option(help="Simulated GE items.")] = 300,
 ) -> None:
     """Simulated history for every source → load → checks → build → what it built."""
-    from ingestion.landing import landing_root
     from ingestion.simulator.writer import (
         write_dofus_market,
         write_exchanges,
@@ -31,8 +30,9 @@ def demo(
         write_wow_auctions,
     )
 
-    info = start_warehouse()
-    where = "embedded PostgreSQL" if warehouse.is_embedded() else info.redacted()
+    wh = start_warehouse()
+    info, landing = wh.info, wh.settings.landing_root
+    where = "embedded PostgreSQL" if wh.embedded else info.redacted()
     console.print(f"[bold]snapmart demo[/]: {days:g} simulated days, seed {seed}, on {where}")
     with progress() as bar:
         task = bar.add_task("Simulating osrs_prices", total=None)
@@ -41,10 +41,15 @@ def demo(
             bar.update(task, completed=done, total=total)
 
         # the demo walks the paths real data walks: a few quirky files (docs/fidelity.md)
-        write_osrs_prices(days, seed=seed, n_items=items, progress=advance, quirks=True)
+        write_osrs_prices(
+            days, seed=seed, n_items=items, progress=advance, quirks=True, root=landing
+        )
         wow = bar.add_task("Simulating wow_auctions", total=None)
         write_wow_auctions(
-            days, seed=seed, progress=lambda d, t: bar.update(wow, completed=d, total=t)
+            days,
+            seed=seed,
+            progress=lambda d, t: bar.update(wow, completed=d, total=t),
+            root=landing,
         )
         dofus = bar.add_task("Simulating dofus_market", total=None)
         write_dofus_market(
@@ -52,16 +57,21 @@ def demo(
             seed=seed,
             progress=lambda d, t: bar.update(dofus, completed=d, total=t),
             quirks=True,
+            root=landing,
         )
         players = bar.add_task("Simulating osrs_hiscores", total=None)
         write_osrs_hiscores(
-            days, seed=seed, progress=lambda d, t: bar.update(players, completed=d, total=t)
+            days,
+            seed=seed,
+            progress=lambda d, t: bar.update(players, completed=d, total=t),
+            root=landing,
         )
         exchanges = bar.add_task("Fetching binance + yahoo_finance (simulated)", total=None)
         write_exchanges(
             seed=seed,
             progress=lambda d, t: bar.update(exchanges, completed=d, total=t),
             quirks=True,
+            root=landing,
         )
         tickets = bar.add_task("Fetching vividseats every 15 min (simulated)", total=None)
         write_vividseats(
@@ -69,8 +79,9 @@ def demo(
             seed=seed,
             progress=lambda d, t: bar.update(tickets, completed=d, total=t),
             quirks=True,
+            root=landing,
         )
-    console.print(f"[dim]landing zone: {landing_root()}[/]")
+    console.print(f"[dim]landing zone: {landing}[/]")
     from datetime import timedelta
 
     from ingestion import clock
@@ -81,7 +92,7 @@ def demo(
     # back over the simulated week
     plan, config = refresh_plan(list(SOURCES), every=True, replay=True)
     config["alerts__fct_alert_events"] = {"backtest_since": since.isoformat()}
-    code = conclude(*run_tick(plan, config))
+    code = conclude(*run_tick(plan, wh, config))
     if code == 0:
         print_demo_marts(info)
         print_week_alerts(info, since)

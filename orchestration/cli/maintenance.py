@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from rich.table import Table
 
 from orchestration import warehouse
 from orchestration.cli.output import console, start_warehouse
+from orchestration.runtime.environ import environment
 
 
 def prune(
@@ -39,7 +40,7 @@ def prune(
     run it."""
     from orchestration import retention
 
-    info = start_warehouse()
+    info = start_warehouse().info
     results = retention.prune(
         info,
         hourly_days=hourly_days,
@@ -69,16 +70,24 @@ def ui(
     at most two at once and one per source). Ctrl-C stops it and everything it started."""
     from orchestration import dagster_home
 
-    start_warehouse()
-    home = dagster_home.prepare()
+    wh = start_warehouse()
+    home = dagster_home.prepare(wh.info, wh.settings.home)
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
-    raise typer.Exit(serve(home, host, port))
+    raise typer.Exit(serve(home, host, port, instance_env=dagster_home.instance_env(wh.info)))
 
 
-def serve(home: Path, host: str, port: int, workspace: Path | None = None) -> int:
-    """`dagster dev` on the workspace (workspace.yaml unless told) with DAGSTER_HOME=home,
+def serve(
+    home: Path,
+    host: str,
+    port: int,
+    workspace: Path | None = None,
+    instance_env: Mapping[str, str] | None = None,
+) -> int:
+    """`dagster dev` on the workspace (workspace.yaml unless told) with DAGSTER_HOME=home
+    and the variables its dagster.yaml names (``instance_env``, else this process's),
     supervised: returns once it and everything it started have stopped."""
-    env = dict(os.environ, DAGSTER_HOME=str(home))
+    instance_env = dict(instance_env or {})
+    env = {**os.environ, **instance_env, "DAGSTER_HOME": str(home)}
     dagster = Path(sys.executable).parent / "dagster"
     cmd = [
         str(dagster) if dagster.exists() else "dagster",
@@ -93,11 +102,14 @@ def serve(home: Path, host: str, port: int, workspace: Path | None = None) -> in
     # Dagster imported while dagster dev starts: at the stop, canceling runs is quick.
     threading.Thread(target=importlib.import_module, args=("dagster",), daemon=True).start()
     return supervise(
-        cmd, env=env, cwd=warehouse.PROJECT_ROOT, before_term=lambda: cancel_runs_in_progress(home)
+        cmd,
+        env=env,
+        cwd=warehouse.PROJECT_ROOT,
+        before_term=lambda: cancel_runs_in_progress(home, instance_env),
     )
 
 
-def cancel_runs_in_progress(home: Path) -> None:
+def cancel_runs_in_progress(home: Path, instance_env: Mapping[str, str] | None = None) -> None:
     """Mark the runs this UI's daemon launched and that are still in progress as being
     canceled: the run workers the stop then interrupts end them CANCELED (an operator's
     stop, not a red failure that the failure sensor reports). Queued runs stay queued for
@@ -106,7 +118,9 @@ def cancel_runs_in_progress(home: Path) -> None:
     from dagster._core.storage.tags import GRPC_INFO_TAG  # set when a code server runs it
 
     in_progress = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
-    with DagsterInstance.from_config(str(home)) as instance:
+    with environment(instance_env or {}):  # dagster.yaml's variables, read as it loads
+        instance = DagsterInstance.from_config(str(home))
+    with instance:
         for run in instance.get_runs(RunsFilter(statuses=in_progress)):
             if GRPC_INFO_TAG in run.tags:
                 instance.report_run_canceling(run, message="snapmart ui stopped: run interrupted")

@@ -56,13 +56,20 @@ def progress() -> Progress:
     )
 
 
-def start_warehouse() -> warehouse.ConnectionInfo:
-    """Start (if embedded) or reach the warehouse; a failure ends the command with a hint."""
+def settings() -> warehouse.Settings:
+    """The command's settings (orchestration/runtime/settings.py), resolved once at its
+    start and passed down from there."""
+    return warehouse.Settings.from_env()
+
+
+def start_warehouse() -> warehouse.Warehouse:
+    """The command's warehouse, from its settings: started (if embedded) or reached, and
+    prepared; a failure ends the command with a hint."""
+    wh = warehouse.Warehouse(settings())
     try:
-        with console.status(
-            "Starting the warehouse…" if warehouse.is_embedded() else "Connecting…"
-        ):
-            return warehouse.ensure_warehouse()
+        with console.status("Starting the warehouse…" if wh.embedded else "Connecting…"):
+            wh.prepare()
+            return wh
     except warehouse.WarehouseError as exc:
         fail(exc, "check SNAPMART_DATABASE_URL, or unset it to use the embedded server")
     except Exception as exc:  # psycopg connection errors

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orchestration.cli.output import console, progress
+from orchestration.cli.output import console, progress, settings
 from orchestration.cli.tick import SourceOpt, resolve_sources
 
 sim_app = typer.Typer(help="The deterministic market simulator.")
@@ -25,9 +25,9 @@ def simulate_write(
     ] = None,
 ) -> None:
     """Write simulated landing files, as fetch would have (every source by default)."""
-    from ingestion.landing import landing_root
     from ingestion.simulator import writer
 
+    landing = landing or settings().landing_root
     writers = {
         "osrs_prices": lambda **kw: writer.write_osrs_prices(days, n_items=items, **kw),
         "wow_auctions": lambda **kw: writer.write_wow_auctions(days, **kw),
@@ -51,7 +51,7 @@ def simulate_write(
                 progress=lambda d, t, task=task: bar.update(task, completed=d, total=t),
             )
         span = f" ({rep.start:%F %H:%M} → {rep.end:%F %H:%M} UTC)" if rep.start else ""
-        console.print(f"{name}: wrote {rep.files:,} files{span} under {landing or landing_root()}.")
+        console.print(f"{name}: wrote {rep.files:,} files{span} under {landing}.")
 
 
 @sim_app.command("serve")

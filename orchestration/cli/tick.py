@@ -131,9 +131,10 @@ def totals(plan: Plan) -> tuple[int, int]:
 
 
 def run_tick(
-    plan: Plan, config: Mapping[str, Mapping[str, Any]] | None = None
+    plan: Plan, wh: Any, config: Mapping[str, Mapping[str, Any]] | None = None
 ) -> tuple[Any, RunView]:
-    """Execute the plan on the instance, showing its progress; its outcome and view."""
+    """Execute the plan on the instance and the warehouse ``wh``, showing its progress;
+    its outcome and view."""
     from orchestration import runs
     from orchestration.defs.raw import TRIGGER_TAG
 
@@ -142,6 +143,7 @@ def run_tick(
         view = RunView(bar, dbt_total=dbt_total, check_total=check_total)
         outcome = runs.execute(
             plan.job,
+            wh,
             selection=plan.selection,
             checks=plan.checks,
             run_config=op_config(plan, config or {}),
@@ -188,9 +190,9 @@ def refresh(
     sources feed, as the source's job does), in this process, recorded in `snapmart ui`.
     """
     sources = resolve_sources(source)
-    start_warehouse()
+    wh = start_warehouse()
     plan, config = refresh_plan(sources, every=not source, replay=replay)
-    code = conclude(*run_tick(plan, config))
+    code = conclude(*run_tick(plan, wh, config))
     console.print(
         "[green]Refresh done.[/]" if code == 0 else "[red]Refresh finished with failures.[/]"
     )
@@ -203,10 +205,10 @@ def ingest(
 ) -> None:
     """Extract + load only (fetch → landing → raw): the sources' raw assets, no checks."""
     sources = resolve_sources(source)
-    start_warehouse()
+    wh = start_warehouse()
     ops = raw_ops(sources)
     plan = Plan(None, set().union(*ops.values()), checks=set())
-    raise typer.Exit(conclude(*run_tick(plan, {op: {"replay": replay} for op in ops})))
+    raise typer.Exit(conclude(*run_tick(plan, wh, {op: {"replay": replay} for op in ops})))
 
 
 def transform(
@@ -221,7 +223,7 @@ def transform(
     from orchestration.definitions import defs
     from orchestration.defs import transform as dbt_defs
 
-    start_warehouse()
+    wh = start_warehouse()
     assets = [dbt_defs.dbt_price_facts, dbt_defs.dbt_incremental_facts, dbt_defs.dbt_models]
     keys: set[Any] = set()
     for asset in assets:
@@ -230,4 +232,4 @@ def transform(
     if not keys:
         fail(ValueError(f"the dbt selection {select!r} selects no model"), "see `dbt ls`")
     config = {op: {"full_refresh": full_refresh, "unit_tests": True} for op in DBT_OPS}
-    raise typer.Exit(conclude(*run_tick(Plan(None, keys), config)))
+    raise typer.Exit(conclude(*run_tick(Plan(None, keys), wh, config)))

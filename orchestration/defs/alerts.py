@@ -28,8 +28,9 @@ from dagster import (
 )
 
 from ingestion.sources.user_state import TABLES
-from orchestration import transform, user_state, warehouse
+from orchestration import transform, user_state
 from orchestration.alerts import deliver, evaluate, store
+from orchestration.defs.resources import WarehouseResource
 
 # The rules the evaluator reads: the loaded ones whose references the catalogue resolves.
 RULES = AssetKey(["intermediate", "int_user_state__alert_rules"])
@@ -62,9 +63,10 @@ DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
     name="user_state_raw",
     pool="ingest_user_state",
 )
-def user_state_raw(context: AssetExecutionContext) -> Any:
-    warehouse.ensure_warehouse()
-    result = user_state.load()
+def user_state_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Any:
+    """Archive the profiles folder if it changed and load the newest bundle into
+    ``raw_user_state``; one materialization per table (rows, bundle, lines rejected)."""
+    result = user_state.load(root=warehouse.landing, wh=warehouse.warehouse)
     for pointer, reason in result.rejects:
         context.log.warning(f"rejected {pointer}: {reason}")
     for table in TABLES:
@@ -92,19 +94,22 @@ class AlertsConfig(Config):
     group_name="alerts",
     description="Alert rules evaluated against the newest marts: new triggers, once per cooldown.",
 )
-def fct_alert_events(context: AssetExecutionContext, config: AlertsConfig) -> MaterializeResult:
+def fct_alert_events(
+    context: AssetExecutionContext, config: AlertsConfig, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """Evaluate the alert rules against the newest marts (and, with ``backtest_since``,
+    the history since then); new events once per cooldown, a preview in the metadata."""
     since = datetime.fromisoformat(config.backtest_since) if config.backtest_since else None
+    wh = warehouse.warehouse
     # A run that selects this asset without the rules' dbt step (the UI's "Materialize")
     # on a warehouse that never built them: built first, from the profiles as loaded.
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids([RULES.path[-1]]))
-    with warehouse.connect() as conn:
+    transform.ensure_built(transform.model_ids([RULES.path[-1]], wh), wh)
+    with wh.connect() as conn:
         rules = evaluate.load_rules(conn)
     if rules:  # a source's first tick on a fresh warehouse does not build every mart a rule reads
-        transform.ensure_built(
-            transform.model_ids(k.path[-1] for k in RULE_INPUTS if k.path[0] == "marts")
-        )
-    report = evaluate.evaluate_now(backtest_since=since)
+        marts = (k.path[-1] for k in RULE_INPUTS if k.path[0] == "marts")
+        transform.ensure_built(transform.model_ids(marts, wh), wh)
+    report = evaluate.evaluate_now(backtest_since=since, info=wh.info)
     preview = "\n".join(
         f"| {e.triggered_at:%Y-%m-%d %H:%M} | {e.profile_id}/{e.rule_id} | {e.title} |"
         for e in report.events[:20]
@@ -129,8 +134,12 @@ def fct_alert_events(context: AssetExecutionContext, config: AlertsConfig) -> Ma
     group_name="alerts",
     description="Pending alert deliveries sent (webhook, email) with retries; see the check.",
 )
-def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
-    report = deliver.deliver_now()
+def alert_deliveries(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
+    """Send the pending deliveries of alert events (with retries); sent, pending,
+    failed, newly unknown and retried counts in the metadata."""
+    report = deliver.deliver_now(warehouse.info)
     for error in report.errors:
         context.log.warning(error)
     return MaterializeResult(
@@ -144,8 +153,9 @@ def alert_deliveries(context: AssetExecutionContext) -> MaterializeResult:
     )
 
 
-def unknown_deliveries() -> list[dict[str, Any]]:
-    with warehouse.connect() as conn:
+def unknown_deliveries(warehouse: WarehouseResource) -> list[dict[str, Any]]:
+    """Deliveries whose fate is unknown (a run stopped between sending and recording)."""
+    with warehouse.warehouse.connect() as conn:
         store.ensure_schema(conn)
         rows = conn.execute(
             """select d.delivery_id, d.channel, e.profile_id, e.rule_id, e.title, d.updated_at
@@ -163,8 +173,9 @@ def unknown_deliveries() -> list[dict[str, Any]]:
     description="No delivery whose fate is unknown (a run stopped between sending and "
     "recording it). Settle each with `snapmart alerts resolve ID --as sent|pending`.",
 )
-def alert_deliveries_unknown() -> AssetCheckResult:
-    unknown = unknown_deliveries()
+def alert_deliveries_unknown(warehouse: WarehouseResource) -> AssetCheckResult:
+    """Fail (severity ERROR) while any delivery's fate is unknown, listing up to 50."""
+    unknown = unknown_deliveries(warehouse)
     return AssetCheckResult(
         passed=not unknown,
         severity=AssetCheckSeverity.ERROR,

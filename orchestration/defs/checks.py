@@ -5,6 +5,7 @@ from typing import Any
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, asset_check
 
 from orchestration import quality
+from orchestration.defs.resources import WarehouseResource
 
 
 def build_gx_check(suite: quality.RawSuite) -> Any:
@@ -21,8 +22,8 @@ def build_gx_check(suite: quality.RawSuite) -> Any:
             "over each dlt load not yet passed, one load at a time."
         ),
     )
-    def _check() -> AssetCheckResult:
-        result = quality.validate_raw_table(suite)
+    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
+        result = quality.validate_raw_table(suite, info=warehouse.info)
         metadata: dict[str, Any] = {
             "rows_validated": result.rows,
             "load_id": result.load_id or "",

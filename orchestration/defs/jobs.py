@@ -17,6 +17,8 @@ from orchestration.defs.queue import INGESTED, source_tags
 
 
 def source_job(job: sources.Job, loads: tuple[str, ...]) -> Any:
+    """The asset job a source's ``TICK`` declares: the raw assets of the sources in
+    ``loads`` and everything downstream, tagged so the queue runs one per source."""
     return define_asset_job(
         name=job.name,
         description=job.description,

@@ -7,7 +7,8 @@ coarser tier already holds, so it never loses a price history, only its resoluti
 
 from dagster import Config, DefaultScheduleStatus, OpExecutionContext, ScheduleDefinition, job, op
 
-from orchestration import retention, warehouse
+from orchestration import retention
+from orchestration.defs.resources import WarehouseResource
 
 
 class RetentionConfig(Config):
@@ -20,11 +21,13 @@ class RetentionConfig(Config):
 
 
 @op(pool="dbt_price_facts")  # never while a tick or backfill rewrites the price tiers
-def prune_tiers(context: OpExecutionContext, config: RetentionConfig) -> None:
+def prune_tiers(
+    context: OpExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
+) -> None:
     """Prune the candle tiers (and old raw listings, if set) as ``retention.prune`` does,
     logging rows pruned and kept per table."""
     results = retention.prune(
-        warehouse.ensure_warehouse(),
+        warehouse.info,
         hourly_days=config.hourly_days,
         daily_days=config.daily_days,
         raw_listings_days=config.raw_listings_days,

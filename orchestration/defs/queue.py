@@ -30,6 +30,7 @@ INGESTED = ALL_SOURCES
 
 
 def source_tag(source: str) -> str:
+    """The run tag that marks a run as loading ``source`` (one such run at a time)."""
     return f"snapmart/ingest_{source}"
 
 

@@ -20,8 +20,9 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from ingestion import loader
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
-from orchestration import ingest, metrics, warehouse
+from orchestration import ingest, metrics
 from orchestration.defs import partitions
+from orchestration.defs.resources import WarehouseResource
 
 
 @dataclass
@@ -87,18 +88,22 @@ def trigger(context: AssetExecutionContext, replay: bool, window: Any) -> str:
 
 
 def _materialize(
-    context: AssetExecutionContext, dlt_resource: DagsterDltResource, source: str, replay: bool
+    context: AssetExecutionContext,
+    dlt_resource: DagsterDltResource,
+    source: str,
+    replay: bool,
+    warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     window = None if replay else partitions.backfill_window(context)
     tick = metrics.SourceTick(source, trigger(context, replay, window), tick_id=context.run_id)
     tick.run_id = context.run_id
     try:
-        yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window)
+        yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window, warehouse)
     except Exception as exc:
         tick.status, tick.error = "failed", str(exc)[:1000]
         raise
     finally:
-        metrics.record([tick])
+        metrics.record([tick], warehouse.info)
 
 
 def _fetch_and_load(
@@ -108,6 +113,7 @@ def _fetch_and_load(
     replay: bool,
     tick: metrics.SourceTick,
     window: tuple[datetime, datetime] | None,
+    warehouse: WarehouseResource,
 ) -> Iterator[Any]:
     """Fetch (unless replaying), then load every landing file not loaded yet. A fetch
     that fails after its retries is recorded (the tick counts as failed) and logged, and
@@ -116,6 +122,7 @@ def _fetch_and_load(
     from ingestion.http import FetchError
 
     fetch_error = None
+    root = warehouse.landing
     if not replay:
         t0 = time.monotonic()
         try:
@@ -123,9 +130,9 @@ def _fetch_and_load(
                 context.log.info(
                     f"{source}: backfilling {window[0]:%F %H:%M} to {window[1]:%F %H:%M} UTC"
                 )
-                report = get_source(source).fetch_window(*window)
+                report = get_source(source).fetch_window(*window, root=root)
             else:
-                report = ingest.fetch_source(source)
+                report = ingest.fetch_source(source, root=root)
         except FetchError as exc:
             tick.fetch_failed(exc)
             fetch_error = str(exc)
@@ -161,7 +168,12 @@ def _fetch_and_load(
             context.log.info(progress_line(source, pending[1], pending[0]))
 
     pipeline, run_source, _ = ingest.prepare_load(
-        source, progress=advance, only_tables=selected, on_pending=on_pending
+        source,
+        root,
+        progress=advance,
+        only_tables=selected,
+        on_pending=on_pending,
+        wh=warehouse.warehouse,
     )
     results = list(
         dlt_resource.run(
@@ -230,10 +242,13 @@ def build_raw_assets(source: str) -> Any:
         ),
     )
     def _assets(
-        context: AssetExecutionContext, dlt: DagsterDltResource, config: IngestConfig
+        context: AssetExecutionContext,
+        dlt: DagsterDltResource,
+        config: IngestConfig,
+        warehouse: WarehouseResource,
     ) -> Iterator[Any]:
-        warehouse.ensure_warehouse()
-        yield from _materialize(context, dlt, source, config.replay)
+        warehouse.warehouse.prepare()
+        yield from _materialize(context, dlt, source, config.replay, warehouse)
 
     return _assets
 

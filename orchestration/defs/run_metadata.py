@@ -54,7 +54,9 @@ def _nodes(manifest: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def enrich(events: Iterator[Any], manifest: Path) -> Iterator[Any]:
+def enrich(
+    events: Iterator[Any], manifest: Path, info: warehouse.ConnectionInfo | None = None
+) -> Iterator[Any]:
     """Pass dagster-dbt's events through, adding our metadata to each materialization.
     A failure to describe a table never fails the build: the step log says why."""
     nodes = _nodes(str(manifest))
@@ -68,7 +70,7 @@ def enrich(events: Iterator[Any], manifest: Path) -> Iterator[Any]:
                     node["materialized"] in ("table", "incremental", "seed")
                     or node["name"] in LISTS
                 ):
-                    conn = conn or warehouse.connect(autocommit=True)
+                    conn = conn or warehouse.connect(info, autocommit=True)
                     try:
                         extra = describe(conn, node)
                     except Exception as exc:  # noqa: BLE001 - metadata is best effort

@@ -2,6 +2,7 @@
 
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dagster import (
     DefaultSensorStatus,
@@ -13,20 +14,20 @@ from dagster import (
     sensor,
 )
 
-from ingestion.landing import landing_root
 from ingestion.sources.dofus_market import INBOX, SOURCE
 from orchestration.defs.jobs import job_of
 from orchestration.defs.partitions import today_key
+from orchestration.defs.resources import WarehouseResource
 
 # Dofus's job has no schedule (ingestion/sources/dofus_market/tick.py): this sensor starts it.
 dofus_market_tick = job_of(SOURCE)
 
 
-def _newest_drop() -> int:
+def _newest_drop(landing: Path) -> int:
     """Newest modification time (ns) among dropped and archived Dofus batches."""
     newest = 0
     for folder in (INBOX, "observations"):
-        path = landing_root() / SOURCE / folder
+        path = landing / SOURCE / folder
         if not path.is_dir():
             continue
         with os.scandir(path) as entries:
@@ -42,10 +43,10 @@ def _newest_drop() -> int:
     default_status=DefaultSensorStatus.RUNNING,
     description="Loads Dofus capture batches as soon as clients drop them in the inbox.",
 )
-def dofus_inbox_sensor(context: SensorEvaluationContext):
+def dofus_inbox_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     """A run of the Dofus tick, for today's partition, when a batch newer than the cursor (the
     newest modification time, ns) is in the inbox or the archive; else a skip."""
-    newest = _newest_drop()
+    newest = _newest_drop(warehouse.landing)
     if newest <= int(context.cursor or 0):
         return SkipReason("no new Dofus batches")
     context.update_cursor(str(newest))
@@ -59,7 +60,7 @@ def dofus_inbox_sensor(context: SensorEvaluationContext):
     description="Tells operators about a failed run through the alert channels: the webhook"
     " named ops (ALERTS__WEBHOOKS__OPS) and/or ALERTS__OPS__EMAIL, with retries.",
 )
-def run_failure_notifier(context: RunFailureSensorContext):
+def run_failure_notifier(context: RunFailureSensorContext, warehouse: WarehouseResource):
     """Report a failed run once to the operator channels (``alerts.ops``) and deliver at once;
     a skip when none is configured or the run was reported already."""
     from orchestration.alerts import deliver, ops
@@ -70,8 +71,9 @@ def run_failure_notifier(context: RunFailureSensorContext):
     record = context.instance.get_run_record_by_id(run.run_id)
     ended = record.end_time if record is not None else None  # stable: one report per run
     failed_at = datetime.fromtimestamp(ended, UTC) if ended else datetime.now(UTC)
-    event_id = ops.record_run_failure(run.run_id, run.job_name, failed_at, reason)
+    info = warehouse.info
+    event_id = ops.record_run_failure(run.run_id, run.job_name, failed_at, reason, info)
     if event_id is None:
         return SkipReason("no operator channel configured, or this run was already reported")
-    report = deliver.deliver_now()
+    report = deliver.deliver_now(info)
     context.log.info(f"run {run.run_id} failure reported (event {event_id}): {report}")

@@ -35,8 +35,9 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from orchestration import transform, warehouse
+from orchestration import transform
 from orchestration.defs import partitions, run_metadata
+from orchestration.defs.resources import WarehouseResource
 from orchestration.transform import PROJECT_DIR, dbt_args, target_path
 
 INCREMENTAL = "config.materialized:incremental"
@@ -67,6 +68,7 @@ class Translator(DagsterDbtTranslator):
     """Groups by layer/domain folder (staging_osrs_prices, marts_markets, ...)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The node's group: its layer and domain folder, seeds in ``reference``."""
         fqn = dbt_resource_props.get("fqn", [])
         if dbt_resource_props.get("resource_type") == "seed":
             return "reference"
@@ -87,10 +89,13 @@ class DbtBuildConfig(Config):
 
 
 def _build(
-    context: AssetExecutionContext, config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None
+    context: AssetExecutionContext,
+    config: DbtBuildConfig,
+    warehouse: WarehouseResource,
+    dbt_vars: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """dbt build of this step's selection (in-process), as Dagster events."""
-    warehouse.ensure_warehouse()
+    wh = warehouse.warehouse
     manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
         [context.assets_def]
     )
@@ -107,8 +112,7 @@ def _build(
         context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]
         for key in context.selected_asset_keys
     ]
-    transform.dbt_env()
-    transform.ensure_built(selected, parents_only=True)
+    transform.ensure_built(selected, wh, parents_only=True)
     args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
     # the step's log says what failed (below); dbt's own log file keeps the detail
     args += [*selection, "--log-level", "none", "--log-level-file", "info"]
@@ -117,8 +121,8 @@ def _build(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     since = None if dbt_vars else _loaded_since(context)
-    events = _events(context, transform.stream(args, since), manifest, translator, project)
-    yield from run_metadata.enrich(events, MANIFEST)
+    events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
+    yield from run_metadata.enrich(events, MANIFEST, wh.info)
 
 
 def _events(
@@ -176,13 +180,15 @@ def _loaded_since(context: AssetExecutionContext) -> float | None:
     backfill_policy=partitions.ONE_RUN_PER_RANGE,
     pool="dbt_price_facts",
 )
-def dbt_price_facts(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
+def dbt_price_facts(
+    context: AssetExecutionContext, config: DbtBuildConfig, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """Partitioned by observation day: a live tick appends the new loads, a backfill run
     also rebuilds every row observed in its range."""
     window = partitions.backfill_window(context)
     if window:
         context.log.info(f"rebuilding observations from {window[0]:%F} to {window[1]:%F} (UTC)")
-    yield from _build(context, config, partitions.rebuild_vars(window))
+    yield from _build(context, config, warehouse, partitions.rebuild_vars(window))
 
 
 @dbt_assets(
@@ -194,8 +200,11 @@ def dbt_price_facts(context: AssetExecutionContext, config: DbtBuildConfig) -> I
     name="dbt_incremental_facts",
     pool="dbt_incremental_facts",
 )
-def dbt_incremental_facts(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
-    yield from _build(context, config)
+def dbt_incremental_facts(
+    context: AssetExecutionContext, config: DbtBuildConfig, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """The incremental facts but the price fact: each step appends what it loaded."""
+    yield from _build(context, config, warehouse)
 
 
 @dbt_assets(
@@ -206,5 +215,8 @@ def dbt_incremental_facts(context: AssetExecutionContext, config: DbtBuildConfig
     name="dbt_models",
     pool="dbt_models",
 )
-def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig) -> Iterator[Any]:
-    yield from _build(context, config)
+def dbt_models(
+    context: AssetExecutionContext, config: DbtBuildConfig, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """Every non-incremental model (views, tables, seeds) with its data tests."""
+    yield from _build(context, config, warehouse)

@@ -17,6 +17,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValu
 
 from ingestion.sources import SOURCES
 from orchestration import warehouse
+from orchestration.defs.resources import WarehouseResource
 
 TRAILING_LOADS = 10
 MIN_HISTORY = 5
@@ -111,8 +112,8 @@ def build_volume_check(fact: str) -> Any:
             f"(judged from {MIN_HISTORY} loads of history)."
         ),
     )
-    def _check() -> AssetCheckResult:
-        report = volume_report(fact)
+    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
+        report = volume_report(fact, warehouse.info)
         bad = [r for r in report if r["anomalous"]]
         return AssetCheckResult(
             passed=not bad,

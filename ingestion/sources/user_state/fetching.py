@@ -13,6 +13,8 @@ from ingestion.sources.user_state.tables import ENDPOINT, SOURCE
 
 
 def profiles_dir() -> Path:
+    """The folder of profile YAML files (SOURCES__USER_STATE__PROFILES_DIR, default
+    ``config/profiles``)."""
     return config_path(SOURCE, "profiles_dir", "profiles")
 
 
@@ -38,4 +40,5 @@ def fetch(*, root: Path | None = None, folder: Path | None = None, **_: Any) -> 
 
 
 def current_bundle(root: Path | None = None) -> LandingFile | None:
+    """The newest archived profiles bundle in the landing zone (``root``), or None."""
     return newest_file(SOURCE, ENDPOINT, root)

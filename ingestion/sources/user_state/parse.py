@@ -160,6 +160,7 @@ class ParsedState:
     rejects: list[Reject] = field(default_factory=list)
 
     def reject(self, file: str, line: int, reason: str, payload: Any = None) -> None:
+        """Record line ``line`` of ``file`` as rejected, the reason naming file and line."""
         self.rejects.append(Reject(f"{file}:{line}", f"{file} line {line}: {reason}", payload))
 
 

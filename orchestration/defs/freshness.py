@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import warnings
 
-from dagster import AssetSelection, Definitions, FreshnessPolicy, apply_freshness_policy
-from dagster._utils.warnings import PreviewWarning
+from dagster import (
+    AssetSelection,
+    Definitions,
+    FreshnessPolicy,
+    PreviewWarning,
+    apply_freshness_policy,
+)
 
 from ingestion import sources
 

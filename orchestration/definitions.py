@@ -22,15 +22,15 @@ from orchestration.defs.sensors import dofus_inbox_sensor, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_price_facts
 from orchestration.defs.volume import VOLUME_CHECKS
 
-defs = with_freshness(
-    Definitions(
-        assets=[*RAW_ASSETS, dbt_price_facts, dbt_incremental_facts, dbt_models, *ALERT_ASSETS],
-        asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS],
-        jobs=[*JOBS, retention_job],
-        sensors=[dofus_inbox_sensor, run_failure_notifier],
-        schedules=[*SCHEDULES, retention_daily],
-        # The code server's settings, resolved as it loads (orchestration/runtime/settings.py);
-        # a `snapmart` command passes its own (orchestration/runs.py).
-        resources={"dlt": DagsterDltResource(), "warehouse": WarehouseResource.from_env()},
-    )
+defs = Definitions(
+    assets=with_freshness(
+        [*RAW_ASSETS, dbt_price_facts, dbt_incremental_facts, dbt_models, *ALERT_ASSETS]
+    ),
+    asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS],
+    jobs=[*JOBS, retention_job],
+    sensors=[dofus_inbox_sensor, run_failure_notifier],
+    schedules=[*SCHEDULES, retention_daily],
+    # The code server's settings, resolved as it loads (orchestration/runtime/settings.py);
+    # a `snapmart` command passes its own (orchestration/runs.py).
+    resources={"dlt": DagsterDltResource(), "warehouse": WarehouseResource.from_env()},
 )

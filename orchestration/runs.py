@@ -56,22 +56,23 @@ class RunOutcome:
 
 def _job(
     job_name: str | None, selection: Iterable[Any] | None, checks: Iterable[Any] | None
-) -> tuple[Any, list[Any] | None]:
-    """The job to execute, and the asset keys to pass as its selection. ``None`` is the
-    implicit asset job (the UI's "Materialize"). Explicit ``checks`` (none, say) make a
-    subset of the job: a selection alone brings the checks of its assets with it."""
+) -> Any:
+    """The job to execute: ``job_name`` (None: ``refresh_all``, every materializable
+    asset), or the part of it over the asset keys ``selection``, with the checks of those
+    assets or exactly ``checks`` (none, say).
+
+    The part is made here, before the run is given its resources: made by
+    ``execute_in_process`` (its ``asset_selection``), it would find the assets bound to
+    the definitions' warehouse resource and refuse the command's; the implicit asset job
+    refuses it the same way, hence ``refresh_all``."""
     from orchestration.definitions import defs
 
-    job = (
-        defs.resolve_job_def(job_name) if job_name else defs.resolve_implicit_global_asset_job_def()
-    )
+    job = defs.resolve_job_def(job_name or "refresh_all")
     if selection is None:
-        return job, None
+        return job
     if checks is not None:
-        return job.get_subset(
-            asset_selection=set(selection), asset_check_selection=set(checks)
-        ), None
-    return job, sorted(selection)
+        return job.get_subset(asset_selection=set(selection), asset_check_selection=set(checks))
+    return job.get_subset(asset_selection=set(selection))
 
 
 def job_nodes(
@@ -82,9 +83,7 @@ def job_nodes(
     """The nodes a run of the job (over ``selection``, asset keys) executes, by node name:
     the name of each node's op. The asset graph runs one op in several nodes when a
     selection weaves in and out of it (dbt around the price fact and the alerts)."""
-    job, keys = _job(job_name, selection, checks)
-    if keys is not None:
-        job = job.get_subset(asset_selection=set(keys))
+    job = _job(job_name, selection, checks)
     return {name: node.definition.name for name, node in job.graph.node_dict.items()}
 
 
@@ -105,7 +104,7 @@ def execute(
     the run writes it (from another thread)."""
     from orchestration.defs.resources import WarehouseResource
 
-    job, keys = _job(job_name, selection, checks)
+    job = _job(job_name, selection, checks)
     config = {**QUIET, **(run_config or {})}
     run_id = str(uuid.uuid4())
     seen: list[Any] = []
@@ -144,7 +143,6 @@ def execute(
                 instance=inst,
                 partition_key=partition_key,
                 raise_on_error=False,
-                asset_selection=keys,
                 run_id=run_id,
                 tags=dict(tags or {}),
                 resources={"warehouse": WarehouseResource.from_settings(wh.settings)},

@@ -178,11 +178,11 @@ def test_raw_user_state_from_before_names_loaded_as_written_gains_their_columns(
     """A warehouse whose raw tables predate a column (watchlists.item: items once loaded
     as ids) gets it, empty, before dbt's staging views need it, even for a table no load
     writes to (dlt adds columns only to the tables it loads rows into)."""
-    user_state.ensure_tables()
+    user_state.ensure_tables(warehouse.current())
     with warehouse.connect(db, autocommit=True) as conn:
         conn.execute("alter table raw_user_state.watchlists drop column item")
         conn.execute("alter table raw_user_state.watchlists add column item_id varchar")
-    user_state.ensure_tables()
+    user_state.ensure_tables(warehouse.current())
     columns = {
         c for (c,) in query(
             db, "select column_name from information_schema.columns"

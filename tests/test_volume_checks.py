@@ -49,6 +49,7 @@ def test_an_ordinary_tick_passes_and_a_starved_one_fails(db, landing) -> None:
     assert report["newest_rows"] == 1
     assert report["anomalous"] and report["ratio"] < 0.1
 
+    from orchestration.defs.resources import WarehouseResource
     from orchestration.defs.volume import VOLUME_CHECKS
 
     check = next(
@@ -58,6 +59,6 @@ def test_an_ordinary_tick_passes_and_a_starved_one_fails(db, landing) -> None:
     )
     (spec,) = check.check_specs
     assert spec.blocking
-    result = check()
+    result = check(warehouse=WarehouseResource.from_env())
     assert not result.passed
     assert "osrs_prices: 1 rows vs median" in result.metadata["anomalous"].value

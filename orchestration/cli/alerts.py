@@ -30,7 +30,7 @@ def profiles_load() -> None:
         return
     console.print(f"Profiles folder: {profiles_dir()} (archived as {result.bundle or 'nothing'})")
     console.print(", ".join(f"{table} {n:,}" for table, n in result.rows.items()))
-    unknown = _check_against_catalogue()  # dbt: the lines naming nothing it knows
+    unknown = _check_against_catalogue(wh)  # dbt: the lines naming nothing it knows
     rejects = sorted([*result.rejects, *(unknown or [])], key=_file_line)
     for _pointer, reason in rejects:
         err.print(f"[yellow]rejected:[/] {reason}")
@@ -43,18 +43,17 @@ def profiles_load() -> None:
         raise typer.Exit(1)
 
 
-def _check_against_catalogue() -> list[tuple[str, str]] | None:
+def _check_against_catalogue(wh: Any) -> list[tuple[str, str]] | None:
     """The loaded lines the catalogue does not resolve (dbt's int_user_state__rejected_lines,
     built with what it reads when the warehouse does not hold it yet: views, which show the
     raw tables as loaded). None while no market built a catalogue to check against."""
     from orchestration import transform, user_state
 
-    with warehouse.connect() as conn:
+    with wh.connect() as conn:
         if not conn.execute("select to_regclass('marts.dim_items')").fetchone()[0]:
             return None
-    transform.dbt_env()
-    transform.ensure_built(transform.model_ids([user_state.REJECTED_LINES]))
-    with warehouse.connect() as conn:
+    transform.ensure_built(transform.model_ids([user_state.REJECTED_LINES], wh), wh)
+    with wh.connect() as conn:
         return user_state.catalogue_rejects(conn)
 
 

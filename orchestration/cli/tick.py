@@ -40,7 +40,7 @@ def resolve_sources(names: list[str] | None) -> list[str]:
 
 @dataclass
 class Plan:
-    """What a command runs: a job (None: the implicit asset job, the UI's "Materialize")
+    """What a command runs: a job (None: a part of ``refresh_all``, as the UI's "Materialize" picks)
     over a selection of asset keys (None: the whole job), with the checks of those assets
     or exactly ``checks``."""
 

@@ -2,9 +2,10 @@
 the end, and one clear sentence plus what to do when something a user can fix goes wrong.
 
 One module per concern: ``tick`` (refresh, ingest, transform: Dagster runs, see
-orchestration/runs.py), ``demo``, ``maintenance`` (prune, ui), ``bench``, ``backfill``, and
-the groups ``db``, ``simulate``, ``alerts`` and ``profiles``; ``output`` and ``follow`` (a
-run's progress and summary) hold what they share. This module only assembles them.
+orchestration/runs.py), ``demo``, ``maintenance`` (prune, ui), ``bench``, ``backfill``,
+``docs``, and the groups ``db``, ``simulate``, ``alerts`` and ``profiles``; ``output`` and
+``follow`` (a run's progress and summary) hold what they share. This module only
+assembles them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from __future__ import annotations
 import typer
 
 from orchestration import warehouse
-from orchestration.cli import alerts, backfill, bench, db, demo, maintenance, simulate, tick
+from orchestration.cli import (
+    alerts,
+    backfill,
+    bench,
+    db,
+    demo,
+    docs,
+    maintenance,
+    simulate,
+    tick,
+)
 from orchestration.cli.output import fail
 
 app = typer.Typer(
@@ -32,6 +43,7 @@ for command in (
     maintenance.ui,
     bench.bench,
     backfill.backfill,
+    docs.docs,
 ):
     app.command()(command)
 app.add_typer(db.db_app, name="db")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
+import sys
 
 import typer
 
@@ -83,3 +85,28 @@ def db_psql(ctx: typer.Context) -> None:
         *ctx.args,
     ]
     raise typer.Exit(subprocess.call(args, env=env))
+
+
+@db_app.command("env")
+def db_env() -> None:
+    """Print the exports with which plain `dbt` works on the warehouse, as the transformer
+    role: `eval "$(snapmart db env)"`, then `dbt build`, `dbt ls`, `dbt docs generate`…
+
+    The password is printed only for eval (stdout not a terminal); on a terminal it is
+    masked, so it never lands in a scrollback or a screen share."""
+    from orchestration import transform
+
+    wh = start_warehouse()
+    env = {
+        **transform.dbt_env(wh),
+        "DBT_PROJECT_DIR": str(transform.PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(transform.PROJECT_DIR),
+        "DBT_TARGET_PATH": str(transform.target_path()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    masked = sys.stdout.isatty()
+    for key, value in env.items():
+        shown = "***" if masked and key == "SNAPMART_PG_PASSWORD" and value else value
+        print(f"export {key}={shlex.quote(shown)}")
+    if masked:
+        print('# the password is masked on a terminal: eval "$(snapmart db env)" sets it')

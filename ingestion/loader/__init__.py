@@ -9,8 +9,8 @@ into rows and :class:`Reject`s. This package turns that into dlt resources that
   together),
 * send every bad record, and every file that does not parse at all, to
   ``rejected_records`` with a reason, never blocking the good records,
-* hand rows to dlt as Arrow tables and load them with COPY (csv), because a
-  row-dict normalizer is an order of magnitude slower at snapshot sizes,
+* hand rows to dlt as Arrow tables, written as parquet and COPYed in binary through
+  ADBC, because a row-dict normalizer is an order of magnitude slower at snapshot sizes,
 * merge on the declared key, so loading the same bucket twice keeps one row —
   except for snapshot tables (``replace_by_file``): a snapshot is one file, so its
   rows are appended, and a file that comes back changed first has its old rows

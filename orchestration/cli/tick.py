@@ -5,8 +5,9 @@ recorded there like any other; progress while it works and a plain summary at th
 both read from the run's event log (orchestration/cli/follow.py).
 
 One definition of a tick: fetch → landing → raw (``<source>_raw``), the blocking raw
-checks, dbt build with its data tests and the volume checks, then profiles, alerts and
-the user marts, as orchestration/definitions.py wires them.
+checks, dbt build with its data tests and the volume checks, then (with the profiles,
+their own source, loaded) the rules resolved by dbt, alerts evaluated and delivered, and
+the user marts, as orchestration/defs/ wires them.
 """
 
 from __future__ import annotations

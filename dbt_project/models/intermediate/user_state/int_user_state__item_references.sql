@@ -48,8 +48,9 @@ items as (
     from {{ ref('dim_items') }}
 ),
 
+-- an item matched by its id and by its name counts once
 matches as (
-    select
+    select distinct
         r.market_id,
         r.item,
         i.item_id
@@ -58,18 +59,7 @@ matches as (
     inner join items as i
         on
             m.source = i.source
-            and {{ profile_key('r.item') }} = i.id_key
-    union
-    select
-        r.market_id,
-        r.item,
-        i.item_id
-    from refs as r
-    inner join markets as m on r.market_id = m.market_id
-    inner join items as i
-        on
-            m.source = i.source
-            and {{ profile_key('r.item') }} = i.name_key
+            and {{ profile_key('r.item') }} in (i.id_key, i.name_key)
 ),
 
 found as (

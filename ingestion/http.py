@@ -6,11 +6,13 @@ connection errors, ``Retry-After`` honoured) rather than a loop of our own.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dlt
 from dlt.sources.helpers.requests import Client
@@ -25,15 +27,91 @@ USER_AGENT = (
 )
 
 
-class FetchError(RuntimeError):
-    """A request that still failed after its retries; the message names it, ``status``
-    is the last HTTP status (None when no answer came)."""
+# Query parameters whose values are never shown: a URL in an error, a log or a table
+# keeps its other parameters (a bucket's timestamp, a symbol: what the operator needs).
+SECRET_PARAM = re.compile(r"token|key|secret|password|passwd|auth|signature|sig|credential", re.I)
 
-    def __init__(self, message: str, status: int | None = None, body: bytes | None = None) -> None:
+
+def redact_url(url: str) -> str:
+    """``url`` fit for an error message: no user or password in the host part, and the
+    value of every query parameter whose name looks secret (token, key, signature, …)
+    replaced by ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode(
+        [(k, "***" if SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
+        safe=':,[]"*',
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def no_answer_reason(exc: BaseException) -> str:
+    """Why a request got no answer, in a few words: the OS error text (``Connection
+    refused``, ``Name or service not known``), ``timed out``, or the exception's kind —
+    never requests' nested repr, which repeats the URL with its query."""
+    from requests.exceptions import Timeout
+
+    if isinstance(exc, Timeout):
+        return "timed out"
+    errno = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    if errno:
+        return errno[-1].strip()
+    return type(exc).__name__
+
+
+class FetchError(RuntimeError):
+    """A request that still failed after its retries, said in one line:
+    ``<source>: <METHOD> <url> answered HTTP <status> after retries`` or
+    ``<source>: <METHOD> <url> got no answer after retries (<reason>)``, the URL without
+    credentials (``redact_url``). ``status`` is the last HTTP status (None when no answer
+    came); a FetchError raised before any request (no credentials, say) has only the
+    message."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        body: bytes | None = None,
+        *,
+        source: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body  # the error answer, for sources that archive it
+        self.source, self.method, self.url, self.reason = source, method, url, reason
         self.stats: HttpStats | None = None  # the client's counters when it gave up
+
+    @classmethod
+    def answered(
+        cls, source: str, method: str, url: str, status: int, body: bytes | None = None
+    ) -> FetchError:
+        """The error for a request whose last answer was HTTP ``status`` (≥ 400)."""
+        url = redact_url(url)
+        return cls(
+            f"{source}: {method} {url} answered HTTP {status} after retries",
+            status, body, source=source, method=method, url=url, reason=f"HTTP {status}",
+        )  # fmt: skip
+
+    @classmethod
+    def unanswered(cls, source: str, method: str, url: str, reason: str) -> FetchError:
+        """The error for a request that got no answer (refused, timed out, no route)."""
+        url = redact_url(url)
+        return cls(
+            f"{source}: {method} {url} got no answer after retries ({reason})",
+            source=source, method=method, url=url, reason=reason,
+        )  # fmt: skip
+
+    @property
+    def outage(self) -> bool:
+        """The source did not serve: no answer, a rate limit (429) or a server error (5xx)
+        outlasted the retries. Sources that go on past a failed item (a symbol, a player,
+        an event) still report these as a failed fetch (``FetchReport.failures``); an
+        answer about the item itself (404 not found, 403 blocked, 400 unknown symbol) is
+        the item's outcome, not the source's."""
+        return self.status is None or self.status == 429 or self.status >= 500
 
 
 def user_agent() -> str:
@@ -106,6 +184,13 @@ class FetchReport:
     retries: int = 0
     errors: dict[int, int] = field(default_factory=dict)
     rate_limit_wait_s: float = 0.0
+    # requests the source could not get (FetchError.outage) while it went on with the
+    # other items: the fetch failed, though what it got is archived and loadable
+    failures: list[FetchError] = field(default_factory=list)
+
+    def fail(self, error: FetchError) -> None:
+        """Note a request that failed (an outage) while the fetch goes on with the rest."""
+        self.failures.append(error)
 
     def count(self, client: SourceClient) -> None:
         """Copy the client's HTTP counters into the report (replacing, not adding to, what it
@@ -209,17 +294,15 @@ class SourceClient:
         try:
             response = self.session.request(method, url, **kwargs)
         except RequestException as exc:
-            raise self._failed(FetchError(f"{self.source}: {method} {url} failed: {exc}")) from exc
+            target = exc.request.url if exc.request is not None and exc.request.url else url
+            error = FetchError.unanswered(self.source, method, target, no_answer_reason(exc))
+            raise self._failed(error) from exc
         if response.status_code >= 400:
-            # The URL only: query strings and bodies may carry credentials.
-            raise self._failed(
-                FetchError(
-                    f"{self.source}: {method} {response.url} answered HTTP "
-                    f"{response.status_code} after retries",
-                    status=response.status_code,
-                    body=response.content,
-                )
+            # The URL without credentials (redact_url); never a request body.
+            error = FetchError.answered(
+                self.source, method, response.url, response.status_code, response.content
             )
+            raise self._failed(error)
         return response
 
     def _failed(self, error: FetchError) -> FetchError:

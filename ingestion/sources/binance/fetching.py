@@ -3,7 +3,9 @@ cursor, and the 24h ticker in one call per tick.
 
 Cursors: each (symbol, interval) continues from the kline after the newest one landed
 (found from the newest page per key). An unknown symbol (``-1121``) or a page that is
-not an array is reported and skipped; the other symbols carry on.
+not an array is reported and skipped; the other symbols carry on. A symbol Binance did
+not serve (no answer, 429 or 5xx after the retries) is skipped too, and makes the fetch
+a failed one (``FetchReport.failures``).
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def fetch(
                     _fetch_pages(client, symbol, interval, start, now_ms, root, report)
             except FetchError as exc:
                 report.skipped.append(f"{symbol}: {exc}")
+                if exc.outage:  # Binance did not serve: the fetch failed (the others go on)
+                    report.fail(exc)
                 continue
             known.append(symbol)
         if known:
@@ -118,6 +122,8 @@ def fetch_window(
                     _fetch_pages(client, symbol, interval, first, stop_ms, root, report)
             except FetchError as exc:
                 report.skipped.append(f"{symbol}: {exc}")
+                if exc.outage:
+                    report.fail(exc)
     finally:
         report.count(client)
     return report

@@ -2,7 +2,8 @@
 archives each answer that says something new and writes the tick's fetch log.
 
 A 404 marks a player ``not_found`` and a timeout or 5xx ``failed`` (asked again next
-tick); neither fails the run.
+tick); the other players are asked all the same, and a player the hiscores did not serve
+(no answer, 429, 5xx) makes the fetch a failed one (``FetchReport.failures``).
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> Fe
                     outcome = ("not_found", 404, "not on the hiscores")
                 else:
                     outcome = ("failed", exc.status, str(exc))
+                    if exc.outage:  # the hiscores did not serve: the fetch failed
+                        report.fail(exc)
                 log.append(record_outcome(player, None, at, root, status_if_failed=outcome))
                 continue
             before = newest.get(player["username"])

@@ -2,8 +2,9 @@
 changed, then asks for every tracked event not yet past (production record, then
 listings) and writes the tick's fetch log.
 
-A blocked or failed event does not stop the others. Requests are spread out under
-``SOURCES__VIVIDSEATS__REQUESTS_PER_MINUTE``.
+A blocked or failed event does not stop the others; a request the site did not serve
+(no answer, 429, 5xx) makes the fetch a failed one (``FetchReport.failures``).
+Requests are spread out under ``SOURCES__VIVIDSEATS__REQUESTS_PER_MINUTE``.
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ def is_past(local_date: datetime | None, now: datetime) -> bool:
 
 
 def _resolve(
-    config: list[dict[str, Any]], client: SourceClient, log: list[dict[str, Any]]
+    config: list[dict[str, Any]],
+    client: SourceClient,
+    log: list[dict[str, Any]],
+    failures: list[FetchError] | None = None,
 ) -> list[dict[str, Any]]:
     """Config lines → tracked productions (performer lines through the productions
-    search). A performer whose search fails keeps nothing this tick and says why."""
+    search). A performer whose search fails keeps nothing this tick and says why; a
+    search the site did not serve (``FetchError.outage``) is added to ``failures``."""
     events: dict[int, dict[str, Any]] = {}
     for line in config:
         if line["production_id"] is not None:
@@ -68,6 +73,8 @@ def _resolve(
             response = client.get(f"{API}/productions", params={"performerName": line["performer"]})
             items = response.json().get("items") or []
         except (FetchError, ValueError, AttributeError) as exc:
+            if isinstance(exc, FetchError) and exc.outage and failures is not None:
+                failures.append(exc)
             log.append({"performer": line["performer"], "status": "failed", "detail": str(exc)})
             continue
         for item in items:
@@ -110,9 +117,11 @@ def fetch_event(
     now: datetime,
     was_past: bool,
     stamp: Any = now_utc,
+    failures: list[FetchError] | None = None,
 ) -> dict[str, Any]:
     """One event's production record and listings → landing; its fetch-log entry.
-    Each file is stamped when its answer arrived (``stamp()``), its observation time."""
+    Each file is stamped when its answer arrived (``stamp()``), its observation time.
+    A request the site did not serve (``FetchError.outage``) is added to ``failures``."""
     entry: dict[str, Any] = {"production_id": production_id}
     if was_past:
         return {**entry, "status": "past", "detail": "event date has passed: not asked again"}
@@ -134,6 +143,8 @@ def fetch_event(
             SOURCE, "listings", at, compress(response.content), key=key, ext="json.gz", root=root
         )
     except FetchError as exc:
+        if exc.outage and failures is not None:
+            failures.append(exc)
         status = {403: "blocked", 404: "not_found"}.get(exc.status or 0, "failed")
         return {**entry, "status": status, "http_status": exc.status, "detail": str(exc)}
     try:
@@ -164,14 +175,14 @@ def fetch(
     config = read_config(config_text if config_text is not None else config_file().read_text())
     log: list[dict[str, Any]] = []
     try:
-        events = _resolve(config, client, log)
+        events = _resolve(config, client, log, report.failures)
         archived = archive_tracked(events, now, root)
         if archived:
             report.files.append(archived)
         past = known_past(root)
         for event in events:
             pid = event["production_id"]
-            entry = fetch_event(pid, client, root, now, pid in past, stamp)
+            entry = fetch_event(pid, client, root, now, pid in past, stamp, report.failures)
             for name in ("production_file", "listings_file"):
                 if entry.get(name):
                     report.files.append(entry[name])

@@ -76,6 +76,8 @@ def fetch(
                     written = write_atomic(SOURCE, "chart", now, exc.body, key=symbol, root=root)
                     report.files.append(written.relative)
                 report.skipped.append(f"{symbol}: {exc}")
+                if exc.outage:  # Yahoo did not serve: the fetch failed (the others go on)
+                    report.fail(exc)
                 continue
             try:
                 stamps = json.loads(body)["chart"]["result"][0].get("timestamp") or []

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orchestration.cli.output import console, err, fail, progress, start_warehouse
@@ -66,12 +67,17 @@ def backfill(
         cells = [str(counts.get(r, 0)) for r in resolutions]
         table.add_row(str(day), *cells, style="" if counts and whole else "yellow")
     console.print(table)
+    for error in view.fetch_failed.values():  # one line each; the run itself went on
+        err.print(f"[red]fetch failed:[/] {escape(error)}", soft_wrap=True, highlight=False)
     if not result.success:
         steps = ", ".join(result.failed_steps) or "the run"
         err.print(f"[red]Backfill run {result.run_id} failed in {steps}:[/] {result.error}")
         if result.log_path and not verbose:
             err.print(f"the run's log: {result.log_path}")
-        raise typer.Exit(1)
+        raise typer.Exit(int(view.exit_code(result.success)))
+    if view.fetch_failed:
+        err.print(f"[red]Backfill run {result.run_id} loaded what it could fetch[/]")
+        raise typer.Exit(int(view.exit_code(result.success)))
     console.print(f"[green]Backfill run {result.run_id} succeeded[/] in {elapsed:.0f} s.")
     if result.log_path and not verbose:
         console.print(f"the run's log: {result.log_path}")

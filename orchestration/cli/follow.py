@@ -12,8 +12,9 @@ from typing import Any
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from orchestration.cli.exit_codes import ExitCode, most_severe
 from orchestration.cli.output import console, err
-from orchestration.defs.raw import PROGRESS
+from orchestration.defs.raw import FETCH_FAILED, FETCH_OK, NEW_ROWS, PROGRESS
 
 DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")
 ALERT_STEPS = ("user_state_raw", "alerts__fct_alert_events", "alerts__alert_deliveries")
@@ -28,6 +29,16 @@ def value(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
     value), or ``default`` when the entry is missing."""
     entry = metadata.get(name)
     return default if entry is None else getattr(entry, "value", entry)
+
+
+def blocking_check_error(error: Any) -> bool:
+    """Whether a step failed because a blocking asset check of it failed (Dagster's
+    ``DagsterAssetCheckFailedError``), not for a reason of its own."""
+    while error is not None:
+        if error.cls_name == "DagsterAssetCheckFailedError":
+            return True
+        error = error.cause
+    return False
 
 
 def innermost(error: Any) -> str:
@@ -69,11 +80,30 @@ class RunView:
     checks_failed: list[str] = field(default_factory=list)
     blocked: bool = False
     failures: list[str] = field(default_factory=list)  # failed steps, with why
+    # steps that failed for another reason than a blocking check of theirs
+    other_failures: int = 0
+    # source → the request its fetch could not get (one line, the FetchError's)
+    fetch_failed: dict[str, str] = field(default_factory=dict)
+    no_new_rows: list[str] = field(default_factory=list)  # sources whose load brought none
     dbt_failed: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _tasks: dict[str, TaskID] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def exit_code(self, success: bool) -> ExitCode:
+        """The command's exit code for this run (README.md#exit-codes): FETCH_FAILED when a
+        source's fetch failed (the run itself succeeds: what arrived is loaded and built),
+        CHECK_FAILED when a blocking check failed, FAILED when a step failed for another
+        reason (or the run failed with no step to blame), the most severe when several."""
+        codes = [ExitCode.OK]
+        if self.fetch_failed:
+            codes.append(ExitCode.FETCH_FAILED)
+        if self.blocked:
+            codes.append(ExitCode.CHECK_FAILED)
+        if self.other_failures or (not success and not self.blocked):
+            codes.append(ExitCode.FAILED)
+        return most_severe(codes)
 
     def done(self, success: bool) -> None:
         """The run is over: a run that succeeded fills its bars (the totals are estimates:
@@ -143,8 +173,13 @@ class RunView:
             elif kind == "alerts":
                 self.bar.advance(self._task("alerts", "Profiles and alerts"))
             if event.is_step_failure:
-                why = innermost(event.step_failure_data.error)
+                error = event.step_failure_data.error
+                why = innermost(error)
                 self.failures.append(f"{step}: {why}")
+                if blocking_check_error(error):
+                    self.blocked = True
+                else:
+                    self.other_failures += 1
                 self.dbt_failed = self.dbt_failed or kind == "dbt"
                 if kind in ("load", "alerts"):  # dbt's nodes and the checks say their own
                     self.bar.console.print(f"  [red]failed[/] {step}: {why}")
@@ -171,6 +206,8 @@ class RunView:
             load.rejected = int(value(metadata, "rows_rejected_in_run", 0) or 0)
             if "files_fetched" in metadata:
                 load.fetched = int(value(metadata, "files_fetched") or 0)
+            if value(metadata, "fetch_error"):  # also when the run has no fetch_ok check
+                self.fetch_failed[schema.removeprefix("raw_")] = str(value(metadata, "fetch_error"))
             for stage in ("fetch", "load"):
                 if f"{stage}_seconds" in metadata:
                     load.seconds[stage] = float(value(metadata, f"{stage}_seconds"))
@@ -188,6 +225,14 @@ class RunView:
             self.bar.advance(self._task("dbt", "dbt build", self.dbt_total or None))
             return
         self.bar.advance(self._task("checks", "Checks", self.check_total))
+        source = check.asset_key.path[0].removeprefix("raw_")
+        if name == FETCH_OK and not check.passed:
+            self.fetch_failed[source] = check.description or value(metadata, "error", "")
+            return
+        if name == NEW_ROWS:
+            if not check.passed and source not in self.no_new_rows:
+                self.no_new_rows.append(source)
+            return
         if check.passed:
             return
         if name.startswith("gx_"):
@@ -205,6 +250,8 @@ class RunView:
     def _log(self, record: Any) -> None:
         message = record.user_message or ""
         progress = PROGRESS.match(message)
+        if message.startswith(FETCH_FAILED):
+            return  # said once, at the end (orchestration/cli/tick.py's conclude)
         if progress and record.step_key:
             done, total = int(progress["done"]), int(progress["total"])
             task = self._task(record.step_key, f"Loading {progress['source']}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from orchestration.cli.follow import DBT_OPS, RunView, print_summary
 from orchestration.cli.output import console, err, fail, progress, start_warehouse
@@ -157,17 +158,26 @@ def run_tick(
 
 
 def conclude(outcome: Any, view: RunView) -> int:
-    """The summary, what stopped the run if it failed, and the exit code."""
+    """The summary, what went wrong, and the exit code (README.md#exit-codes): each failed
+    fetch as one line on stderr (``fetch failed: <source>: <METHOD> <url> answered HTTP
+    <status> after retries``), each failed step likewise, and the sources whose load
+    brought no new rows."""
     print_summary(view)
     if view.blocked:
         console.print("[red]Blocking checks failed: the marts were not rebuilt.[/]")
     elif view.dbt_failed:
         console.print("[red]The build failed: alert rules were not evaluated.[/]")
+    if view.no_new_rows:
+        console.print(f"[yellow]no new rows:[/] {', '.join(view.no_new_rows)}")
+    for error in view.fetch_failed.values():
+        err.print(f"[red]fetch failed:[/] {escape(error)}", soft_wrap=True, highlight=False)
     if not outcome.success:
         for failure in view.failures:
             err.print(f"[red]failed:[/] {failure}")
+    code = view.exit_code(outcome.success)
+    if code:
         err.print(f"[dim]→ the run is {outcome.run_id} in `snapmart ui`[/]")
-    return 0 if outcome.success else 1
+    return int(code)
 
 
 def refresh_plan(sources: list[str], every: bool, replay: bool) -> tuple[Plan, dict[str, Any]]:
@@ -204,11 +214,15 @@ def ingest(
     source: SourceOpt = None,
     replay: Annotated[bool, typer.Option(help="Load landing files only; no live fetch.")] = False,
 ) -> None:
-    """Extract + load only (fetch → landing → raw): the sources' raw assets, no checks."""
+    """Extract + load only (fetch → landing → raw): the sources' raw assets, with only their
+    ``fetch_ok`` and ``new_rows`` checks (no data-quality suite)."""
+    from orchestration.defs.raw import check_specs
+
     sources = resolve_sources(source)
     wh = start_warehouse()
     ops = raw_ops(sources)
-    plan = Plan(None, set().union(*ops.values()), checks=set())
+    checks = {spec.key for s in sources for spec in check_specs(s)}
+    plan = Plan(None, set().union(*ops.values()), checks=checks)
     raise typer.Exit(conclude(*run_tick(plan, wh, {op: {"replay": replay} for op in ops})))
 
 

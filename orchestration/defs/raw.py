@@ -1,8 +1,15 @@
-"""dlt loads as Dagster assets: one @dlt_assets per source, keyed ``raw_<source>/<table>``.
+"""dlt loads as Dagster assets: one multi-asset per source, keyed ``raw_<source>/<table>``.
 
-The source object given to ``@dlt_assets`` only shapes the asset specs; each run
-builds a fresh one that knows which landing files are already loaded, and a
-pipeline bound to the warehouse of that moment (embedded or external).
+Its specs are dagster-dlt's (``build_dlt_asset_specs``), so ``DagsterDltResource.run``
+reads the source and pipeline from them as under ``@dlt_assets``; the multi-asset adds
+two non-blocking checks per source (``fetch_ok``, ``new_rows``). The source object given
+to the specs only shapes them; each run builds a fresh one that knows which landing
+files are already loaded, and a pipeline bound to the warehouse of that moment
+(embedded or external).
+
+A fetch that fails after its retries does not fail the run: what arrived is loaded and
+the marts build from it, and the check ``fetch_ok`` goes red (severity ERROR) naming the
+request that failed (docs/architecture.md#when-a-fetch-fails). The CLI exits 3 on it.
 """
 
 import re
@@ -13,8 +20,18 @@ from datetime import datetime
 from typing import Any
 
 import dlt
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    multi_asset,
+)
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion import loader
@@ -97,6 +114,11 @@ def _materialize(
     window = None if replay else partitions.backfill_window(context)
     tick = metrics.SourceTick(source, trigger(context, replay, window), tick_id=context.run_id)
     tick.run_id = context.run_id
+    # ticks of this source that a killed process left "running": crashed, and their runs
+    # failed, before this one says it runs
+    for crashed in metrics.sweep(warehouse.info, context.instance, source):
+        context.log.warning(f"{source}: tick {crashed.tick_id} {crashed.reason}")
+    metrics.start([tick], warehouse.info)
     try:
         yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window, warehouse)
     except Exception as exc:
@@ -136,10 +158,6 @@ def _fetch_and_load(
         except FetchError as exc:
             tick.fetch_failed(exc)
             fetch_error = str(exc)
-            context.log.warning(
-                f"{source}: fetch failed: {exc} (what was fetched before the failure is"
-                " archived; loading the landing files anyway)"
-            )
         except Exception as exc:
             tick.fetch_failed(exc)
             raise
@@ -149,8 +167,19 @@ def _fetch_and_load(
                 f"{source}: fetched {len(report.files)} file(s) in {report.requests}"
                 f" request(s), {report.retries} retried"
             )
+            if report.failures:  # it went on past them; the first one says which request
+                tick.fetch_failed(report.failures[0])
+                tick.files_fetched = len(report.files)
+                fetch_error = str(report.failures[0])
+                if len(report.failures) > 1:
+                    fetch_error += f" (and {len(report.failures) - 1} more request(s))"
         finally:
             tick.seconds["fetch"] = time.monotonic() - t0
+        if fetch_error:
+            context.log.warning(
+                f"{FETCH_FAILED}{fetch_error} (what was fetched before the failure is"
+                " archived; loading the landing files anyway)"
+            )
     t0 = time.monotonic()
     module = get_source(source)
     selected = {key.path[-1] for key in context.selected_asset_keys}
@@ -212,6 +241,7 @@ def _fetch_and_load(
         shared["fetch_seconds"] = round(tick.seconds["fetch"], 3)
     if fetch_error:
         shared["fetch_error"] = fetch_error[:1000]
+    shared["new_rows_in_run"] = tick.rows_loaded
     for result in results:
         if isinstance(result, MaterializeResult):
             yield MaterializeResult(
@@ -224,22 +254,93 @@ def _fetch_and_load(
             )
         else:
             yield result
+    yield from _check_results(context, source, replay, fetch_error, tick.rows_loaded)
+
+
+FETCH_FAILED = "fetch failed: "
+"""How a raw asset's warning about a failed fetch starts: ``fetch failed: <FetchError>``,
+the one line the CLI repeats on stderr."""
+FETCH_OK, NEW_ROWS = "fetch_ok", "new_rows"
+
+
+def check_asset(source: str) -> AssetKey:
+    """The raw asset a source's ``fetch_ok`` and ``new_rows`` checks sit on: its first
+    endpoint's table (the checks are about the whole source's tick)."""
+    return AssetKey([f"raw_{source}", get_source(source).ENDPOINTS[0].table.name])
+
+
+def check_specs(source: str) -> list[AssetCheckSpec]:
+    """The source's two non-blocking checks: ``fetch_ok`` (every request of the fetch was
+    answered; red, severity ERROR, naming the request that was not) and ``new_rows`` (the
+    load brought new rows; a warning when it brought none)."""
+    asset = check_asset(source)
+    return [
+        AssetCheckSpec(
+            FETCH_OK,
+            asset=asset,
+            description=f"Every request of the {source} fetch was answered (after retries); "
+            "when one was not, what arrived is still loaded, and the check names the request.",
+        ),
+        AssetCheckSpec(
+            NEW_ROWS,
+            asset=asset,
+            description=f"The {source} load brought new rows; a load of none (nothing new "
+            "landed) warns: the source is not fresh.",
+        ),
+    ]
+
+
+def _check_results(
+    context: AssetExecutionContext,
+    source: str,
+    replay: bool,
+    fetch_error: str | None,
+    rows: int | None,
+) -> Iterator[AssetCheckResult]:
+    """The source's check results, those of the run's selection only."""
+    selected = context.selected_asset_check_keys
+    asset = check_asset(source)
+    for spec in check_specs(source):
+        if spec.key not in selected:
+            continue
+        if spec.name == FETCH_OK:
+            yield AssetCheckResult(
+                asset_key=asset,
+                check_name=FETCH_OK,
+                passed=fetch_error is None,
+                severity=AssetCheckSeverity.ERROR,
+                description=fetch_error or ("replay: nothing fetched" if replay else None),
+                metadata={"fetched": not replay, "error": fetch_error or ""},
+            )
+        else:
+            yield AssetCheckResult(
+                asset_key=asset,
+                check_name=NEW_ROWS,
+                passed=bool(rows),
+                severity=AssetCheckSeverity.WARN,
+                description=None if rows else f"no new rows: {source}",
+                metadata={"rows_loaded": rows or 0},
+            )
 
 
 def build_raw_assets(source: str) -> Any:
-    """The source's raw assets: one dlt multi-asset, ``<source>_raw``, whose assets are its raw
-    tables; pool ``ingest_<source>``, daily partitions for a source that can backfill."""
+    """The source's raw assets: one multi-asset, ``<source>_raw``, of dagster-dlt's specs for
+    its raw tables plus its ``fetch_ok`` and ``new_rows`` checks; pool ``ingest_<source>``,
+    daily partitions for a source that can backfill."""
+    backfills = source in partitions.BACKFILL_SOURCES
 
-    @dlt_assets(
-        dlt_source=_spec_source(source),
-        dlt_pipeline=_spec_pipeline(source),
-        name=f"{source}_raw",
-        dagster_dlt_translator=RawTranslator(source=source),
-        pool=f"ingest_{source}",  # a backfill and the schedule never load one source at once
-        partitions_def=partitions.DAILY if source in partitions.BACKFILL_SOURCES else None,
-        backfill_policy=(
-            partitions.ONE_RUN_PER_RANGE if source in partitions.BACKFILL_SOURCES else None
+    @multi_asset(
+        specs=build_dlt_asset_specs(
+            dlt_source=_spec_source(source),
+            dlt_pipeline=_spec_pipeline(source),
+            dagster_dlt_translator=RawTranslator(source=source),
         ),
+        check_specs=check_specs(source),
+        name=f"{source}_raw",
+        can_subset=True,
+        pool=f"ingest_{source}",  # a backfill and the schedule never load one source at once
+        partitions_def=partitions.DAILY if backfills else None,
+        backfill_policy=partitions.ONE_RUN_PER_RANGE if backfills else None,
     )
     def _assets(
         context: AssetExecutionContext,

@@ -48,8 +48,9 @@ class SimulatorServer:
 
     Answers follow ``clock`` (epoch seconds). Beyond the data, it can fail on purpose:
     ``faults`` answered in order before anything else, ``outages`` (start, end, status) on
-    the clock, Binance's per-minute limit (429 with Retry-After), production ids behind bot
-    protection (403 with an HTML page), and WoW requests without the token (401).
+    the clock, ``path_outages`` (path → status: one endpoint down), Binance's per-minute
+    limit (429 with Retry-After), production ids behind bot protection (403 with an HTML
+    page), and WoW requests without the token (401).
     ``requests`` records every path asked for. Only loopback hosts are accepted (ValueError).
     """
 
@@ -92,6 +93,8 @@ class SimulatorServer:
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         # (start, end, status): every request while the clock is in [start, end) fails so
         self.outages: list[tuple[float, float, int]] = []
+        # path (query aside) → status: one endpoint down while the others answer
+        self.path_outages: dict[str, int] = {}
         self.clock = clock
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -150,6 +153,9 @@ class SimulatorServer:
             if self.faults:
                 status, headers = self.faults.popleft()
                 return status, headers, {"error": f"simulated {status}"}
+        if path in self.path_outages:
+            status = self.path_outages[path]
+            return status, {}, {"error": f"simulated outage of {path} ({status})"}
         now = int(self.clock())
         for start, end, status in self.outages:
             if start <= now < end:

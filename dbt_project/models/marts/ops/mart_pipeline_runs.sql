@@ -1,5 +1,10 @@
 {#- One row per source × tick: how it ended and what it cost, for the pipeline-health
-    pages of a BI tool (and for whoever is paged). total_seconds sums the stages known. -#}
+    pages of a BI tool (and for whoever is paged). A view: it reads ops.pipeline_metrics
+    when queried, so the tick running now is in it (running, with its host and pid) and
+    a tick the next one found crashed says so, with no build in between.
+    total_seconds sums the stages known. -#}
+{{ config(materialized='view') }}
+
 select
     tick_id,
     source,
@@ -9,6 +14,8 @@ select
     finished_at,
     status,
     error,
+    host,
+    pid,
     requests,
     retries,
     http_errors_total,
@@ -20,6 +27,7 @@ select
     files_loaded,
     coalesce(rows_loaded, 0) + coalesce(rows_rejected, 0) as rows_fetched,
     rows_loaded,
+    coalesce(rows_loaded, 0) > 0 as loaded_new_rows,
     rows_rejected,
     fetch_seconds,
     load_seconds,

@@ -1,8 +1,14 @@
-{#- Per source × UTC hour: the ticks that ran in it (ok / failed), their HTTP counters
-    and rows, and a health word — ok (no failed tick), degraded (some), down (none ok).
+{#- Per source × UTC hour: the ticks that ran in it (ok / failed / crashed / still
+    running), their HTTP counters and rows, a health word — ok (no failed or crashed
+    tick), degraded (some), down (none ok), running (only ticks still running) — and a
+    freshness word: fresh when a tick of the hour loaded new rows, stale when its ticks
+    brought none (a load of 0 rows is no news); last_new_rows_at says since when. A view, read when queried: health is as
+    of the current tick, not of the last build.
     For OSRS prices it also counts the 5-minute buckets whose data is in raw for that
     hour (12 = complete), so an outage shows as failed ticks and then, once the backfill
     after it has run, as a complete hour again. -#}
+{{ config(materialized='view') }}
+
 with ticks as (
     select
         source,
@@ -10,6 +16,8 @@ with ticks as (
         count(*) as ticks,
         count(*) filter (where status = 'ok') as ok_ticks,
         count(*) filter (where status = 'failed') as failed_ticks,
+        count(*) filter (where status = 'crashed') as crashed_ticks,
+        count(*) filter (where status = 'running') as running_ticks,
         sum(requests) as requests,
         sum(retries) as retries,
         sum(http_errors_total) as http_errors,
@@ -19,7 +27,9 @@ with ticks as (
         sum(rows_loaded) as rows_loaded,
         sum(rows_rejected) as rows_rejected,
         max(started_at) filter (where status = 'ok') as last_ok_at,
-        max(started_at) filter (where status = 'failed') as last_failed_at
+        max(started_at) filter (where status = 'failed') as last_failed_at,
+        max(started_at) filter (where status = 'crashed') as last_crashed_at,
+        max(started_at) filter (where rows_loaded > 0) as new_rows_at
     from {{ ref('stg_ops__pipeline_metrics') }}
     group by source, date_trunc('hour', started_at)
 ),
@@ -44,12 +54,20 @@ select
     coalesce(t.ticks, 0) as ticks,
     coalesce(t.ok_ticks, 0) as ok_ticks,
     coalesce(t.failed_ticks, 0) as failed_ticks,
+    coalesce(t.crashed_ticks, 0) as crashed_ticks,
+    coalesce(t.running_ticks, 0) as running_ticks,
     case
         when coalesce(t.ticks, 0) = 0 then 'no ticks'
-        when t.ok_ticks = 0 then 'down'
-        when t.failed_ticks > 0 then 'degraded'
+        when t.ok_ticks = 0 and t.failed_ticks + t.crashed_ticks > 0 then 'down'
+        when t.failed_ticks + t.crashed_ticks > 0 then 'degraded'
+        when t.ok_ticks = 0 then 'running'
         else 'ok'
     end as health,
+    case
+        when coalesce(t.ticks, 0) = 0 then null
+        when t.new_rows_at is not null then 'fresh'
+        else 'stale'
+    end as freshness,
     t.requests,
     t.retries,
     t.http_errors,
@@ -61,7 +79,13 @@ select
     b.data_buckets,
     case when b.source is not null then b.data_buckets = 12 end as data_complete,
     t.last_ok_at,
-    t.last_failed_at
+    t.last_failed_at,
+    t.last_crashed_at,
+    -- the newest tick that loaded new rows, in this hour or any before it
+    max(t.new_rows_at) over (
+        partition by coalesce(t.source, b.source)
+        order by coalesce(t.hour_start, b.hour_start)
+    ) as last_new_rows_at
 from ticks as t
 full outer join osrs_buckets as b
     on

@@ -7,6 +7,8 @@ select
     m.finished_at,
     m.status,
     m.error,
+    m.host,
+    m.pid,
     m.requests,
     m.retries,
     m.http_errors,

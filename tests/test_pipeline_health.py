@@ -1,51 +1,180 @@
-"""Every tick records what it did (ops.pipeline_metrics), and the health marts show it:
-a live OSRS tick against the simulator answering 503, then a healthy one."""
+"""A failed fetch is never reported as success, and every tick is in the health marts.
+
+Against the simulator (no internet): the OSRS prices ``/5m`` endpoint answering 503
+while the others answer makes `snapmart refresh` exit 3 with one line naming the
+request, load what did arrive and build the marts from it, leave the ``fetch_ok`` check
+red and a ``failed`` metrics row; a replay of nothing new exits 0 and says so (not
+fresh); an ingest killed with SIGKILL is marked ``crashed`` (with its pid) by the next
+tick, and its Dagster run failed. The health marts are views: they show each of these
+as soon as it is recorded, with no dbt build in between.
+"""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.simulator.server import SimulatorServer
+from ingestion.simulator.server import OSRS_PREFIX, SimulatorServer
 from orchestration import transform
 from orchestration.cli import app
-from tests.conftest import query
+from orchestration.cli.exit_codes import ExitCode
+from tests.conftest import query, scalar
+
+runner = CliRunner()
+PRICES = "osrs_prices"
+TABLES = ("items", "latest_prices", "prices_5m", "prices_1h")
 
 
-@pytest.fixture()
-def simulator(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(scope="module")
+def simulator(db, landing):
+    env = {
+        "SOURCES__OSRS_PRICES__MAX_ATTEMPTS": "2",
+        "SOURCES__OSRS_PRICES__BACKOFF_FACTOR": "0.01",
+        "SOURCES__OSRS_PRICES__REQUESTS_PER_SECOND": "0",
+        "SOURCES__OSRS_PRICES__CATCH_UP_MINUTES": "15",
+    }
     with SimulatorServer(n_items=6) as sim:
-        monkeypatch.setenv("SOURCES__OSRS_PRICES__BASE_URL", sim.osrs_base_url)
-        monkeypatch.setenv("SOURCES__OSRS_PRICES__MAX_ATTEMPTS", "2")
-        monkeypatch.setenv("SOURCES__OSRS_PRICES__BACKOFF_FACTOR", "0.01")
-        monkeypatch.setenv("SOURCES__OSRS_PRICES__REQUESTS_PER_SECOND", "0")
+        saved = {k: os.environ.get(k) for k in [*env, "SOURCES__OSRS_PRICES__BASE_URL"]}
+        os.environ.update(env, SOURCES__OSRS_PRICES__BASE_URL=sim.osrs_base_url)
         yield sim
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
-def test_a_failed_tick_and_a_good_one_are_recorded_and_shown(db, landing, simulator) -> None:
-    simulator.faults.extend([(503, {})] * 2)  # the first request fails twice: the tick fails
-    runner = CliRunner()
-    down = runner.invoke(app, ["ingest", "--source", "osrs_prices"])
-    assert down.exit_code == 0, down.output  # a failed fetch is reported, not a crash
-    up = runner.invoke(app, ["ingest", "--source", "osrs_prices"])
-    assert up.exit_code == 0, up.output
-    result = transform.run_dbt("build", select="+mart_source_health +mart_pipeline_runs")
-    assert result.success, [(n.name, n.message) for n in result.failed()]
+def _rows(db) -> dict[str, int]:
+    return {t: scalar(db, f"select count(*) from raw_osrs_prices.{t}") for t in TABLES}
 
-    runs = query(
+
+def _runs(db) -> list[tuple]:
+    return query(
         db,
-        """select status, http_errors_5xx, http_errors_by_status, requests, retries,
-            rows_loaded > 0, error is not null, fetch_seconds is not null
-        from marts.mart_pipeline_runs where source = 'osrs_prices' order by started_at""",
+        """select status, error, http_errors_by_status, rows_loaded, loaded_new_rows, host, pid,
+            finished_at is not null
+        from marts.mart_pipeline_runs where source = %s order by started_at""",
+        (PRICES,),
     )
-    assert len(runs) == 2
-    failed, ok = runs
-    assert failed[:3] == ("failed", 2, '{"503": 2}')
-    assert failed[6] and failed[7]
-    assert ok[0] == "ok" and ok[1] == 0 and ok[3] >= 1 and ok[5]
+
+
+def test_a_failed_fetch_exits_3_names_the_request_and_loads_what_arrived(db, simulator) -> None:
+    simulator.path_outages[f"{OSRS_PREFIX}5m"] = 503
+    try:
+        result = runner.invoke(app, ["refresh", "--source", PRICES])
+    finally:
+        simulator.path_outages.clear()
+    assert result.exit_code == ExitCode.FETCH_FAILED, result.output
+    url = f"{simulator.osrs_base_url}/5m"
+    line = f"fetch failed: {PRICES}: GET {url} answered HTTP 503 after retries"
+    lines = [x for x in result.stderr.splitlines() if x.startswith("fetch failed:")]
+    assert lines == [line], result.stderr
+    assert "Refresh done." not in result.output
+
+    # what did arrive before the failure is loaded (the item mapping, the latest prices)
+    # and the marts are built from it: the run is not failed, its fetch_ok check is red
+    rows = _rows(db)
+    assert rows["prices_5m"] == 0 and rows["items"] == 6 and rows["latest_prices"] > 0, rows
+    assert scalar(db, "select count(*) from marts.fct_price_observations") > 0
+
+    # the metrics row (a view: no build needed) says so, with the request and its 503s
+    ((status, error, by_status, loaded, new, host, pid, finished),) = _runs(db)
+    assert (status, error, by_status) == ("failed", line.removeprefix("fetch failed: "),
+                                          '{"503": 2}')  # fmt: skip
+    assert loaded == sum(rows.values()) and new and finished
+    assert host and pid == os.getpid()
+
+    from dagster import AssetCheckKey, AssetKey
+
+    from orchestration import dagster_home
+
+    with dagster_home.instance(db) as instance:
+        check = AssetCheckKey(AssetKey(["raw_osrs_prices", "items"]), "fetch_ok")
+        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])
+        evaluation = record[check].event.dagster_event.asset_check_evaluation_data
+        assert not evaluation.passed and evaluation.description == lines[0].removeprefix(
+            "fetch failed: "
+        )
+
+
+def test_a_replay_of_nothing_new_exits_0_and_is_not_fresh(db, simulator) -> None:
+    result = runner.invoke(app, ["ingest", "--replay", "--source", PRICES])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert f"no new rows: {PRICES}" in result.output
+    assert "fetch failed" not in result.output
+    status, error, _, loaded, new, *_ = _runs(db)[-1]
+    assert (status, error, loaded, new) == ("ok", None, 0, False)
     health = query(
         db,
-        """select ticks, ok_ticks, failed_ticks, health, http_errors_5xx
-        from marts.mart_source_health where source = 'osrs_prices' and ticks > 0""",
+        """select freshness, last_new_rows_at is not null from marts.mart_source_health
+        where source = %s and ticks > 0 order by hour_start desc limit 1""",
+        (PRICES,),
     )
-    assert health == [(2, 1, 1, "degraded", 2)]
+    # this hour's first tick loaded rows: fresh, and the hour stays so; the replay alone
+    # would not have made it fresh
+    assert health == [("fresh", True)]
+    only_replay = scalar(
+        db,
+        """select count(*) from marts.mart_pipeline_runs
+        where source = %s and trigger = 'cli-replay' and loaded_new_rows""",
+        (PRICES,),
+    )
+    assert only_replay == 0
+
+
+def test_a_killed_ingest_is_marked_crashed_by_the_next_tick(db, simulator) -> None:
+    before = len(simulator.requests)
+    env = {**os.environ, "SOURCES__OSRS_PRICES__REQUESTS_PER_SECOND": "0.5"}  # a slow fetch
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "ingest", "--source", PRICES],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(simulator.requests) == before:  # its tick is running: it has asked something
+        assert proc.poll() is None and time.monotonic() < deadline, "the ingest never fetched"
+        time.sleep(0.05)
+    running = query(
+        db,
+        "select pid, run_id from marts.mart_pipeline_runs where status = 'running'",
+    )
+    assert [r[0] for r in running] == [proc.pid]
+    run_id = running[0][1]
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+    result = runner.invoke(app, ["ingest", "--replay", "--source", PRICES])
+    assert result.exit_code == ExitCode.OK, result.output
+    ((status, error, pid),) = query(
+        db,
+        "select status, error, pid from marts.mart_pipeline_runs where run_id = %s",
+        (run_id,),
+    )
+    assert (status, pid) == ("crashed", proc.pid)
+    assert f"process {proc.pid}" in error and "ended without recording" in error
+    assert scalar(db, "select count(*) from marts.mart_pipeline_runs where status = 'running'") == 0
+
+    from dagster import DagsterRunStatus
+
+    from orchestration import dagster_home
+
+    with dagster_home.instance(db) as instance:
+        assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
+
+    built = transform.run_dbt("build", select="mart_source_health mart_pipeline_runs")
+    assert built.success, [(n.name, n.message) for n in built.failed()]
+    health = query(
+        db,
+        """select sum(ticks), sum(ok_ticks), sum(failed_ticks), sum(crashed_ticks),
+            sum(running_ticks)
+        from marts.mart_source_health where source = %s""",
+        (PRICES,),
+    )
+    assert health == [(4, 2, 1, 1, 0)]

@@ -18,6 +18,7 @@ from ingestion.simulator.server import SimulatorServer
 from ingestion.sources import osrs_prices
 from orchestration import backfill, ingest, transform, warehouse
 from orchestration.cli import app
+from orchestration.cli.exit_codes import ExitCode
 from tests.conftest import new_database, query
 
 DAY1 = date(2026, 11, 17)
@@ -144,8 +145,14 @@ def test_an_outage_shows_as_failed_ticks_then_recovery_and_the_backfill_closes_t
     for minutes in range(20, 181, 20):  # a tick every 20 minutes, 00:20 to 03:00
         clock.at = midnight + timedelta(minutes=minutes, seconds=1)
         result = runner.invoke(app, ["ingest", "--source", "osrs_prices"])
-        assert result.exit_code == 0, result.output  # a failed fetch is reported, not a crash
-        statuses.append("failed" if outage[0] <= clock.at < outage[1] else "ok")
+        down = outage[0] <= clock.at < outage[1]
+        # a failed fetch exits 3 with the request that failed, in one line; never a crash
+        assert result.exit_code == (ExitCode.FETCH_FAILED if down else ExitCode.OK), result.output
+        failed = [x for x in result.stderr.splitlines() if x.startswith("fetch failed:")]
+        assert len(failed) == down, result.stderr
+        if down:
+            assert failed[0].endswith("answered HTTP 503 after retries"), failed
+        statuses.append("failed" if down else "ok")
     assert statuses.count("failed") == 3
 
     built = transform.run_dbt("build", select="+mart_source_health +mart_pipeline_runs")

@@ -1,4 +1,4 @@
-"""A raw table that fails its Great Expectations suite blocks the marts: the CLI exits 1,
+"""A raw table that fails its Great Expectations suite blocks the marts: the CLI exits 4,
 names the failing expectation, and does not rebuild anything downstream — not only in
 the tick that loaded the bad rows, but in every later tick until they are fixed."""
 
@@ -13,6 +13,7 @@ from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import warehouse
 from orchestration.cli import app
+from orchestration.cli.exit_codes import ExitCode
 from tests.conftest import SIM_END, clock_at, scalar
 
 runner = CliRunner()
@@ -42,13 +43,14 @@ def test_future_bucket_blocks_every_build_until_fixed(db, landing) -> None:
     # back at the real clock, the next tick's checks see that load too, not only its own
     _bucket(landing, SIM_END + timedelta(minutes=5))
     result = runner.invoke(app, ["refresh", "--replay"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.CHECK_FAILED, result.output
+    assert "Refresh done." not in result.output
     assert "raw_osrs_prices.prices_5m: expect_column_max_to_be_between" in result.output
     assert "the marts were not rebuilt" in result.output
     assert scalar(db, "select count(*) from marts.fct_price_observations") == built
 
     # and the tick after that, with nothing new, is still blocked
-    assert runner.invoke(app, ["refresh", "--replay"]).exit_code == 1
+    assert runner.invoke(app, ["refresh", "--replay"]).exit_code == ExitCode.CHECK_FAILED
     assert scalar(db, "select count(*) from marts.fct_price_observations") == built
 
     with warehouse.connect(db) as conn:  # the operator's fix

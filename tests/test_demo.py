@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestration.cli import app
-from tests.conftest import scalar
+from tests.conftest import query, scalar
 
 runner = CliRunner()
 
@@ -26,6 +26,28 @@ def test_the_demo_builds_every_source(db, demo) -> None:
         assert source in demo.output
     assert scalar(db, "select count(distinct source) from marts.dim_markets") >= 5
     assert scalar(db, "select count(*) from marts.mart_item_trends") > 0
+
+
+def test_the_demo_tick_is_in_the_health_marts(db, demo) -> None:
+    """One row per source of the demo's tick in mart_pipeline_runs, all ok, none running."""
+    from ingestion.sources import SOURCES
+
+    runs = query(
+        db,
+        """select source, status, trigger, count(*) over (partition by tick_id)
+        from marts.mart_pipeline_runs order by source""",
+    )
+    assert sorted(r[0] for r in runs) == sorted(SOURCES), runs
+    assert {(r[1], r[2], r[3]) for r in runs} == {("ok", "cli-replay", len(SOURCES))}, runs
+    fresh = query(
+        db,
+        "select distinct source from marts.mart_source_health where freshness = 'fresh' order by 1",
+    )
+    loaded = query(
+        db,
+        "select source from marts.mart_pipeline_runs where loaded_new_rows order by 1",
+    )
+    assert fresh == loaded and len(loaded) >= 5, (fresh, loaded)
 
 
 def test_the_ui_instance_records_the_demo_and_every_materialization(db, demo) -> None:

@@ -16,6 +16,7 @@ from ingestion.landing import write_atomic
 from ingestion.simulator.hiscores import Hiscores
 from ingestion.simulator.server import SimulatorServer
 from orchestration.cli import app
+from orchestration.cli.exit_codes import ExitCode
 from tests.conftest import query, scalar
 
 AT = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the simulator's clock: answers never move
@@ -45,9 +46,10 @@ def configured(db, landing, sim, tmp_path_factory):
     mp.undo()
 
 
-def _refresh() -> None:
+def _refresh(code: int = 0) -> str:
     result = CliRunner().invoke(app, ["refresh", "--source", "osrs_hiscores"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
+    return result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,9 @@ def test_failures_and_bad_answers_lose_nothing_else(db, landing, sim, two_ticks)
     no_skills = json.dumps({"name": "Broken", "activities": []}).encode()
     write_atomic("osrs_hiscores", "index_lite", at, no_skills, key="Broken")
     sim.faults.append((503, {}))  # the tick's first request (Zezima) fails
-    _refresh()
+    stderr = _refresh(ExitCode.FETCH_FAILED)  # the others are asked and loaded all the same
+    failed = [x for x in stderr.splitlines() if x.startswith("fetch failed:")]
+    assert len(failed) == 1 and "player=Zezima answered HTTP 503 after retries" in failed[0]
 
     zezima = query(
         db,

@@ -168,11 +168,11 @@ def _fetch_and_load(
                 f" request(s), {report.retries} retried"
             )
             if report.failures:  # it went on past them; the first one says which request
-                tick.fetch_failed(report.failures[0])
-                tick.files_fetched = len(report.files)
+                tick.status = "failed"  # the report's counters are the whole fetch's
                 fetch_error = str(report.failures[0])
                 if len(report.failures) > 1:
                     fetch_error += f" (and {len(report.failures) - 1} more request(s))"
+                tick.error = fetch_error[:1000]
         finally:
             tick.seconds["fetch"] = time.monotonic() - t0
         if fetch_error:

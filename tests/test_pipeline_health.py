@@ -81,7 +81,7 @@ def test_a_failed_fetch_exits_3_names_the_request_and_loads_what_arrived(db, sim
     # and the marts are built from it: the run is not failed, its fetch_ok check is red
     rows = _rows(db)
     assert rows["prices_5m"] == 0 and rows["items"] == 6 and rows["latest_prices"] > 0, rows
-    assert scalar(db, "select count(*) from marts.fct_price_observations") > 0
+    assert scalar(db, "select count(*) from marts.dim_items where source = 'osrs_prices'") == 6
 
     # the metrics row (a view: no build needed) says so, with the request and its 503s
     ((status, error, by_status, loaded, new, host, pid, finished),) = _runs(db)

@@ -299,6 +299,48 @@ def _fail_run(instance: Any, crashed: Crashed) -> None:
     try:
         run = instance.get_run_by_id(crashed.run_id)
         if run is not None and not run.is_finished:
-            instance.report_run_failed(run, message=f"{crashed.source}: {crashed.reason}")
+            fail_run(instance, run, f"{crashed.source}: {crashed.reason}")
     except Exception as exc:  # noqa: BLE001
         log.warning("run %s not marked failed: %s", crashed.run_id, exc)
+
+
+HOST_TAG, PID_TAG = "snapmart/host", "snapmart/pid"
+"""Run tags of a run a `snapmart` command executes in its own process (orchestration/runs.py):
+where it runs, so that a later command can tell it was killed."""
+
+
+def fail_run(instance: Any, run: Any, message: str) -> None:
+    """Report ``run`` failed with ``message`` and free the pool slots its steps held: with
+    no daemon to free them, a killed run's slots (``ingest_<source>``, the dbt pools)
+    would keep every later run of those steps waiting."""
+    instance.report_run_failed(run, message=message)
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def sweep_runs(instance: Any) -> list[str]:
+    """Report failed every run of a `snapmart` command on this host still marked started
+    whose process is gone (killed: nothing recorded its end), freeing its pool slots; the
+    run ids. Best effort (a failure is logged, the list is then what was done)."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    failed: list[str] = []
+    try:
+        records = instance.get_run_records(
+            filters=RunsFilter(
+                statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+                tags={HOST_TAG: socket.gethostname()},
+            )
+        )
+        for record in records:
+            run = record.dagster_run
+            pid = int(run.tags.get(PID_TAG, 0)) or None
+            started = datetime.fromtimestamp(
+                record.start_time or record.create_timestamp.timestamp(), UTC
+            )
+            if process_alive(run.tags.get(HOST_TAG), pid, started) is False:
+                fail_run(instance, run, f"crashed: process {pid} ended while the run was going")
+                failed.append(run.run_id)
+    except Exception as exc:  # noqa: BLE001 - the command goes on whatever the sweep met
+        log.warning("crashed runs not swept: %s", exc)
+    return failed

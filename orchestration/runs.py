@@ -16,13 +16,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestration import dagster_home, warehouse
+from orchestration import dagster_home, metrics, warehouse
 
 POLL_SECONDS = 0.25
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -112,6 +114,16 @@ def execute(
     # keeps them, the terminal does not need them
     logging.getLogger("dagster").setLevel(logging.WARNING)
     with instance(wh) as inst:
+        # a command killed before (kill -9, a power cut) left its ticks running and its run
+        # started, holding the pools its steps claimed: ended now, before this run waits
+        # on those pools (orchestration/metrics.py)
+        metrics.sweep(wh.info, inst)
+        metrics.sweep_runs(inst)
+        tags = {
+            **(tags or {}),
+            metrics.HOST_TAG: socket.gethostname(),
+            metrics.PID_TAG: str(os.getpid()),
+        }
         stop = threading.Event()
         failure: list[BaseException] = []
 
@@ -144,7 +156,7 @@ def execute(
                 partition_key=partition_key,
                 raise_on_error=False,
                 run_id=run_id,
-                tags=dict(tags or {}),
+                tags=tags,
                 resources={"warehouse": WarehouseResource.from_settings(wh.settings)},
             )
         finally:

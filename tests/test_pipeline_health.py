@@ -50,6 +50,13 @@ def simulator(db, landing):
                 os.environ[k] = v
 
 
+@pytest.fixture(scope="module", autouse=True)
+def health_views(db, landing) -> None:
+    """The two health marts, built once: views, they show every tick after without a build."""
+    built = transform.run_dbt("build", select="+mart_source_health +mart_pipeline_runs")
+    assert built.success, [(n.name, n.message) for n in built.failed()]
+
+
 def _rows(db) -> dict[str, int]:
     return {t: scalar(db, f"select count(*) from raw_osrs_prices.{t}") for t in TABLES}
 
@@ -168,6 +175,7 @@ def test_a_killed_ingest_is_marked_crashed_by_the_next_tick(db, simulator) -> No
     with dagster_home.instance(db) as instance:
         assert instance.get_run_by_id(run_id).status == DagsterRunStatus.FAILURE
 
+    # the views and their unit tests (dbt_project/models/marts/ops/_ops__models.yml)
     built = transform.run_dbt("build", select="mart_source_health mart_pipeline_runs")
     assert built.success, [(n.name, n.message) for n in built.failed()]
     health = query(

@@ -106,12 +106,13 @@ class FetchError(RuntimeError):
 
     @property
     def outage(self) -> bool:
-        """The source did not serve: no answer, a rate limit (429) or a server error (5xx)
-        outlasted the retries. Sources that go on past a failed item (a symbol, a player,
+        """The source did not serve: no answer, a rate limit (429, 418) or a server error
+        (5xx) outlasted the retries. Sources that go on past a failed item (a symbol, a player,
         an event) still report these as a failed fetch (``FetchReport.failures``); an
         answer about the item itself (404 not found, 403 blocked, 400 unknown symbol) is
         the item's outcome, not the source's."""
-        return self.status is None or self.status == 429 or self.status >= 500
+        # 418: Binance's "banned for ignoring 429s", a rate limit too
+        return self.status is None or self.status in (418, 429) or self.status >= 500
 
 
 def user_agent() -> str:

@@ -54,6 +54,19 @@ def source_config(source: str, key: str, default: Any) -> Any:
     return default if value in (None, "") else value
 
 
+def source_secret(source: str, key: str) -> str | None:
+    """``sources.<source>.<key>`` from dlt's *secrets* (env SOURCES__<SOURCE>__<KEY>, or
+    ``.dlt/secrets.toml``); None when unset. Every credential a source needs (a client
+    secret, a token, an API key) is read here and nowhere else: read as a secret, dlt
+    records it in a pipeline's trace as ``<secret>``, where ``source_config`` would record
+    the value itself (dlt keeps every config value it resolved in ``trace.pickle``)."""
+    try:
+        value = dlt.secrets.get(f"sources.{source}.{key}")
+    except Exception:
+        value = None
+    return None if value in (None, "") else str(value)
+
+
 def config_path(source: str, key: str, name: str) -> Path:
     """A tracked-things config file: ``sources.<source>.<key>``, else ``config/<name>``
     in the repository."""

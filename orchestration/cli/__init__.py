@@ -10,8 +10,11 @@ assembles them.
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from ingestion.mistakes import UserMistake
 from orchestration import warehouse
 from orchestration.cli import (
     alerts,
@@ -25,6 +28,7 @@ from orchestration.cli import (
     tick,
 )
 from orchestration.cli.output import fail
+from orchestration.runtime import private
 
 app = typer.Typer(
     help="snapmart: market and progression snapshots → trend and opportunity marts.",
@@ -53,9 +57,16 @@ app.add_typer(alerts.profiles_app, name="profiles")
 
 
 def main() -> None:
-    """The ``snapmart`` entry point: the typer app, a WarehouseError printed as one sentence
-    (exit code 2) instead of a traceback."""
+    """The ``snapmart`` entry point: the typer app in a private process (umask 077, the
+    state folder's modes fixed: orchestration/runtime/private.py), and the one place a
+    UserMistake (ingestion/mistakes.py; a WarehouseError is one) from any command becomes
+    one sentence and a hint on stderr, exit code 2, instead of a traceback."""
+    private.restrict_umask()
+    private.secure(warehouse.Settings.from_env().state_dir)
     try:
         app()
-    except warehouse.WarehouseError as exc:
-        fail(exc)
+    except UserMistake as exc:
+        try:
+            fail(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

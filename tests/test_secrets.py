@@ -14,6 +14,7 @@ orchestration/bench/ops_secrets.py's, which `snapmart bench --suite faults` repo
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -103,3 +104,17 @@ def test_secure_fixes_what_an_older_version_left(tmp_path) -> None:
         ".snapmart/dlt/p/trace.pickle": 0o600,
     }
     assert ops_secrets.loose_modes(state) == []
+
+
+def test_the_database_passwords_stay_in_credentials_json(tick, db, landing, snapmart_home) -> None:
+    """The warehouse login's password (and, on the embedded server, each role's) is in
+    ``.snapmart/credentials.json`` (0600) and nowhere else the tick wrote: not in dlt's
+    state or trace, dagster.yaml, dbt's target, a log, or a table."""
+    passwords = {"login": db.password}
+    stored = snapmart_home / ".snapmart" / "credentials.json"
+    if stored.exists():
+        passwords |= {f"role {k}": v for k, v in json.loads(stored.read_text()).items()}
+    scanned, hits = ops_secrets.files_with(passwords, [landing, snapmart_home])
+    assert scanned > 100
+    assert [h for h in hits if not h.endswith(str(stored))] == []
+    assert ops_secrets.tables_with(db, passwords)[1] == []

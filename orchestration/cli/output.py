@@ -74,5 +74,5 @@ def start_warehouse(create: bool = False) -> warehouse.Warehouse:
             wh.prepare(create=create)
         except warehouse.WarehouseError as exc:
             exc.hint = exc.hint or warehouse.URL_HINT
-            raise
+            raise  # to the command group (orchestration/cli/__init__.py), which says it
     return wh

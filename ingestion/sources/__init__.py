@@ -81,13 +81,8 @@ def get(name: str) -> ModuleType:
 
 def config_files(name: str) -> list[Path]:
     """The tracked-things files the source reads every tick (its package's
-    ``config_file()``; the tracked-assets CSV for the exchanges). A missing one is a
-    UserMistake (ingestion/mistakes.py) naming it: a command checks them all
-    (``check_config_files``) before it starts anything."""
-    from ingestion import assets
-
-    if name in assets.PROVIDERS:
-        return [assets.config_file(name)]
+    ``config_file()``). A missing one is a UserMistake (ingestion/mistakes.py) naming it:
+    a command checks them all (``check_config_files``) before it starts anything."""
     config_file = getattr(get(name), "config_file", None)
     return [config_file()] if config_file else []
 

@@ -93,7 +93,7 @@ class Warehouse:
         """How to reach it: the external URL, else the embedded server (started on
         demand, unless ``start`` is false). Prepares nothing."""
         if self.settings.database_url is not None:
-            # A URL without a password works wherever PostgreSQL accepts it (trust, peer,
+            # A URL without a password works wherever PostgreSQL accepts it (trust,
             # PGPASSWORD, ~/.pgpass): libpq's answer, once, for every tool.
             return with_libpq_password(ConnectionInfo.from_url(self.settings.database_url))
         home = self.settings.home

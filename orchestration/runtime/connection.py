@@ -71,7 +71,7 @@ def with_libpq_password(info: ConnectionInfo) -> ConnectionInfo:
     or the matching line of ``~/.pgpass`` (``PGPASSFILE``). libpq resolves both only as it
     connects, and not every tool does so the same way (dbt passes an empty password, which
     hides PGPASSWORD); resolved once here, every tool gets it as if it were in the URL.
-    Under ``trust`` or ``peer`` there is none, and the info stays password-less. A failed
+    Under ``trust`` there is none, and the info stays password-less. A failed
     connection is a WarehouseError (``connect_mistake``)."""
     import psycopg
 

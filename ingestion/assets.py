@@ -42,7 +42,7 @@ def history_days(source: str) -> int:
 def config_file(source: str) -> Path:
     """The source's tracked-assets CSV: ``sources.<source>.assets_file``, else
     ``config/tracked_assets.csv`` in the repository."""
-    return config_path(source, "assets_file", "tracked_assets.csv")
+    return config_path(source, "assets_file", "tracked_assets.csv", must_exist=True)
 
 
 def read_assets(text: str, provider: str | None = None) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from requests import Response
 from requests.exceptions import RequestException
 
 from ingestion import __version__
+from ingestion.mistakes import UserMistake
 
 USER_AGENT = (
     f"snapmart/{__version__} (batch ELT of public market snapshots; "
@@ -133,11 +134,32 @@ def source_config(source: str, key: str, default: Any) -> Any:
     return default if value in (None, "") else value
 
 
-def config_path(source: str, key: str, name: str) -> Path:
+def source_secret(source: str, key: str) -> str | None:
+    """``sources.<source>.<key>`` from dlt's *secrets* (env SOURCES__<SOURCE>__<KEY>, or
+    ``.dlt/secrets.toml``); None when unset. Every credential a source needs (a client
+    secret, a token, an API key) is read here and nowhere else: read as a secret, dlt
+    records it in a pipeline's trace as ``<secret>``, where ``source_config`` would record
+    the value itself (dlt keeps every config value it resolved in ``trace.pickle``)."""
+    try:
+        value = dlt.secrets.get(f"sources.{source}.{key}")
+    except Exception:
+        value = None
+    return None if value in (None, "") else str(value)
+
+
+def config_path(source: str, key: str, name: str, must_exist: bool = False) -> Path:
     """A tracked-things config file: ``sources.<source>.<key>``, else ``config/<name>``
-    in the repository."""
+    in the repository. ``must_exist``: a missing file is a UserMistake naming the file
+    and the setting that moves it."""
     default = Path(__file__).resolve().parents[1] / "config" / name
-    return Path(str(source_config(source, key, default)))
+    path = Path(str(source_config(source, key, default)))
+    if must_exist and not path.is_file():
+        raise UserMistake(
+            f"{source}: the config file {path} does not exist.",
+            f"create it (config/{name} in the repository shows its columns), or point "
+            f"SOURCES__{source.upper()}__{key.upper()} at yours",
+        )
+    return path
 
 
 @dataclass

@@ -21,6 +21,13 @@ from orchestration.defs.schedules import SCHEDULES
 from orchestration.defs.sensors import dofus_inbox_sensor, run_failure_notifier
 from orchestration.defs.transform import dbt_incremental_facts, dbt_models, dbt_price_facts
 from orchestration.defs.volume import VOLUME_CHECKS
+from orchestration.runtime import private
+from orchestration.runtime.settings import Settings
+
+# The code location's process (`snapmart ui`'s code server, a run's) keeps what it writes
+# private, as a `snapmart` command does: .snapmart/ 0700/0600 (orchestration/runtime/private.py).
+private.restrict_umask()
+private.secure(Settings.from_env().state_dir)
 
 defs = Definitions(
     assets=with_freshness(

@@ -19,7 +19,15 @@ from typing import Any
 import psycopg
 
 from orchestration.runtime import embedded
-from orchestration.runtime.connection import DEFAULT_DB_NAME, ConnectionInfo, WarehouseError
+from orchestration.runtime.connection import (
+    DEFAULT_DB_NAME,
+    URL_HINT,
+    ConnectionInfo,
+    WarehouseError,
+    connect_mistake,
+    missing_database,
+    with_libpq_password,
+)
 from orchestration.runtime.embedded import DEFAULT_PORT, psql_path
 from orchestration.runtime.roles import (
     ANALYST_ROLE,
@@ -40,6 +48,7 @@ __all__ = [
     "MARTS_SCHEMA",
     "PROJECT_ROOT",
     "TRANSFORMER_ROLE",
+    "URL_HINT",
     "ConnectionInfo",
     "Settings",
     "Warehouse",
@@ -50,6 +59,7 @@ __all__ = [
     "ensure_database",
     "ensure_roles",
     "psql_path",
+    "require_database",
 ]
 
 
@@ -83,7 +93,9 @@ class Warehouse:
         """How to reach it: the external URL, else the embedded server (started on
         demand, unless ``start`` is false). Prepares nothing."""
         if self.settings.database_url is not None:
-            return ConnectionInfo.from_url(self.settings.database_url)
+            # A URL without a password works wherever PostgreSQL accepts it (trust,
+            # PGPASSWORD, ~/.pgpass): libpq's answer, once, for every tool.
+            return with_libpq_password(ConnectionInfo.from_url(self.settings.database_url))
         home = self.settings.home
         if start:
             return embedded.start(home)
@@ -94,13 +106,21 @@ class Warehouse:
             )
         return embedded.info_at(home, port)
 
-    def prepare(self) -> ConnectionInfo:
-        """Start (if embedded), create the database and roles; once per object, after
-        which it returns what the first call found."""
+    def prepare(self, create: bool = True) -> ConnectionInfo:
+        """Start (if embedded), create the database (unless ``create`` is false on an
+        external server: then a missing one is a WarehouseError, so a typo in its name
+        creates nothing) and the roles; once per object, after which it returns what the
+        first call found. A failed connection is a WarehouseError saying why."""
         if self._info is None:
             info = self.locate(start=True)
-            ensure_database(info)
-            ensure_roles(info, self.passwords())
+            try:
+                if create or self.embedded:
+                    ensure_database(info)
+                else:
+                    require_database(info)
+                ensure_roles(info, self.passwords())
+            except psycopg.OperationalError as exc:
+                raise connect_mistake(exc, info) from None
             self._info = info
         return self._info
 
@@ -130,6 +150,15 @@ class Warehouse:
     def stop(self) -> bool:
         """Stop the embedded server; False when it was not running."""
         return embedded.stop(self.settings.home)
+
+
+def require_database(info: ConnectionInfo) -> None:
+    """A WarehouseError unless ``info``'s database exists (naming the closest existing
+    one); creates nothing."""
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("select datname from pg_database")]
+    if info.database not in names:
+        raise missing_database(info, names)
 
 
 def current() -> Warehouse:

@@ -77,6 +77,11 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     for m in faults:
         assert m["detail"]["crashes"] == 0 and m["detail"]["bad values in marts"] == 0
         assert m["detail"]["files off their expected outcome"] == 0, m["detail"]["problems"]
+    # the operational figures: every planted secret used by a tick, none found after it
+    ops = {m["name"]: m["value"] for m in run["measures"] if m["unit"] == "count"}
+    assert ops["secrets_planted"] == 6 and ops["secrets_found"] == 0, ops
+    assert ops["files_searched"] > 100 and ops["tables_searched"] > 50
+    assert ops["loose_modes"] == 0
     assert "fault suite" in result.output
     assert "snapmart bench (tiny)" in result.output
     assert (

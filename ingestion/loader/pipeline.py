@@ -9,10 +9,13 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import dlt
+from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.pipeline import LoadInfo
+from dlt.common.typing import TSecretStrValue
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from ingestion.landing import LoadedFile
 from ingestion.loader.resource import FILE_FORMAT, landing_resource
@@ -26,15 +29,32 @@ from ingestion.loader.specs import (
 from ingestion.loader.tables import ensure_indexes, ensure_tables, existing_tables
 
 
+@configspec(init=False)
+class LibpqCredentials(PostgresCredentials):
+    """dlt's PostgreSQL credentials with the password optional: a URL without one is
+    handed to libpq as it is, and libpq does what PostgreSQL accepts (``trust``, ``peer``,
+    ``PGPASSWORD``, ``~/.pgpass``), where dlt's own would refuse it for want of a
+    password."""
+
+    password: Optional[TSecretStrValue] = None  # noqa: UP045 - dlt reads the hint as written
+
+
+def libpq_credentials(url: str) -> LibpqCredentials:
+    """``url`` as resolved LibpqCredentials: dlt takes resolved credentials as they are,
+    where it would resolve (and ask a password of) anything else."""
+    return resolve_configuration(LibpqCredentials(), explicit_value=url)
+
+
 def make_pipeline(source: str, credentials: str, pipelines_dir: Path | None = None) -> Any:
-    """One dlt pipeline per source, writing dataset ``raw_<source>``."""
+    """One dlt pipeline per source, writing dataset ``raw_<source>``, into the PostgreSQL
+    the URL ``credentials`` names (a password in it is optional)."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     # Arrow rows skip dlt's row normalizer; ask it for the load id column anyway, since
     # incremental dbt models select "rows from loads newer than the last one seen".
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     return dlt.pipeline(
         pipeline_name=f"snapmart_{source}",
-        destination=dlt.destinations.postgres(credentials=credentials),
+        destination=dlt.destinations.postgres(credentials=libpq_credentials(credentials)),
         dataset_name=f"raw_{source}",
         pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
         progress="log" if os.environ.get("SNAPMART_DLT_PROGRESS") else None,

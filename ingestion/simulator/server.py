@@ -50,8 +50,10 @@ class SimulatorServer:
     ``faults`` answered in order before anything else, ``outages`` (start, end, status) on
     the clock, ``path_outages`` (path → status: one endpoint down), Binance's per-minute
     limit (429 with Retry-After), production ids behind bot protection (403 with an HTML
-    page), and WoW requests without the token (401).
-    ``requests`` records every path asked for. Only loopback hosts are accepted (ValueError).
+    page), and WoW requests without the token (401). The WoW OAuth endpoint accepts the
+    client ``wow_client`` (id, secret) and hands out ``wow_token``: a test can plant secrets
+    of its own. ``requests`` records every path asked for. Only loopback hosts are accepted
+    (ValueError).
     """
 
     def __init__(
@@ -69,6 +71,8 @@ class SimulatorServer:
         blocked_productions: tuple[int, ...] = (),
         tickets_anchor: datetime | None = None,
         quirks: bool = False,
+        wow_client: tuple[str, str] = WOW_CLIENT,
+        wow_token: str = WOW_TOKEN,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -87,6 +91,8 @@ class SimulatorServer:
             anchor=tickets_anchor or datetime.fromtimestamp(day, UTC),
             quirks=quirks,
         )
+        # the OAuth client (id, secret) the token endpoint accepts, and the token it hands out
+        self.wow_client, self.wow_token = wow_client, wow_token
         self.blocked_productions = set(blocked_productions)  # answer these with a 403
         self.binance_per_minute = binance_per_minute  # answer 429 past this many a minute
         self._binance_minute: tuple[int, int] = (0, 0)
@@ -116,7 +122,7 @@ class SimulatorServer:
 
     @property
     def wow_oauth_url(self) -> str:
-        """The simulated Battle.net OAuth token endpoint (client credentials WOW_CLIENT)."""
+        """The simulated Battle.net OAuth token endpoint (client credentials ``wow_client``)."""
         return self.url + "/oauth/token"
 
     def start(self) -> SimulatorServer:
@@ -274,7 +280,7 @@ class SimulatorServer:
         return 200, {}, payload
 
     def _wow(self, path: str, query: dict, headers: Any, now: int) -> tuple[int, dict, Any]:
-        if headers.get("Authorization") != f"Bearer {WOW_TOKEN}":
+        if headers.get("Authorization") != f"Bearer {self.wow_token}":
             return 401, {}, {"code": 401, "type": "BLZWEBAPI00000401", "detail": "Unauthorized"}
         region = query.get("namespace", ["dynamic-us"])[0].removeprefix("dynamic-")
         modified = self.wow.last_modified(now)
@@ -328,14 +334,15 @@ class SimulatorServer:
                 length = int(self.headers.get("Content-Length", 0))
                 if self.path == "/oauth/token":
                     self.rfile.read(length)
-                    expected = "Basic " + base64.b64encode(":".join(WOW_CLIENT).encode()).decode()
+                    client = ":".join(sim.wow_client).encode()
+                    expected = "Basic " + base64.b64encode(client).decode()
                     with sim._lock:
                         sim.requests.append("POST /oauth/token")
                     if self.headers.get("Authorization") != expected:
                         self._send(401, {}, {"error": "invalid_client"})
                     else:
                         token = {
-                            "access_token": WOW_TOKEN,
+                            "access_token": sim.wow_token,
                             "token_type": "bearer",
                             "expires_in": 86399,
                         }

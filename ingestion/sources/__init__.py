@@ -13,8 +13,10 @@ there lists the sources by hand. This package imports no Dagster.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 
 # Landed sources: fetch → landing → the loader → raw_<source>. The raw assets, their
@@ -75,6 +77,20 @@ def get(name: str) -> ModuleType:
         known = ", ".join(ALL_SOURCES)
         raise KeyError(f"unknown source {name!r}; known sources: {known}")
     return importlib.import_module(f"ingestion.sources.{name}")
+
+
+def config_files(name: str) -> list[Path]:
+    """The tracked-things files the source reads every tick (its package's
+    ``config_file()``). A missing one is a UserMistake (ingestion/mistakes.py) naming it:
+    a command checks them all (``check_config_files``) before it starts anything."""
+    config_file = getattr(get(name), "config_file", None)
+    return [config_file()] if config_file else []
+
+
+def check_config_files(names: Iterable[str]) -> None:
+    """A UserMistake for the first missing config file of the sources ``names``."""
+    for name in names:
+        config_files(name)
 
 
 def tick(name: str) -> Tick:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration import warehouse
-from orchestration.bench.measure import BenchRun, bench_environment, machine_info
+from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info
 from orchestration.bench.suites import (
     INGEST_CASES,
     bench_exchanges,
@@ -54,6 +54,11 @@ SCALES: dict[str, dict[str, int]] = {
 SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
 FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
 RESULTS_DIR = warehouse.PROJECT_ROOT / "bench" / "results"
+# The operational figures `--suite faults` adds (issue 21): "module:function" returning
+# {figure: count}, each run in a bench database of its own.
+OPS_FIGURES = [
+    "orchestration.bench.ops_secrets:secrets_probe",
+]
 
 
 def run(
@@ -95,8 +100,21 @@ def run(
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
+        for figures in OPS_FIGURES:
+            with bench_environment(keep=keep):
+                result.measures += ops_measures(figures, log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     return result, path
+
+
+def ops_measures(target: str, log: Callable[[str], None]) -> list[Measure]:
+    """The figures of one OPS_FIGURES entry (``module:function``, called with ``log``), a
+    measure each, suite ``faults``, unit ``count``."""
+    import importlib
+
+    module, function = target.split(":")
+    figures = getattr(importlib.import_module(module), function)(log)
+    return [Measure("faults", name, value, "count") for name, value in figures.items()]

@@ -10,8 +10,13 @@ assembles them.
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
+import click
+import typer
+from typer.core import TyperGroup
+
+from ingestion.mistakes import UserMistake
 from orchestration import warehouse
 from orchestration.cli import (
     alerts,
@@ -25,8 +30,25 @@ from orchestration.cli import (
     tick,
 )
 from orchestration.cli.output import fail
+from orchestration.runtime import private
+
+
+class _Commands(TyperGroup):
+    """The command group: the one place where a UserMistake (ingestion/mistakes.py; a
+    WarehouseError is one) raised by any command, at any depth, becomes one sentence and
+    a hint on stderr and exit code 2, instead of a traceback (a test's CliRunner sees
+    the same as a shell)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a UserMistake ends it through ``fail``."""
+        try:
+            return super().invoke(ctx)
+        except UserMistake as exc:
+            fail(exc)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="snapmart: market and progression snapshots → trend and opportunity marts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -53,9 +75,8 @@ app.add_typer(alerts.profiles_app, name="profiles")
 
 
 def main() -> None:
-    """The ``snapmart`` entry point: the typer app, a WarehouseError printed as one sentence
-    (exit code 2) instead of a traceback."""
-    try:
-        app()
-    except warehouse.WarehouseError as exc:
-        fail(exc)
+    """The ``snapmart`` entry point: the typer app in a private process (umask 077, the
+    state folder's modes fixed: orchestration/runtime/private.py)."""
+    private.restrict_umask()
+    private.secure(warehouse.Settings.from_env().state_dir)
+    app()

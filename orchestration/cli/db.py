@@ -18,7 +18,7 @@ db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE
 @db_app.command("start")
 def db_start() -> None:
     """Start the embedded server (if needed), create the database and the three roles."""
-    info = start_warehouse().info
+    info = start_warehouse(create=True).info
     console.print(
         f"PostgreSQL ready at {info.redacted()}; roles snapmart_loader, "
         "snapmart_transformer, snapmart_analyst in place."

@@ -30,7 +30,7 @@ def demo(
         write_wow_auctions,
     )
 
-    wh = start_warehouse()
+    wh = start_warehouse(create=True)  # the demo sets everything up, the database too
     info, landing = wh.info, wh.settings.landing_root
     where = "embedded PostgreSQL" if wh.embedded else info.redacted()
     console.print(f"[bold]snapmart demo[/]: {days:g} simulated days, seed {seed}, on {where}")

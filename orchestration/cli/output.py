@@ -8,6 +8,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,7 +18,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ingestion.mistakes import UserMistake
 from orchestration import warehouse
+from orchestration.cli.exit_codes import ExitCode
 
 # Piped output (CI logs, `make demo | tee`) gets a readable width instead of rich's 80.
 _WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "140"))
@@ -25,21 +28,19 @@ console = Console(width=_WIDTH)
 err = Console(stderr=True, width=_WIDTH)
 
 
-class UserError(Exception):
-    """Something the user can fix: printed as one sentence plus a hint, exit code 2."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
+# Something the user can fix: one sentence plus a hint, exit code 2 (ingestion/mistakes.py).
+UserError = UserMistake
 
 
 def fail(exc: BaseException, hint: str | None = None) -> None:
-    """Print ``exc`` as one red sentence (and ``hint`` below it) on stderr, then exit with
-    code 2 (typer.Exit)."""
-    err.print(f"[bold red]error:[/] {exc}")
+    """Print ``exc`` as one red sentence (and ``hint``, else the exception's own, below it)
+    on stderr, then exit with code 2 (ExitCode.USER_MISTAKE, typer.Exit). Each is one line
+    however long (no wrapping), so a log or a test reads exactly two lines."""
+    hint = hint or getattr(exc, "hint", None)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
     if hint:
-        err.print(f"[dim]→ {hint}[/]")
-    raise typer.Exit(2)
+        err.print(f"[dim]→ {escape(hint)}[/]", soft_wrap=True)
+    raise typer.Exit(ExitCode.USER_MISTAKE)
 
 
 def progress() -> Progress:
@@ -62,19 +63,16 @@ def settings() -> warehouse.Settings:
     return warehouse.Settings.from_env()
 
 
-def start_warehouse() -> warehouse.Warehouse:
+def start_warehouse(create: bool = False) -> warehouse.Warehouse:
     """The command's warehouse, from its settings: started (if embedded) or reached, and
-    prepared; a failure ends the command with a hint."""
+    prepared. On an external server the database must exist unless ``create`` (only
+    `snapmart db start` and `snapmart demo` create it): a typo in its name creates
+    nothing. A failure is a WarehouseError (a UserMistake: one sentence and a hint)."""
     wh = warehouse.Warehouse(settings())
-    try:
-        with console.status("Starting the warehouse…" if wh.embedded else "Connecting…"):
-            wh.prepare()
-            return wh
-    except warehouse.WarehouseError as exc:
-        fail(exc, "check SNAPMART_DATABASE_URL, or unset it to use the embedded server")
-    except Exception as exc:  # psycopg connection errors
-        fail(
-            RuntimeError(f"cannot reach PostgreSQL: {str(exc).strip().splitlines()[0]}"),
-            "check SNAPMART_DATABASE_URL (host, port, user, password)",
-        )
-    raise AssertionError("unreachable")
+    with console.status("Starting the warehouse…" if wh.embedded else "Connecting…"):
+        try:
+            wh.prepare(create=create)
+        except warehouse.WarehouseError as exc:
+            exc.hint = exc.hint or warehouse.URL_HINT
+            raise  # to the command group (orchestration/cli/__init__.py), which says it
+    return wh

@@ -30,14 +30,17 @@ SourceOpt = Annotated[
 
 def resolve_sources(names: list[str] | None) -> list[str]:
     """The registered sources named by ``--source`` (all when none); an unknown name
-    ends the command with one clear sentence (exit 1)."""
+    ends the command with one clear sentence (exit 2), and so does a missing config file
+    of theirs (a UserMistake), before anything runs."""
+    from ingestion.sources import check_config_files
     from orchestration import ingest
 
     try:
-        return ingest.resolve_sources(names)
+        chosen = ingest.resolve_sources(names)
     except ValueError as exc:
         fail(exc, "run `snapmart ingest --help`")
-    raise AssertionError("unreachable")
+    check_config_files(chosen)
+    return chosen
 
 
 @dataclass

@@ -3,14 +3,17 @@ and in the one form we ever print (the password masked)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from ingestion.mistakes import UserMistake
+
 DEFAULT_DB_NAME = "snapmart"
+URL_HINT = "check SNAPMART_DATABASE_URL, or unset it to use the embedded server"
 
 
-class WarehouseError(RuntimeError):
-    """A problem a user can fix; the message says how."""
+class WarehouseError(UserMistake):
+    """A problem with the warehouse a user can fix: one sentence, and a hint."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,9 @@ class ConnectionInfo:
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres"):
             raise WarehouseError(
-                f"SNAPMART_DATABASE_URL must start with postgresql:// (got {parts.scheme}://)."
+                f"SNAPMART_DATABASE_URL must start with postgresql:// (got {parts.scheme}://).",
+                "snapmart works on PostgreSQL only: give a postgresql://user@host:port/database "
+                "URL, or unset SNAPMART_DATABASE_URL to use the embedded server",
             )
         return cls(
             host=parts.hostname or "localhost",
@@ -59,3 +64,67 @@ class ConnectionInfo:
         """The URL with its password masked: the only form we ever print or log."""
         auth = self.user + (":***" if self.password else "")
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+
+
+def with_libpq_password(info: ConnectionInfo) -> ConnectionInfo:
+    """``info`` with the password libpq finds for it when the URL has none: ``PGPASSWORD``,
+    or the matching line of ``~/.pgpass`` (``PGPASSFILE``). libpq resolves both only as it
+    connects, and not every tool does so the same way (dbt passes an empty password, which
+    hides PGPASSWORD); resolved once here, every tool gets it as if it were in the URL.
+    Under ``trust`` there is none, and the info stays password-less. A failed
+    connection is a WarehouseError (``connect_mistake``)."""
+    import psycopg
+
+    if info.password:
+        return info
+    try:
+        with psycopg.connect(info.url("postgres"), connect_timeout=10) as conn:
+            found = conn.info.password
+    except psycopg.OperationalError as exc:
+        raise connect_mistake(exc, info) from None
+    return replace(info, password=found) if found else info
+
+
+def connect_mistake(exc: BaseException, info: ConnectionInfo) -> WarehouseError:
+    """A failed connection to ``info`` as the one sentence a user can act on (never the
+    password): refused password, missing password, missing database, or unreachable."""
+    text = str(exc)
+    where = f"{info.host}:{info.port}"
+    if "password authentication failed" in text:
+        return WarehouseError(
+            f"PostgreSQL at {where} refused the password of user {info.user!r}.",
+            "check the password in SNAPMART_DATABASE_URL (or PGPASSWORD, or ~/.pgpass)",
+        )
+    if "no password supplied" in text:
+        return WarehouseError(
+            f"PostgreSQL at {where} asks user {info.user!r} for a password, and none was given.",
+            "put it in ~/.pgpass (or the file PGPASSFILE names), PGPASSWORD, "
+            "or SNAPMART_DATABASE_URL",
+        )
+    if "does not exist" in text and "database" in text:
+        return missing_database(info)
+    if 'role "' in text and "does not exist" in text:
+        return WarehouseError(
+            f"PostgreSQL at {where} has no user {info.user!r}.",
+            "check the user name in SNAPMART_DATABASE_URL",
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    reason = first.rsplit("failed: ", 1)[-1].strip().rstrip(".")  # libpq's innermost cause
+    return WarehouseError(
+        f"cannot reach PostgreSQL at {where} ({reason}).",
+        "is the server running? check the host and port in SNAPMART_DATABASE_URL, "
+        "or unset it to use the embedded server",
+    )
+
+
+def missing_database(info: ConnectionInfo, existing: list[str] | None = None) -> WarehouseError:
+    """The database ``info`` names does not exist on its server: said, with the closest
+    existing name when one looks like a typo of it."""
+    import difflib
+
+    close = difflib.get_close_matches(info.database, existing or [], n=1)
+    maybe = f" (did you mean {close[0]!r}?)" if close else ""
+    return WarehouseError(
+        f"The database {info.database!r} does not exist on {info.host}:{info.port}{maybe}.",
+        "fix the name in SNAPMART_DATABASE_URL, or create it with `snapmart db start`",
+    )

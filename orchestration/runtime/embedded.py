@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 
+from orchestration.runtime import private
 from orchestration.runtime.connection import DEFAULT_DB_NAME, ConnectionInfo, WarehouseError
 from orchestration.runtime.roles import ROLES
 
@@ -102,8 +103,15 @@ def _free_port() -> int:
 def _pg(args: list[str], user: str | None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["LC_ALL"] = "C"
+    # As the server's OS user, with its own group only (not root's): that group, and no
+    # one else, may traverse .snapmart/ to the data (orchestration/runtime/private.py).
+    ids: dict[str, object] = {}
+    if user:
+        import pwd
+
+        ids = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
     return subprocess.run(
-        args, user=user, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        args, env=env, capture_output=True, text=True, timeout=timeout, check=False, **ids
     )
 
 
@@ -147,7 +155,7 @@ def passwords(home: Path) -> dict[str, str]:
     path = credentials_file(home)
     if path.exists():
         return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     creds = {role: secrets.token_urlsafe(18) for role in ("postgres", *ROLES)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -157,9 +165,11 @@ def passwords(home: Path) -> dict[str, str]:
 
 def _initdb(home: Path, owner: str | None) -> None:
     pgdata = pgdata_dir(home)
-    pgdata.mkdir(parents=True, exist_ok=True)
+    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
     pwfile = pgdata.parent / ".pwfile"
-    pwfile.write_text(passwords(home)["postgres"] + "\n")
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+    with os.fdopen(fd, "w") as fh:
+        fh.write(passwords(home)["postgres"] + "\n")
     if owner:
         import pwd
 
@@ -167,8 +177,11 @@ def _initdb(home: Path, owner: str | None) -> None:
     pwfile.chmod(0o600)
     if owner:
         ensure_folder_permissions = _wheel("utils").ensure_folder_permissions
-        _make_traversable(pgdata.parent)
+        # The server's OS user reaches pgdata through the home and its parents, and
+        # through .snapmart/ by its group only (0710: orchestration/runtime/private.py).
+        _make_traversable(home)
         _chown_tree(pgdata, owner)
+        private.secure(pgdata.parent)
         install = bin_path("psql").parents[1]
         _make_traversable(install)
         rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
@@ -218,6 +231,7 @@ def start(home: Path, timeout: float = 60) -> ConnectionInfo:
         owner = _run_as_owner()
         if not (pgdata / "PG_VERSION").exists():
             _initdb(home, owner)
+        private.secure(pgdata.parent)  # an older install's 0755 .snapmart/ made private
         stale = pgdata / "postmaster.pid"
         if stale.exists():
             stale.unlink()

@@ -169,3 +169,9 @@ def _fetch_pages(
         if len(page) < PAGE:
             return
         start_ms = last_open + step
+
+
+def config_file() -> Path:
+    """The tracked-assets CSV this source reads (``sources.binance.assets_file``, else
+    ``config/tracked_assets.csv``); a missing one is a UserMistake."""
+    return assets.config_file(SOURCE)

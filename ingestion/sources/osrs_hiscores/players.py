@@ -22,7 +22,7 @@ BOARDS = {
 def config_file() -> Path:
     """The players config: ``sources.osrs_hiscores.players_file``, else
     ``config/tracked_players.csv`` in the repository."""
-    return config_path(SOURCE, "players_file", "tracked_players.csv")
+    return config_path(SOURCE, "players_file", "tracked_players.csv", must_exist=True)
 
 
 def read_players(text: str) -> list[dict[str, Any]]:

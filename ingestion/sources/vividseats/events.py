@@ -16,7 +16,7 @@ from ingestion.sources.vividseats.tables import SOURCE
 def config_file() -> Path:
     """The events config: ``sources.vividseats.events_file``, else ``config/tracked_events.csv``
     in the repository."""
-    return config_path(SOURCE, "events_file", "tracked_events.csv")
+    return config_path(SOURCE, "events_file", "tracked_events.csv", must_exist=True)
 
 
 def read_config(text: str) -> list[dict[str, Any]]:

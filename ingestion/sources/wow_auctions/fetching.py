@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
-from ingestion.http import FetchError, FetchReport, SourceClient, source_config
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config, source_secret
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.sources.wow_auctions.tables import SOURCE
 
@@ -52,8 +52,10 @@ def make_client() -> SourceClient:
 
 def access_token(client: SourceClient) -> str:
     """OAuth client credentials; the secret goes in the request's basic auth, nowhere else."""
-    client_id = source_config(SOURCE, "client_id", None)
-    client_secret = source_config(SOURCE, "client_secret", None)
+    # Both as dlt secrets: the id is half of the credential, and a value read as config
+    # would be kept, in clear, in the trace of the next dlt pipeline run.
+    client_id = source_secret(SOURCE, "client_id")
+    client_secret = source_secret(SOURCE, "client_secret")
     if not client_id or not client_secret:
         raise FetchError(
             "wow_auctions: no Blizzard API credentials; set SOURCES__WOW_AUCTIONS__CLIENT_ID and "

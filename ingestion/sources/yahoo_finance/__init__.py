@@ -29,6 +29,7 @@ from ingestion.sources.yahoo_finance.fetching import (
     DEFAULT_BASE_URL,
     SESSION_DONE,
     base_url,
+    config_file,
     fetch,
     make_client,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SUITES",
     "TICK",
     "base_url",
+    "config_file",
     "fetch",
     "make_client",
     "parse_chart",

@@ -93,3 +93,9 @@ def fetch(
     finally:
         report.count(client)
     return report
+
+
+def config_file() -> Path:
+    """The tracked-assets CSV this source reads (``sources.yahoo_finance.assets_file``, else
+    ``config/tracked_assets.csv``); a missing one is a UserMistake."""
+    return assets.config_file(SOURCE)

@@ -29,6 +29,7 @@ from orchestration.runtime.roles import (
     drop_database,
     ensure_database,
     ensure_roles,
+    harden_server,
 )
 from orchestration.runtime.settings import PROJECT_ROOT, Settings
 
@@ -100,6 +101,8 @@ class Warehouse:
         if self._info is None:
             info = self.locate(start=True)
             ensure_database(info)
+            if self.embedded:
+                harden_server(info)
             ensure_roles(info, self.passwords())
             self._info = info
         return self._info

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration import warehouse
-from orchestration.bench.measure import BenchRun, bench_environment, machine_info
+from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info
 from orchestration.bench.suites import (
     INGEST_CASES,
     bench_exchanges,
@@ -92,9 +92,15 @@ def run(
             result.measures += bench_prices(info, params, log)
     if "faults" in wanted:
         from orchestration.bench.faults import bench_faults
+        from orchestration.bench.ops_privilege import analyst_probe_figures
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
+            # Issue 21's operational figures, on the warehouse the fault suite built: each
+            # a function of (info, log) returning {figure: count}.
+            for figures in (analyst_probe_figures,):
+                for name, value in figures(info, log).items():
+                    result.measures.append(Measure("faults", name, value, "count"))
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

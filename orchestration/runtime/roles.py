@@ -60,7 +60,7 @@ def revoke_public(conn: psycopg.Connection, database: str) -> None:
             where d.datname = %s and a.grantee = 0
                 and a.privilege_type in ('CONNECT', 'TEMPORARY'))
     """
-    for _attempt in range(3):
+    for attempt in range(3):
         if not conn.execute(query, (database,)).fetchone()[0]:
             return
         try:
@@ -71,17 +71,19 @@ def revoke_public(conn: psycopg.Connection, database: str) -> None:
             )
             return
         except psycopg.errors.InternalError:  # "tuple concurrently updated": look again
-            continue
+            if attempt == 2:
+                raise
 
 
 def harden_server(info: ConnectionInfo) -> None:
     """On the embedded server, which is snapmart's alone: PUBLIC may not connect to
-    ``postgres`` or ``template1`` either, nor to ``info``'s database if an older snapmart
-    created it open, so the analyst reaches only the warehouses it is granted. Not done on
-    an external server, whose other databases are not ours."""
+    ``postgres`` or ``template1`` either, nor to ``info``'s database or its Dagster
+    database (orchestration/dagster_home.py) if an older snapmart created them open, so
+    the analyst reaches only the warehouses it is granted. Not done on an external
+    server, whose other databases are not ours."""
     with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
-        for database in (*SERVER_DATABASES, info.database):
-            revoke_public(conn, database)
+        for database in (*SERVER_DATABASES, info.database, f"{info.database}_dagster"):
+            revoke_public(conn, database)  # nothing to do for one that does not exist
 
 
 def drop_database(info: ConnectionInfo) -> None:

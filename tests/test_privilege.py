@@ -7,17 +7,25 @@ battery, so it can fail."""
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from datetime import timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import dagster_home, warehouse
 from orchestration.cli import app
-from orchestration.runtime.probes import analyst_probes, summary, unreadable_marts
+from orchestration.runtime.connection import DEFAULT_DB_NAME
+from orchestration.runtime.probes import (
+    analyst_info,
+    analyst_probes,
+    summary,
+    unreadable_marts,
+)
 from orchestration.runtime.roles import ANALYST_ROLE, RETIRED_MARTS, SERVER_DATABASES
 from tests.conftest import SIM_END, query, scalar
 
@@ -54,8 +62,30 @@ def built(db, landing, snapmart_home):
     warehouse.drop_database(dagster_db)
 
 
-def _passwords():
-    return warehouse.Warehouse.from_env().passwords()
+@pytest.fixture(scope="module")
+def passwords(db, snapmart_home, landing, base_url_env):
+    """How the analyst logs in. The test databases are reached by URL, like an external
+    server's; without SNAPMART_DATABASE_URL the session's server is the embedded one, so a
+    ``Warehouse`` of the embedded settings prepares its own database on it as `snapmart db
+    start` does: the roles' passwords set, ``postgres`` and ``template1`` closed. On an
+    external server the analyst gets a password for the module."""
+    if base_url_env is not None:
+        password = secrets.token_urlsafe(18)
+        with warehouse.connect(db, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(ANALYST_ROLE), sql.Literal(password)
+                )
+            )
+        yield {ANALYST_ROLE: password}
+        return
+    own = warehouse.Warehouse(warehouse.Settings(home=snapmart_home, landing_root=landing))
+    assert own.embedded
+    existed = scalar(db, "select count(*) from pg_database where datname = %s", (DEFAULT_DB_NAME,))
+    info = own.prepare()
+    yield own.passwords()
+    if not existed:
+        warehouse.drop_database(info)
 
 
 def _external(base_url_env) -> bool:
@@ -66,9 +96,11 @@ def _public_may_connect(db, database: str) -> bool:
     return scalar(db, "select has_database_privilege('public', %s, 'CONNECT')", (database,))
 
 
-def test_every_analyst_probe_is_denied_and_the_marts_still_read(built, base_url_env) -> None:
+def test_every_analyst_probe_is_denied_and_the_marts_still_read(
+    built, passwords, base_url_env
+) -> None:
     db = built
-    results = analyst_probes(db, _passwords())
+    results = analyst_probes(db, passwords)
     kinds = Counter(r.kind for r in results)
     marts = scalar(
         db,
@@ -122,8 +154,8 @@ def test_every_analyst_probe_is_denied_and_the_marts_still_read(built, base_url_
         assert figures["analyst_probes_denied"] == len(results) - 1
 
     # The positive control: the analyst reads every mart, and the aggregates have rows.
-    assert unreadable_marts(db, _passwords()) == {}
-    analyst = psycopg.connect(_analyst_url(db), autocommit=True)
+    assert unreadable_marts(db, passwords) == {}
+    analyst = psycopg.connect(analyst_info(db, passwords).url(), autocommit=True)
     with analyst:
         flips = analyst.execute("select count(*) from marts.mart_flips").fetchone()[0]
         watched = analyst.execute(
@@ -138,11 +170,7 @@ def test_every_analyst_probe_is_denied_and_the_marts_still_read(built, base_url_
     assert scalar(db, "select count(*) from profiles.profile_alert_effectiveness") > 0
 
 
-def _analyst_url(db) -> str:
-    return warehouse.Warehouse.from_env().analyst_url()
-
-
-def test_the_battery_sees_a_leak(built) -> None:
+def test_the_battery_sees_a_leak(built, passwords) -> None:
     """Grants planted on purpose turn the matching probes to allowed."""
     db = built
     flips = scalar(db, "select count(*) from marts.mart_flips")
@@ -152,7 +180,7 @@ def test_the_battery_sees_a_leak(built) -> None:
         conn.execute(f"grant insert on marts.mart_flips to {ANALYST_ROLE}")
         conn.execute(f'grant temporary on database "{db.database}" to {ANALYST_ROLE}')
     try:
-        results = analyst_probes(db, _passwords())
+        results = analyst_probes(db, passwords)
     finally:
         with warehouse.connect(db, autocommit=True) as conn:
             conn.execute(f"revoke usage on schema staging from {ANALYST_ROLE}")
@@ -171,10 +199,10 @@ def test_the_battery_sees_a_leak(built) -> None:
     }
     # The allowed insert changed nothing: every probe is rolled back, writes touch no row.
     assert scalar(db, "select count(*) from marts.mart_flips") == flips
-    assert all(r.denied or r.visible_by_design for r in analyst_probes(db, _passwords()))
+    assert all(r.denied or r.visible_by_design for r in analyst_probes(db, passwords))
 
 
-def test_databases_are_closed_to_public(built, base_url_env) -> None:
+def test_databases_are_closed_to_public(built, passwords, base_url_env) -> None:
     db = built
     for database in (db.database, dagster_home.dagster_database(db).database):
         assert not _public_may_connect(db, database), database
@@ -193,7 +221,7 @@ def test_databases_are_closed_to_public(built, base_url_env) -> None:
     assert not scalar(db, "select has_schema_privilege('public', 'public', 'USAGE')")
 
 
-def test_new_marts_are_readable_new_profile_tables_are_not(built) -> None:
+def test_new_marts_are_readable_new_profile_tables_are_not(built, passwords) -> None:
     """Default privileges: a table the transformer creates in marts later is the
     analyst's at once; one in profiles is not."""
     db = built
@@ -202,7 +230,7 @@ def test_new_marts_are_readable_new_profile_tables_are_not(built) -> None:
         conn.execute("create table marts.probe_new_mart as select 1 as n")
         conn.execute("create table profiles.probe_new_profile as select 'p' as profile_id")
     try:
-        with psycopg.connect(_analyst_url(db), autocommit=True) as analyst:
+        with psycopg.connect(analyst_info(db, passwords).url(), autocommit=True) as analyst:
             assert analyst.execute("select n from marts.probe_new_mart").fetchall() == [(1,)]
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 analyst.execute("select 1 from profiles.probe_new_profile")

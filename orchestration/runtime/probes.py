@@ -68,11 +68,11 @@ LISTINGS = {
         " where table_schema = 'marts' and column_name = 'profile_id' order by 1"
     ),
 }
-# The system catalogues are readable by every role: names (not contents) show here.
+# The system catalogues are readable by every role: raw table names (not contents) show.
 CATALOG_LISTING = (
     "select n.nspname || '.' || c.relname from pg_class as c"
     " join pg_namespace as n on n.oid = c.relnamespace"
-    f" where n.nspname <> 'marts' and {NOT_OURS} order by 1"
+    " where n.nspname like 'raw\\_%' and c.relkind in ('r', 'p') order by 1"
 )
 
 
@@ -259,7 +259,7 @@ def analyst_probes(
             results.append(_try(conn, kind, target, statement))
         for target, query in LISTINGS.items():
             results.append(_rows(conn, "listing", target, query))
-        catalog = _rows(conn, "catalog", "pg_class names outside marts", CATALOG_LISTING)
+        catalog = _rows(conn, "catalog", "raw table names in pg_class", CATALOG_LISTING)
         # allowed is what PostgreSQL does (docs/roles.md), still counted as not denied
         results.append(replace(catalog, visible_by_design=catalog.outcome == "allowed"))
     for database in targets.databases:

@@ -212,25 +212,17 @@ HEADLINES: dict[str, str] = {
                || ' events; best ' || max(discount_pct) || ' % off'
         from marts.mart_ticket_deals
     """,
-    "mart_bank_craft_opportunities": """
-        select count(distinct profile_id) || ' profile(s); best: ' || (
-            select recipe_name || ' × ' || crafts_with_purchase || ', profit '
-                   || to_char(profit, 'FM999,999,999,990')
-            from marts.mart_bank_craft_opportunities
-            where profit is not null order by profit desc limit 1)
-        from marts.mart_bank_craft_opportunities
-    """,
-    "mart_watchlist": """
-        select count(distinct profile_id || '/' || watchlist_name) || ' watchlists; '
+    "mart_watchlist_popularity": """
+        select count(*) || ' items watched by ' || max(watchers) || ' profile(s) at most; '
                || count(*) filter (where trend_state in ('spiking', 'crashing'))
-               || ' items spiking or crashing'
-        from marts.mart_watchlist
+               || ' spiking or crashing'
+        from marts.mart_watchlist_popularity
     """,
     "mart_alert_effectiveness": """
         select string_agg(rule_type || ' ' || alerts || ' alerts, '
                           || coalesce(to_char(100 * share_held_24h, 'FM990') || ' % held 24 h',
                                       'none evaluated yet'), '; ' order by rule_type)
-        from marts.mart_alert_effectiveness where profile_id = '(all)'
+        from marts.mart_alert_effectiveness
     """,
 }
 

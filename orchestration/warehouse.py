@@ -37,6 +37,7 @@ from orchestration.runtime.roles import (
     drop_database,
     ensure_database,
     ensure_roles,
+    harden_server,
 )
 from orchestration.runtime.settings import PROJECT_ROOT, Settings
 
@@ -118,6 +119,8 @@ class Warehouse:
                     ensure_database(info)
                 else:
                     require_database(info)
+                if self.embedded:
+                    harden_server(info)
                 ensure_roles(info, self.passwords())
             except psycopg.OperationalError as exc:
                 raise connect_mistake(exc, info) from None

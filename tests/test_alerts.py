@@ -439,11 +439,17 @@ def test_lines_the_catalogue_does_not_know_are_listed_by_dbt_and_left_out(
     assert f"profiles: {len(expected)} line(s) rejected" in printed, tick.output
     # Left out: what remains is what resolves, an item named by name and by id once.
     built = transform.run_dbt(  # (a rebuilt staging view drops the views over it: all of them)
-        "build", select=f"+mart_watchlist +intermediate.user_state {BUILD}", unit_tests=False
+        "build",
+        select=f"+profile_watchlist +mart_watchlist_popularity +intermediate.user_state {BUILD}",
+        unit_tests=False,
     )
     assert built.success, [(n.name, n.message) for n in built.failed()]
-    watched = query(db, "select profile_id, watchlist_name, item_id from marts.mart_watchlist")
-    assert watched == [("carol", "favorites", item_id)]
+    watched = "select profile_id, watchlist_name, item_id from profiles.profile_watchlist"
+    assert query(db, watched) == [("carol", "favorites", item_id)]
+    popular = (
+        "select item_id, watchers, watchlists, favorited_by from marts.mart_watchlist_popularity"
+    )
+    assert query(db, popular) == [(item_id, 1, 0, 1)]
     assert query(
         db, "select profile_id, item_id, quantity, source_line"
         " from intermediate.int_user_state__bank_items"
@@ -475,20 +481,26 @@ def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path
         == 1
     )
     result = transform.run_dbt(
-        "build", select="+mart_watchlist +mart_bank_craft_opportunities +mart_alert_effectiveness"
+        "build",
+        select="+profile_watchlist +profile_bank_craft_opportunities +profile_alert_effectiveness"
+        " +mart_watchlist_popularity +mart_alert_effectiveness",
     )
     assert result.success, [(n.name, n.message) for n in result.failed()]
     fired = scalar(db, "select count(*) from alerts.fct_alert_events where profile_id = 'alice'")
     assert fired == 5  # one per test above, each a new price_above rule
     assert query(
         db,
-        "select rule_type, alerts from marts.mart_alert_effectiveness where profile_id = 'alice'",
+        "select rule_type, alerts from profiles.profile_alert_effectiveness"
+        " where profile_id = 'alice'",
     ) == [("price_above", fired)]
+    assert query(db, "select rule_type, profiles, alerts from marts.mart_alert_effectiveness") == [
+        ("price_above", 1, fired)
+    ]
     # Every text column of every table we write, searched for the webhook's secret part.
     with warehouse.connect(db) as conn:
         columns = conn.execute(
             """select table_schema, table_name, column_name from information_schema.columns
-            where table_schema in ('raw_user_state', 'alerts', 'marts', 'staging')
+            where table_schema in ('raw_user_state', 'alerts', 'marts', 'profiles', 'staging')
                 and data_type in ('text', 'character varying', 'jsonb')"""
         ).fetchall()
         for schema, table, column in columns:
@@ -500,9 +512,14 @@ def test_no_secret_in_any_table_and_analysts_see_only_marts(db, market, tmp_path
     with warehouse.connect(db) as conn:
         conn.execute("set role snapmart_analyst")
         assert conn.execute("select count(*) from marts.mart_alert_effectiveness").fetchone() == (
-            2,  # alice and (all)
+            1,  # price_above, over all profiles
         )
-        for table in ("raw_user_state.bank_items", "alerts.fct_alert_events"):
+        for table in (
+            "raw_user_state.bank_items",
+            "alerts.fct_alert_events",
+            "profiles.profile_alert_effectiveness",
+            "profiles.profile_watchlist",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {table}")
             conn.rollback()

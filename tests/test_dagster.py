@@ -71,6 +71,7 @@ def test_one_lineage_from_raw_to_marts(defs) -> None:
         "fct_alert_events",
         "alert_deliveries",
         "mart_alert_effectiveness",
+        "profile_alert_effectiveness",
     ):
         assert expected in names
 
@@ -121,7 +122,8 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert {"prices_5m", "fct_price_observations", "mart_item_trends", "mart_flips"} <= materialized
     assert {"alert_rules", "fct_alert_events", "alert_deliveries"} <= materialized
-    assert {"mart_alert_effectiveness", "mart_bank_craft_opportunities"} <= materialized
+    assert {"mart_alert_effectiveness", "mart_watchlist_popularity"} <= materialized
+    assert {"profile_alert_effectiveness", "profile_bank_craft_opportunities"} <= materialized
     # What the UI shows about each materialization (orchestration/defs/run_metadata.py)
     meta = {e.asset_key.path[-1]: e.materialization.metadata
             for e in result.get_asset_materialization_events()}  # fmt: skip

@@ -1,7 +1,8 @@
 """The ``alerts`` schema: written by the evaluator and the deliverer, read by dbt.
 
 It is operational state, not a mart: analysts do not read it (``snapmart_analyst`` has
-no grant on it); ``mart_alert_effectiveness`` is their view of it. The transformer
+no grant on it); ``marts.mart_alert_effectiveness`` (per rule type, no profile) is their
+view of it, ``profiles.profile_alert_effectiveness`` the per-profile one. The transformer
 reads it through the default privileges ``snapmart db`` sets for the login user.
 """
 

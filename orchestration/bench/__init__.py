@@ -97,9 +97,13 @@ def run(
             result.measures += bench_prices(info, params, log)
     if "faults" in wanted:
         from orchestration.bench.faults import bench_faults
+        from orchestration.bench.ops_privilege import analyst_probe_figures
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
+            # The analyst probes run on the warehouse the fault suite built (its marts).
+            for name, value in analyst_probe_figures(info, log).items():
+                result.measures.append(Measure("faults", name, value, "count"))
         for figures in OPS_FIGURES:
             with bench_environment(keep=keep):
                 result.measures += ops_measures(figures, log)

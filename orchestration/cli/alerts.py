@@ -224,13 +224,15 @@ def print_week_alerts(info: warehouse.ConnectionInfo, since: datetime) -> None:
 
 
 def print_bank_crafts(info: warehouse.ConnectionInfo, profile: str, limit: int = 8) -> None:
-    """Print the profile's most profitable crafts from its bank (``mart_bank_craft_opportunities``,
-    at most ``limit``, best first; amounts in gp), or a line saying it has none."""
+    """Print the profile's most profitable crafts from its bank
+    (``profiles.profile_bank_craft_opportunities``, read as the login user: analysts do not
+    get that schema; at most ``limit``, best first; amounts in gp), or a line saying it has
+    none."""
     with warehouse.connect(info) as conn:
         rows = conn.execute(
             """select recipe_name, crafts_from_bank, crafts_with_purchase, units_to_buy,
                 missing_cost, sale_value, fees, profit, profit_over_selling_stock
-            from marts.mart_bank_craft_opportunities
+            from profiles.profile_bank_craft_opportunities
             where profile_id = %s and profit is not null
             order by profit desc limit %s""",
             (profile, limit),

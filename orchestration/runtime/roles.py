@@ -16,16 +16,74 @@ TRANSFORMER_ROLE = "snapmart_transformer"
 ANALYST_ROLE = "snapmart_analyst"
 ROLES = (LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE)
 MARTS_SCHEMA = "marts"
+# Per-profile models (watchlists, banks, per-profile alert statistics): built by dbt in a
+# schema of their own that the analyst role gets nothing on (dbt_project.yml, docs/roles.md).
+PROFILES_SCHEMA = "profiles"
+# Roles that may create temporary tables in a warehouse: dbt's incremental models and
+# dlt's merge jobs stage rows in them; the analyst may not.
+TEMP_ROLES = (LOADER_ROLE, TRANSFORMER_ROLE)
+# Databases every PostgreSQL server has that PUBLIC may connect to by default; on the
+# embedded server (snapmart's alone) `harden_server` revokes that. template0 takes no
+# connections at all.
+SERVER_DATABASES = ("postgres", "template1")
+# Per-profile marts that lived in `marts` before they moved to `profiles`: dbt never drops
+# a relation it no longer builds, so a warehouse built before would keep showing them to
+# analysts. Dropped when the warehouse is prepared.
+RETIRED_MARTS = ("mart_watchlist", "mart_bank_craft_opportunities")
 
 
 def ensure_database(info: ConnectionInfo) -> None:
-    """Create the database if missing (needs CREATEDB on an external server)."""
+    """Create the database if missing (needs CREATEDB on an external server), closed to
+    PUBLIC from the start (``revoke_public``): only roles granted CONNECT reach it."""
     with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
         exists = conn.execute(
             "select 1 from pg_database where datname = %s", (info.database,)
         ).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.database)))
+            revoke_public(conn, info.database)
+
+
+def revoke_public(conn: psycopg.Connection, database: str) -> None:
+    """Revoke ``CONNECT`` and ``TEMP`` on ``database`` from PUBLIC (PostgreSQL grants both
+    to every role by default), unless done already. Its owner keeps them; other roles get
+    them by name (``ensure_roles``).
+
+    Checked first because revoking rewrites the database's catalogue row, and two
+    processes preparing at once would make one fail with "tuple concurrently updated";
+    if that still happens the other process did the same revoke, which is checked again.
+    """
+    query = """
+        select exists (
+            select from pg_database as d,
+                aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) as a
+            where d.datname = %s and a.grantee = 0
+                and a.privilege_type in ('CONNECT', 'TEMPORARY'))
+    """
+    for attempt in range(3):
+        if not conn.execute(query, (database,)).fetchone()[0]:
+            return
+        try:
+            conn.execute(
+                sql.SQL("revoke connect, temporary on database {} from public").format(
+                    sql.Identifier(database)
+                )
+            )
+            return
+        except psycopg.errors.InternalError:  # "tuple concurrently updated": look again
+            if attempt == 2:
+                raise
+
+
+def harden_server(info: ConnectionInfo) -> None:
+    """On the embedded server, which is snapmart's alone: PUBLIC may not connect to
+    ``postgres`` or ``template1`` either, nor to ``info``'s database or its Dagster
+    database (orchestration/dagster_home.py) if an older snapmart created them open, so
+    the analyst reaches only the warehouses it is granted. Not done on an external
+    server, whose other databases are not ours."""
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        for database in (*SERVER_DATABASES, info.database, f"{info.database}_dagster"):
+            revoke_public(conn, database)  # nothing to do for one that does not exist
 
 
 def drop_database(info: ConnectionInfo) -> None:
@@ -75,6 +133,13 @@ def ensure_roles(info: ConnectionInfo, passwords: Mapping[str, str] | None = Non
             conn.execute(
                 sql.SQL("grant connect on database {} to {}").format(db, sql.Identifier(role))
             )
+        for role in TEMP_ROLES:
+            conn.execute(
+                sql.SQL("grant temporary on database {} to {}").format(db, sql.Identifier(role))
+            )
+        # PostgreSQL < 15 lets PUBLIC create in `public`, later versions still let it look
+        # in: nothing of ours lives there, so no role but the owner gets anything on it.
+        conn.execute("revoke all on schema public from public")
         for role in (LOADER_ROLE, TRANSFORMER_ROLE):
             conn.execute(
                 sql.SQL("grant create on database {} to {}").format(db, sql.Identifier(role))
@@ -103,6 +168,10 @@ def ensure_roles(info: ConnectionInfo, passwords: Mapping[str, str] | None = Non
                 sql.Identifier(MARTS_SCHEMA), sql.Identifier(TRANSFORMER_ROLE)
             )
         )
+        for retired in RETIRED_MARTS:
+            conn.execute(
+                sql.SQL("drop table if exists {}").format(sql.Identifier(MARTS_SCHEMA, retired))
+            )
         for creator in (info.user, TRANSFORMER_ROLE):
             conn.execute(
                 sql.SQL(

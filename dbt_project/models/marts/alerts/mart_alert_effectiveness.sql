@@ -1,6 +1,8 @@
-{#- Did price alerts call the move? Per rule type × profile, and per rule type over
-    all profiles (profile_id = '(all)'), from int_alerts__price_outcomes:
+{#- Did price alerts call the move? Per rule type over all profiles, from
+    int_alerts__price_outcomes. No profile column: per profile it is
+    profiles.profile_alert_effectiveness, which analysts do not read (docs/roles.md).
 
+    profiles          profiles whose rules of this type fired.
     alerts            price alerts fired (backtests included: they are what the rules
                       would have sent).
     evaluated_24h     of those, alerts whose 24 h horizon has passed in the data.
@@ -10,7 +12,7 @@
     The same for 7 days. -#}
 select
     rule_type,
-    coalesce(profile_id, '(all)') as profile_id,
+    count(distinct profile_id) as profiles,
     count(*) as alerts,
     count(held_24h) as evaluated_24h,
     count(*) filter (where held_24h) as held_24h,
@@ -25,4 +27,4 @@ select
     min(triggered_at) as first_triggered_at,
     max(triggered_at) as last_triggered_at
 from {{ ref('int_alerts__price_outcomes') }}
-group by grouping sets ((rule_type, profile_id), (rule_type))
+group by rule_type

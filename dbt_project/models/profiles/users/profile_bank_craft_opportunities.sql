@@ -1,7 +1,8 @@
 {#- What each profile can craft from its bank (docs/formulas.md#crafting), per profile ×
     recipe × market the result sells in (mart_craft_profitability), for recipes the bank
     holds at least one ingredient of. Ingredient prices as in mart_craft_profitability: the
-    latest price in the market, else in its supply market.
+    latest price in the market, else in its supply market. Per-profile data: schema
+    `profiles`, which the analyst role does not read (docs/roles.md).
 
     crafts_from_bank       min over ingredients of floor(in_bank / per_craft): crafts
                            possible with nothing bought.

@@ -1,5 +1,7 @@
 {#- Each profile's watchlists (and its favorites, as the watchlist 'favorites') with
-    the item's trend row: the latest price, changes, averages, volatility and state. -#}
+    the item's trend row: the latest price, changes, averages, volatility and state.
+    Per-profile data: schema `profiles`, which the analyst role does not read
+    (docs/roles.md); marts.mart_watchlist_popularity is the count per item. -#}
 with entries as (
     select
         profile_id,

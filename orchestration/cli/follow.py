@@ -14,6 +14,7 @@ from rich.table import Table
 
 from orchestration.cli.output import console, err
 from orchestration.defs.raw import PROGRESS
+from orchestration.runtime.locks import is_busy
 
 DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")
 ALERT_STEPS = ("user_state_raw", "alerts__fct_alert_events", "alerts__alert_deliveries")
@@ -146,7 +147,8 @@ class RunView:
                 why = innermost(event.step_failure_data.error)
                 self.failures.append(f"{step}: {why}")
                 self.dbt_failed = self.dbt_failed or kind == "dbt"
-                if kind in ("load", "alerts"):  # dbt's nodes and the checks say their own
+                # dbt's nodes and the checks say their own; a busy lock is said once, at the end
+                if kind in ("load", "alerts") and not is_busy(why):
                     self.bar.console.print(f"  [red]failed[/] {step}: {why}")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             self._materialized(event.asset_key, dict(event.materialization.metadata))

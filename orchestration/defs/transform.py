@@ -38,6 +38,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from orchestration import transform
 from orchestration.defs import partitions, run_metadata
 from orchestration.defs.resources import WarehouseResource
+from orchestration.runtime import locks
 from orchestration.transform import PROJECT_DIR, dbt_args, target_path
 
 INCREMENTAL = "config.materialized:incremental"
@@ -121,8 +122,17 @@ def _build(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     since = None if dbt_vars else _loaded_since(context)
-    events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
-    yield from run_metadata.enrich(events, MANIFEST, wh.info)
+    # two runs (a tick, a backfill, another process) never build this step's models at once
+    step = context.assets_def.op.name
+    with locks.hold(
+        wh.info,
+        locks.dbt_lock(step),
+        run_id=context.run_id,
+        wait=wh.settings.lock_wait_seconds,
+        on_wait=lambda who: context.log.info(f"{step}: waiting for the lock of {who}"),
+    ):
+        events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
+        yield from run_metadata.enrich(events, MANIFEST, wh.info)
 
 
 def _events(

@@ -12,13 +12,14 @@ holds what they share. This module holds the scales and runs the suites asked fo
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration import warehouse
-from orchestration.bench.measure import BenchRun, bench_environment, machine_info
+from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info
 from orchestration.bench.suites import (
     INGEST_CASES,
     bench_exchanges,
@@ -53,7 +54,23 @@ SCALES: dict[str, dict[str, int]] = {
 }  # fmt: skip
 SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
 FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
+# The operational figures `--suite faults` adds (issue 21): one module per line, each with
+# ``figures(scale, log)`` returning {figure: number, …, "problems": [sentences]}, each run
+# in databases of its own.
+OPS_MODULES = ["orchestration.bench.ops_locks"]
 RESULTS_DIR = warehouse.PROJECT_ROOT / "bench" / "results"
+
+
+def ops_measures(module: str, scale: str, log: Callable[[str], None]) -> list[Measure]:
+    """One measure (suite ``ops``) per figure of an OPS_MODULES module at ``scale``, its
+    problems in each measure's detail."""
+    figures = dict(importlib.import_module(module).figures(scale, log))
+    problems = list(figures.pop("problems", []))
+    name = module.rsplit(".", 1)[-1]
+    return [
+        Measure("ops", figure, value, "", detail={"module": name, "problems": problems[:20]})
+        for figure, value in figures.items()
+    ]
 
 
 def run(
@@ -95,6 +112,8 @@ def run(
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
+        for module in OPS_MODULES:
+            result.measures += ops_measures(module, scale, log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

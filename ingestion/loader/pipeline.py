@@ -88,8 +88,10 @@ def finish_pending_loads(pipeline: Any) -> int:
     since would wait for the next tick while the tick reported success. Resumed first,
     the packages' files count as loaded and the same tick loads everything else. dlt's
     errors (a package that fails again) propagate."""
+    if not pipeline.has_pending_data:  # nothing, or only packages dlt flagged to clean up
+        return 0
     if pipeline.list_extracted_load_packages():
-        pipeline.normalize(loader_file_format=FILE_FORMAT)
+        pipeline.normalize()  # the file format was chosen at extract (parquet)
     packages = pipeline.list_normalized_load_packages()
     if packages:
         pipeline.load()

@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from orchestration.runtime.settings import DATABASE_URL_ENV, lock_wait_seconds
+from orchestration.runtime.settings import DATABASE_URL_ENV, LOCK_WAIT_ENV
 from orchestration.warehouse import ConnectionInfo, Settings, Warehouse
 
 
@@ -63,7 +63,7 @@ class WarehouseResource(ConfigurableResource):
             home=Path(self.home),
             landing_root=Path(self.landing_root),
             database_url=(url or "").strip() or None,
-            lock_wait_seconds=lock_wait_seconds(),
+            lock_wait=os.environ.get(LOCK_WAIT_ENV, ""),
         )
 
     def setup_for_execution(self, context: InitResourceContext) -> None:

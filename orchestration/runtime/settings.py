@@ -39,7 +39,12 @@ def lock_wait_seconds(environ: Mapping[str, str] | None = None) -> float:
     """SNAPMART_LOCK_WAIT_SECONDS (``os.environ`` unless given) in seconds, ≥ 0; unset or
     empty: 600. Anything but a number ≥ 0 is a WarehouseError saying so."""
     env = os.environ if environ is None else environ
-    text = env.get(LOCK_WAIT_ENV, "").strip()
+    return parse_lock_wait(env.get(LOCK_WAIT_ENV, ""))
+
+
+def parse_lock_wait(text: str) -> float:
+    """A SNAPMART_LOCK_WAIT_SECONDS value in seconds (see ``lock_wait_seconds``)."""
+    text = text.strip()
     if not text:
         return DEFAULT_LOCK_WAIT_SECONDS
     try:
@@ -60,7 +65,9 @@ class Settings:
     home: Path
     landing_root: Path
     database_url: str | None = field(default=None, repr=False)  # None: the embedded server
-    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS
+    # SNAPMART_LOCK_WAIT_SECONDS as given: checked where it is used (``lock_wait_seconds``),
+    # so a typo in it fails the command that waits, not every import that reads settings
+    lock_wait: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,13 +78,19 @@ class Settings:
             home=Path(env.get(HOME_ENV, PROJECT_ROOT)).resolve(),
             landing_root=landing_root(env),
             database_url=url or None,
-            lock_wait_seconds=lock_wait_seconds(env),
+            lock_wait=env.get(LOCK_WAIT_ENV, ""),
         )
 
     @property
     def embedded(self) -> bool:
         """True when snapmart runs its own server (no external URL)."""
         return self.database_url is None
+
+    @property
+    def lock_wait_seconds(self) -> float:
+        """How long a run waits for another run's lock, in seconds (default 600); a value
+        that is not a number ≥ 0 is a WarehouseError naming the variable."""
+        return parse_lock_wait(self.lock_wait)
 
     @property
     def state_dir(self) -> Path:
@@ -96,5 +109,5 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(home={str(self.home)!r}, landing_root={str(self.landing_root)!r}, "
-            f"database_url={self.redacted_url()!r}, lock_wait_seconds={self.lock_wait_seconds})"
+            f"database_url={self.redacted_url()!r}, lock_wait={self.lock_wait!r})"
         )

@@ -164,7 +164,7 @@ def conclude(outcome: Any, view: RunView) -> int:
 
     busy = next((s for f in view.failures if (s := busy_sentence_in(f))), None)
     if busy and not outcome.success:
-        err.print(f"[red]{busy}[/]")
+        err.print(f"[red]{busy}[/]", soft_wrap=True)  # one line, whatever the width
         return ExitCode.BUSY
     print_summary(view)
     if view.blocked:

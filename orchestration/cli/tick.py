@@ -159,12 +159,14 @@ def run_tick(
 def conclude(outcome: Any, view: RunView) -> int:
     """The summary, what stopped the run if it failed, and the exit code (5 with the one
     sentence naming the holder when another run held a lock past the wait)."""
+    from rich.markup import escape
+
     from orchestration.cli.exit_codes import ExitCode
     from orchestration.runtime.locks import busy_sentence_in
 
     busy = next((s for f in view.failures if (s := busy_sentence_in(f))), None)
     if busy and not outcome.success:
-        err.print(f"[red]{busy}[/]", soft_wrap=True)  # one line, whatever the width
+        err.print(f"[red]{escape(busy)}[/]", soft_wrap=True)  # one line, whatever the width
         return ExitCode.BUSY
     print_summary(view)
     if view.blocked:

@@ -78,6 +78,15 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
         assert m["detail"]["crashes"] == 0 and m["detail"]["bad values in marts"] == 0
         assert m["detail"]["files off their expected outcome"] == 0, m["detail"]["problems"]
     assert "fault suite" in result.output
+    # kill -9 and concurrent loads (orchestration/bench/ops_locks.py): 3 kills, 1 pair at tiny
+    ops = {m["name"]: m for m in run["measures"] if m["suite"] == "ops"}
+    assert {k: m["value"] for k, m in ops.items()} == {
+        "kills": 3,
+        "kills_survived": 3,
+        "concurrent_runs": 2,
+        "duplicates": 0,
+    }, ops["kills"]["detail"]["problems"]
+    assert "operational faults" in result.output
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

@@ -3,7 +3,7 @@ the next load, and nothing is lost, nothing is stored twice, nothing is left pen
 raw ends identical to a clean load of the same landing files into another database.
 
 Half the kills fall at a random moment of the load process; the other half wait until
-dlt has a load package on disk (the moment whose leftover the next tick must finish
+dlt has a normalized load package on disk (the moment whose leftover the next tick must finish
 before it loads the rest, orchestration/ingest.py) and then a random moment more.
 """
 
@@ -55,12 +55,11 @@ def rows(info: warehouse.ConnectionInfo) -> dict[str, Counter]:
     return out
 
 
-def packages_on_disk() -> bool:
-    """True when dlt has a load package in the source's working directory."""
+def packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
+    """True when dlt has a load package in the source's working directory: being written
+    by normalize (``new``) or normalized, to load (``normalized``)."""
     load = ingest.pipelines_dir() / f"snapmart_{SOURCE}" / "load"
-    return any(p.is_dir() for p in (load / "normalized").glob("*")) or any(
-        p.is_dir() for p in (load / "new").glob("*")
-    )
+    return any(p.is_dir() for folder in folders for p in (load / folder).glob("*"))
 
 
 def pending(root: Path) -> int:
@@ -77,17 +76,21 @@ def pending(root: Path) -> int:
 
 def kill_a_load(rng: random.Random, at_package: bool) -> tuple[bool, bool]:
     """Start a load as its own process and kill -9 it: at a random moment, or once dlt has
-    a load package on disk plus a random moment more. (was it still running when killed,
-    did it leave a package)."""
+    a normalized load package on disk plus a random moment more. (was it still running
+    when killed, did it leave a package)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", LOAD], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         if at_package:
             deadline = time.monotonic() + 60
-            while not packages_on_disk() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.6))
+            while (
+                not packages_on_disk(("normalized",))
+                and proc.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.15))  # the load of a package takes about a second
         else:
             time.sleep(rng.uniform(1.0, 6.0))
         running = proc.poll() is None

@@ -84,11 +84,13 @@ def duplicates(info: warehouse.ConnectionInfo) -> int:
     return total
 
 
-def _packages_on_disk() -> bool:
+def _packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
+    """True when dlt has a load package being normalized (``new``) or to load
+    (``normalized``) in the source's working directory."""
     from orchestration import ingest
 
     load = ingest.pipelines_dir() / f"snapmart_{SOURCE}" / "load"
-    return any(p.is_dir() for sub in ("new", "normalized") for p in (load / sub).glob("*"))
+    return any(p.is_dir() for sub in folders for p in (load / sub).glob("*"))
 
 
 def _pending(root: Path) -> int:
@@ -115,9 +117,13 @@ def kill_a_load(rng: random.Random, at_package: bool) -> bool:
     try:
         if at_package:
             deadline = time.monotonic() + 120
-            while not _packages_on_disk() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.6))
+            while (
+                not _packages_on_disk(("normalized",))
+                and proc.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.15))  # loading a package takes about a second
         else:
             time.sleep(rng.uniform(1.5, 5.0))  # past the imports, into extract/normalize/load
         running = proc.poll() is None
@@ -184,7 +190,7 @@ def kill_rounds(n: int, log: Callable[[str], None], seed: int = 21) -> tuple[int
                     want = table_rows(reference)
                 lost = sum(sum((want[t] - got[t]).values()) for t in KEYS)
                 extra = sum(sum((got[t] - want[t]).values()) for t in KEYS)
-                if left or lost or extra or not running:
+                if left or lost or extra or not running or _packages_on_disk():
                     problems.append(
                         f"kill {k}: {lost} row(s) lost, {extra} extra, {left} pending"
                         + ("" if running else " (the load had ended before the kill)")

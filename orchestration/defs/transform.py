@@ -113,7 +113,6 @@ def _build(
         context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]
         for key in context.selected_asset_keys
     ]
-    transform.ensure_built(selected, wh, parents_only=True)
     args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
     # the step's log says what failed (below); dbt's own log file keeps the detail
     args += [*selection, "--log-level", "none", "--log-level-file", "info"]
@@ -131,6 +130,7 @@ def _build(
         wait=wh.settings.lock_wait_seconds,
         on_wait=lambda who: context.log.info(f"{step}: waiting for the lock of {who}"),
     ):
+        transform.ensure_built(selected, wh, parents_only=True)
         events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
         yield from run_metadata.enrich(events, MANIFEST, wh.info)
 

@@ -12,6 +12,7 @@ the price fact, its volume check and the alerts), and each step costs its models
 dbt start-up and a parse.
 """
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -47,15 +48,21 @@ INCREMENTAL = "config.materialized:incremental"
 def ensure_manifest() -> Path:
     """Parse the dbt project when its manifest is missing or older than any dbt file,
     so the definitions load on a fresh clone without a separate `dbt parse` step."""
-    manifest = target_path() / "manifest.json"
-    newest = max(p.stat().st_mtime for p in transform.project_files())
-    if manifest.exists() and manifest.stat().st_mtime >= newest:
-        return manifest
-    from dbt.cli.main import dbtRunner
+    target = target_path()
+    target.mkdir(parents=True, exist_ok=True)
+    manifest = target / "manifest.json"
+    # two processes starting at once (two `snapmart` commands, a code server and a command)
+    # would otherwise parse into the same file while the other reads it half-written
+    with open(target / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        newest = max(p.stat().st_mtime for p in transform.project_files())
+        if manifest.exists() and manifest.stat().st_mtime >= newest:
+            return manifest
+        from dbt.cli.main import dbtRunner
 
-    res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
-    if not res.success:
-        raise RuntimeError(f"dbt parse failed: {res.exception}")
+        res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
+        if not res.success:
+            raise RuntimeError(f"dbt parse failed: {res.exception}")
     return manifest
 
 

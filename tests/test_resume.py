@@ -74,8 +74,16 @@ def pending(root: Path) -> int:
     return len(left) + len(busy)
 
 
-def kill_a_load(rng: random.Random, at_package: bool) -> tuple[bool, bool]:
-    """Start a load as its own process and kill -9 it: at a random moment, or once dlt has
+def timed_load() -> float:
+    """Seconds an undisturbed load takes as its own process: the span random kills aim at."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", LOAD], check=True, capture_output=True, timeout=300)
+    return time.monotonic() - start
+
+
+def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> tuple[bool, bool]:
+    """Start a load as its own process and kill -9 it: at a random moment of the
+    ``seconds`` an undisturbed load takes, or once dlt has
     a normalized load package on disk plus a random moment more. (was it still running
     when killed, did it leave a package)."""
     proc = subprocess.Popen(
@@ -92,7 +100,7 @@ def kill_a_load(rng: random.Random, at_package: bool) -> tuple[bool, bool]:
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.15))  # the load of a package takes about a second
         else:
-            time.sleep(rng.uniform(1.0, 6.0))
+            time.sleep(rng.uniform(0.3, 0.95) * seconds)
         running = proc.poll() is None
         proc.kill()
     finally:
@@ -106,10 +114,12 @@ def test_kill_9_during_loads_then_a_tick_loses_and_duplicates_nothing(
     rng = random.Random(21)
     start = SIM_END - KILLS * BATCH
     killed_running = left_package = 0
+    write_osrs_prices(BATCH / timedelta(days=1), seed=3, n_items=150, end=start, root=landing)
+    seconds = timed_load()
     for k in range(KILLS):
         end = start + (k + 1) * BATCH
         write_osrs_prices(BATCH / timedelta(days=1), seed=3, n_items=150, end=end, root=landing)
-        running, package = kill_a_load(rng, at_package=k % 2 == 1)
+        running, package = kill_a_load(rng, k % 2 == 1, seconds)
         killed_running += running
         left_package += package
         # files land while the load is down: the next tick must load them too

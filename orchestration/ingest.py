@@ -74,8 +74,11 @@ def prepare_load(
     hears how many files the load will read, ``progress`` each file read), loading into
     ``wh`` from ``root`` (by default its settings' landing zone).
 
-    Snapshots about to be loaded again (a changed file, another copy of a capture)
-    lose their old rows first, so snapshot tables can be appended to.
+    A load package an interrupted run left pending is loaded first, so its files are
+    not read again and the files landed since are pending. Snapshots about to be loaded
+    again (a changed file, another copy of a capture) lose their old rows first, so
+    snapshot tables can be appended to. The caller holds the source's lock
+    (orchestration/runtime/locks.py).
     """
     from ingestion.landing import pending_files
 
@@ -86,6 +89,8 @@ def prepare_load(
     root = root if root is not None else wh.settings.landing_root
     pipeline = pipeline_for(source, wh)
     tables = [e.table for e in module.ENDPOINTS]
+    # an interrupted load first (its files then count as loaded), everything else after
+    loader.finish_pending_loads(pipeline)
     rows = loader.landing_rows(pipeline)
     if loader.discard_incomplete_loads(pipeline, tables, rows):  # its files are pending again
         rows = loader.landing_rows(pipeline)
@@ -110,9 +115,15 @@ def load_source(
     progress: Callable[[str, int], None] | None = None,
     wh: warehouse.Warehouse | None = None,
 ) -> loader.LoadSummary:
-    """Landing → raw for one source: only files not loaded yet (idempotent)."""
-    pipeline, dlt_source, tables = prepare_load(source, root, progress, wh=wh)
-    return loader.run_load(pipeline, dlt_source, tables)
+    """Landing → raw for one source: only files not loaded yet (idempotent), under the
+    source's lock (raises ``locks.LockBusy`` when another run holds it past the wait)."""
+    from orchestration.runtime import locks
+
+    wh = wh or warehouse.current()
+    wait = wh.settings.lock_wait_seconds
+    with locks.hold(wh.info, locks.source_lock(source), wait=wait):
+        pipeline, dlt_source, tables = prepare_load(source, root, progress, wh=wh)
+        return loader.run_load(pipeline, dlt_source, tables)
 
 
 def ensure_raw_tables(wh: warehouse.Warehouse) -> None:

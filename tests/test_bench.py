@@ -77,12 +77,24 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
     for m in faults:
         assert m["detail"]["crashes"] == 0 and m["detail"]["bad values in marts"] == 0
         assert m["detail"]["files off their expected outcome"] == 0, m["detail"]["problems"]
-    # the operational figures: every planted secret used by a tick, none found after it
-    ops = {m["name"]: m["value"] for m in run["measures"] if m["unit"] == "count"}
-    assert ops["secrets_planted"] == 6 and ops["secrets_found"] == 0, ops
-    assert ops["files_searched"] > 100 and ops["tables_searched"] > 50
-    assert ops["loose_modes"] == 0
-    assert "fault suite" in result.output
+    ops = {m["name"]: m for m in run["measures"] if m["suite"] == "ops"}
+    figure = {k: m["value"] for k, m in ops.items()}
+    # every planted secret used by a tick, none found after it (orchestration/bench/ops_secrets.py)
+    assert figure["secrets_planted"] == 6 and figure["secrets_found"] == 0, figure
+    assert figure["files_searched"] > 100 and figure["tables_searched"] > 50
+    assert figure["loose_modes"] == 0
+    # kill -9 and concurrent loads (orchestration/bench/ops_locks.py): 3 kills, 1 pair at tiny
+    locks = {k: figure[k] for k in ("kills", "kills_survived", "concurrent_runs", "duplicates")}
+    assert locks == {"kills": 3, "kills_survived": 3, "concurrent_runs": 2, "duplicates": 0}, ops[
+        "kills"
+    ]["detail"]["problems"]
+    # the analyst's probes on the fault suite's warehouse: each denied but the catalogue's
+    assert figure["analyst_probes"] > 10 and figure["analyst_marts_unreadable"] == 0
+    assert (
+        figure["analyst_probes_denied"] + figure["analyst_probes_visible_by_design"]
+        == figure["analyst_probes"]
+    )
+    assert "operational faults" in result.output
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0

@@ -47,6 +47,7 @@ from ingestion.loader.partitions import (
 from ingestion.loader.pipeline import (
     LoadSummary,
     discard_incomplete_loads,
+    finish_pending_loads,
     landing_rows,
     landing_source,
     loaded_files,
@@ -110,6 +111,7 @@ __all__ = [
     "ensure_partitions",
     "ensure_tables",
     "file_reason",
+    "finish_pending_loads",
     "forget_changed_files",
     "forget_times",
     "landing_resource",

@@ -98,6 +98,26 @@ def loaded_files(pipeline: Any, rows: list[tuple] | None = None) -> dict[str, Lo
     }
 
 
+def finish_pending_loads(pipeline: Any) -> int:
+    """Load the packages an interrupted run left in the pipeline's working directory
+    (extracted: normalized first; normalized: loaded, its completed jobs kept); returns
+    how many packages were loaded (0: none pending).
+
+    Call it before a load picks its files: ``pipeline.run`` given data while a package is
+    pending loads that package only and drops the data (dlt's rule), so the files landed
+    since would wait for the next tick while the tick reported success. Resumed first,
+    the packages' files count as loaded and the same tick loads everything else. dlt's
+    errors (a package that fails again) propagate."""
+    if not pipeline.has_pending_data:  # nothing, or only packages dlt flagged to clean up
+        return 0
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize()  # the file format was chosen at extract (parquet)
+    packages = pipeline.list_normalized_load_packages()
+    if packages:
+        pipeline.load()
+    return len(packages)
+
+
 def landing_rows(pipeline: Any) -> list[tuple]:
     """landing_files as read once per load: pass it to :func:`discard_incomplete_loads`
     and :func:`loaded_files` so a tick reads the table once."""

@@ -194,11 +194,17 @@ def landing_resource(
                 create_table_variant=True,
             )
             continue
+        columns = extra.dlt_columns()
+        if extra is spec.table and "captured_at" in columns and "captured_at" not in extra.nullable:
+            # several captures of one key in one load (a replay, the tick after a crash): the
+            # newest wins, as it does when ticks load them one by one; dlt's merge would
+            # otherwise keep any of them
+            columns["captured_at"] = {**columns["captured_at"], "dedup_sort": "desc"}
         resource.apply_hints(
             table_name=extra.name,
             write_disposition="merge",
             primary_key=list(extra.primary_key),
-            columns=extra.dlt_columns(),
+            columns=columns,
             file_format=FILE_FORMAT,
             create_table_variant=True,
         )

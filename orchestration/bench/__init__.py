@@ -12,6 +12,7 @@ holds what they share. This module holds the scales and runs the suites asked fo
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -53,12 +54,29 @@ SCALES: dict[str, dict[str, int]] = {
 }  # fmt: skip
 SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
 FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
+# The operational figures `--suite faults` adds (issue 21): one module per line, each with
+# ``figures(scale, log)`` returning {figure: number, …, "problems": [sentences]}, each run
+# in databases of its own.
+OPS_MODULES = ["orchestration.bench.ops_locks", "orchestration.bench.ops_secrets"]
 RESULTS_DIR = warehouse.PROJECT_ROOT / "bench" / "results"
-# The operational figures `--suite faults` adds (issue 21): "module:function" returning
-# {figure: count}, each run in a bench database of its own.
-OPS_FIGURES = [
-    "orchestration.bench.ops_secrets:secrets_probe",
-]
+
+
+def ops_measures(module: str, scale: str, log: Callable[[str], None]) -> list[Measure]:
+    """One measure (suite ``ops``) per figure of an OPS_MODULES module at ``scale``, its
+    problems in each measure's detail."""
+    return figure_measures(module, importlib.import_module(module).figures(scale, log))
+
+
+def figure_measures(module: str, figures: dict) -> list[Measure]:
+    """One measure (suite ``ops``) per figure of ``figures`` ({figure: number, …,
+    "problems": [sentences]}) of ``module``, its problems in each measure's detail."""
+    figures = dict(figures)
+    problems = list(figures.pop("problems", []))
+    name = module.rsplit(".", 1)[-1]
+    return [
+        Measure("ops", figure, value, "", detail={"module": name, "problems": problems[:20]})
+        for figure, value in figures.items()
+    ]
 
 
 def run(
@@ -102,23 +120,11 @@ def run(
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
             # The analyst probes run on the warehouse the fault suite built (its marts).
-            for name, value in analyst_probe_figures(info, log).items():
-                result.measures.append(Measure("faults", name, value, "count"))
-        for figures in OPS_FIGURES:
-            with bench_environment(keep=keep):
-                result.measures += ops_measures(figures, log)
+            result.measures += figure_measures("ops_privilege", analyst_probe_figures(info, log))
+        for module in OPS_MODULES:
+            result.measures += ops_measures(module, scale, log)
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     return result, path
-
-
-def ops_measures(target: str, log: Callable[[str], None]) -> list[Measure]:
-    """The figures of one OPS_FIGURES entry (``module:function``, called with ``log``), a
-    measure each, suite ``faults``, unit ``count``."""
-    import importlib
-
-    module, function = target.split(":")
-    figures = getattr(importlib.import_module(module), function)(log)
-    return [Measure("faults", name, value, "count") for name, value in figures.items()]

@@ -327,3 +327,12 @@ def secrets_probe(log: Callable[[str], None] = print) -> dict[str, int]:
     finally:
         warehouse.drop_database(storage)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def figures(scale: str, log: Callable[[str], None] = print) -> dict[str, int]:
+    """``secrets_probe`` in a bench database of its own (one planted tick at every
+    ``scale``: the figure counts hits, not volume)."""
+    from orchestration.bench.measure import bench_environment
+
+    with bench_environment():
+        return secrets_probe(log)

@@ -62,11 +62,40 @@ def bench(
     console.print(table)
     faults = [m for m in result.measures if m.suite == "faults" and m.detail]
     failed = _print_fault_table(faults) if faults else 0
-    # a secret found in a file or table is a failure, not a figure to admire
+    failed += _print_ops_table([m for m in result.measures if m.suite == "ops"])
+    # a secret found in a file or table, or an analyst probe let through, is a failure, not
+    # a figure to admire
     failed += sum(int(m.value) for m in result.measures if m.name == "secrets_found")
+    figure = {m.name: int(m.value) for m in result.measures if m.suite == "ops"}
+    if "analyst_probes" in figure:
+        failed += (
+            figure["analyst_probes"]
+            - figure["analyst_probes_denied"]
+            - figure["analyst_probes_visible_by_design"]
+            + figure["analyst_marts_unreadable"]
+        )
     console.print(f"Results: {path}")
     if failed:
         fail(UserError(f"the fault suite found {failed} problem(s): see the table and {path}"))
+
+
+def _print_ops_table(measures: list[Any]) -> int:
+    """The operational figures (kills survived, concurrent runs, …) as a small table, and
+    the problems their modules reported; returns how many problems."""
+    if not measures:
+        return 0
+    table = Table(title="operational faults")
+    for col in ("module", "figure", "value"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    problems: dict[str, list[str]] = {}
+    for m in measures:
+        table.add_row(m.detail["module"], m.name.replace("_", " "), f"{m.value:,.0f}")
+        problems[m.detail["module"]] = m.detail.get("problems", [])
+    console.print(table)
+    for module, found in problems.items():
+        for problem in found[:5]:
+            console.print(f"  [red]{module}[/]: {problem}")
+    return sum(len(found) for found in problems.values())
 
 
 def _print_fault_table(measures: list[Any]) -> int:

@@ -15,6 +15,7 @@ from rich.table import Table
 from orchestration.cli.exit_codes import ExitCode, most_severe
 from orchestration.cli.output import console, err
 from orchestration.defs.raw import FETCH_FAILED, FETCH_OK, NEW_ROWS, PROGRESS
+from orchestration.runtime.locks import is_busy
 
 DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")
 ALERT_STEPS = ("user_state_raw", "alerts__fct_alert_events", "alerts__alert_deliveries")
@@ -181,7 +182,8 @@ class RunView:
                 else:
                     self.other_failures += 1
                 self.dbt_failed = self.dbt_failed or kind == "dbt"
-                if kind in ("load", "alerts"):  # dbt's nodes and the checks say their own
+                # dbt's nodes and the checks say their own; a busy lock is said once, at the end
+                if kind in ("load", "alerts") and not is_busy(why):
                     self.bar.console.print(f"  [red]failed[/] {step}: {why}")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             self._materialized(event.asset_key, dict(event.materialization.metadata))

@@ -59,8 +59,15 @@ def progress() -> Progress:
 
 def settings() -> warehouse.Settings:
     """The command's settings (orchestration/runtime/settings.py), resolved once at its
-    start and passed down from there."""
-    return warehouse.Settings.from_env()
+    start and passed down from there; a setting that is not valid ends the command with
+    one sentence (exit 2)."""
+    try:
+        settings = warehouse.Settings.from_env()
+        settings.lock_wait_seconds  # noqa: B018 - checked here: a typo is one sentence
+        return settings
+    except warehouse.WarehouseError as exc:
+        fail(exc, "fix or unset that environment variable")
+    raise AssertionError("unreachable")
 
 
 def start_warehouse(create: bool = False) -> warehouse.Warehouse:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from orchestration.cli.exit_codes import ExitCode
 from orchestration.cli.follow import DBT_OPS, RunView, print_summary
 from orchestration.cli.output import console, err, fail, progress, start_warehouse
 
@@ -164,7 +165,14 @@ def conclude(outcome: Any, view: RunView) -> int:
     """The summary, what went wrong, and the exit code (README.md#exit-codes): each failed
     fetch as one line on stderr (``fetch failed: <source>: <METHOD> <url> answered HTTP
     <status> after retries``), each failed step likewise, and the sources whose load
-    brought no new rows."""
+    brought no new rows; 5 with the one sentence naming the holder when another run held
+    a lock past the wait."""
+    from orchestration.runtime.locks import busy_sentence_in
+
+    busy = next((s for f in view.failures if (s := busy_sentence_in(f))), None)
+    if busy and not outcome.success:
+        err.print(f"[red]{escape(busy)}[/]", soft_wrap=True)  # one line, whatever the width
+        return int(ExitCode.BUSY)
     print_summary(view)
     if view.blocked:
         console.print("[red]Blocking checks failed: the marts were not rebuilt.[/]")

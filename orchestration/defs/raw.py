@@ -40,6 +40,7 @@ from ingestion.sources import get as get_source
 from orchestration import ingest, metrics
 from orchestration.defs import partitions
 from orchestration.defs.resources import WarehouseResource
+from orchestration.runtime import locks
 
 
 @dataclass
@@ -120,7 +121,17 @@ def _materialize(
         context.log.warning(f"{source}: tick {crashed.tick_id} {crashed.reason}")
     metrics.start([tick], warehouse.info)
     try:
-        yield from _fetch_and_load(context, dlt_resource, source, replay, tick, window, warehouse)
+        # one fetch + load per source at a time, whoever started it (orchestration/runtime/locks.py)
+        with locks.hold(
+            warehouse.info,
+            locks.source_lock(source),
+            run_id=context.run_id,
+            wait=warehouse.warehouse.settings.lock_wait_seconds,
+            on_wait=lambda who: context.log.info(f"{source}: waiting for the lock of {who}"),
+        ):
+            yield from _fetch_and_load(
+                context, dlt_resource, source, replay, tick, window, warehouse
+            )
     except Exception as exc:
         tick.status, tick.error = "failed", str(exc)[:1000]
         raise

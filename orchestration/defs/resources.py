@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from orchestration.runtime.settings import DATABASE_URL_ENV
+from orchestration.runtime.settings import DATABASE_URL_ENV, LOCK_WAIT_ENV
 from orchestration.warehouse import ConnectionInfo, Settings, Warehouse
 
 
@@ -54,7 +54,8 @@ class WarehouseResource(ConfigurableResource):
         return cls.from_settings(Settings.from_env())
 
     def settings(self) -> Settings:
-        """The settings this resource stands for, the database URL read from its env var."""
+        """The settings this resource stands for, the database URL and the lock wait read
+        from their env vars where the run executes."""
         url = self.database_url
         if isinstance(url, EnvVar):  # outside a run (a direct call), where Dagster resolves it
             url = url.get_value()
@@ -62,6 +63,7 @@ class WarehouseResource(ConfigurableResource):
             home=Path(self.home),
             landing_root=Path(self.landing_root),
             database_url=(url or "").strip() or None,
+            lock_wait=os.environ.get(LOCK_WAIT_ENV, ""),
         )
 
     def setup_for_execution(self, context: InitResourceContext) -> None:

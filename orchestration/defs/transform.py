@@ -12,6 +12,7 @@ the price fact, its volume check and the alerts), and each step costs its models
 dbt start-up and a parse.
 """
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -38,6 +39,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from orchestration import transform
 from orchestration.defs import partitions, run_metadata
 from orchestration.defs.resources import WarehouseResource
+from orchestration.runtime import locks
 from orchestration.transform import PROJECT_DIR, dbt_args, target_path
 
 INCREMENTAL = "config.materialized:incremental"
@@ -46,15 +48,21 @@ INCREMENTAL = "config.materialized:incremental"
 def ensure_manifest() -> Path:
     """Parse the dbt project when its manifest is missing or older than any dbt file,
     so the definitions load on a fresh clone without a separate `dbt parse` step."""
-    manifest = target_path() / "manifest.json"
-    newest = max(p.stat().st_mtime for p in transform.project_files())
-    if manifest.exists() and manifest.stat().st_mtime >= newest:
-        return manifest
-    from dbt.cli.main import dbtRunner
+    target = target_path()
+    target.mkdir(parents=True, exist_ok=True)
+    manifest = target / "manifest.json"
+    # two processes starting at once (two `snapmart` commands, a code server and a command)
+    # would otherwise parse into the same file while the other reads it half-written
+    with open(target / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        newest = max(p.stat().st_mtime for p in transform.project_files())
+        if manifest.exists() and manifest.stat().st_mtime >= newest:
+            return manifest
+        from dbt.cli.main import dbtRunner
 
-    res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
-    if not res.success:
-        raise RuntimeError(f"dbt parse failed: {res.exception}")
+        res = dbtRunner().invoke([*dbt_args("parse"), "--quiet"])
+        if not res.success:
+            raise RuntimeError(f"dbt parse failed: {res.exception}")
     return manifest
 
 
@@ -112,7 +120,6 @@ def _build(
         context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]
         for key in context.selected_asset_keys
     ]
-    transform.ensure_built(selected, wh, parents_only=True)
     args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
     # the step's log says what failed (below); dbt's own log file keeps the detail
     args += [*selection, "--log-level", "none", "--log-level-file", "info"]
@@ -121,8 +128,18 @@ def _build(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     since = None if dbt_vars else _loaded_since(context)
-    events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
-    yield from run_metadata.enrich(events, MANIFEST, wh.info)
+    # two runs (a tick, a backfill, another process) never build this step's models at once
+    step = context.assets_def.op.name
+    with locks.hold(
+        wh.info,
+        locks.dbt_lock(step),
+        run_id=context.run_id,
+        wait=wh.settings.lock_wait_seconds,
+        on_wait=lambda who: context.log.info(f"{step}: waiting for the lock of {who}"),
+    ):
+        transform.ensure_built(selected, wh, parents_only=True)
+        events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
+        yield from run_metadata.enrich(events, MANIFEST, wh.info)
 
 
 def _events(

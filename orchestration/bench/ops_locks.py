@@ -1,0 +1,273 @@
+"""Operational figures of the fault suite: loads killed with kill -9 and the tick after
+them, and two runs of a source at once (orchestration/runtime/locks.py, the resume in
+orchestration/ingest.py).
+
+- **kills**: each round lands a batch of OSRS price files, starts a load as its own process
+  and kills it (-9) at a seeded random moment, half of them once dlt has a load package on
+  disk; more files land, and the next load runs. The round is survived when afterwards no
+  landing file and no load package is left pending and raw holds exactly the rows of a
+  clean load of the same files into a database of its own (nothing lost, nothing twice).
+- **concurrent runs**: pairs of loads of the same source started at once, as processes;
+  **duplicates** counts the rows beyond the first per merge key they leave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from orchestration import warehouse
+from orchestration.bench.measure import bench_environment
+
+SOURCE = "osrs_prices"
+# table → its merge key (a duplicate is a second row with one key); latest_prices is a
+# snapshot table, one row per item per file
+KEYS = {
+    "prices_5m": "item_id, bucket_at",
+    "prices_1h": "item_id, bucket_at",
+    "latest_prices": "item_id, landing_file",
+    "items": "item_id",
+    "landing_files": "path",
+}
+LOAD_COLUMNS = ("loaded_at", "rejected_at")  # stamped by each load: differ between loads
+KILLS = {"tiny": 3, "small": 8, "full": 20}
+PAIRS = {"tiny": 1, "small": 2, "full": 3}
+ITEMS = 150
+BATCH = timedelta(hours=2)
+ENV_KEYS = ("SNAPMART_DATABASE_URL", "SNAPMART_LANDING_DIR", "SNAPMART_DLT_DIR")
+LOAD = f"from orchestration import ingest; ingest.load_source({SOURCE!r})"
+
+
+def table_rows(info: warehouse.ConnectionInfo) -> dict[str, Counter]:
+    """Every row of the source's raw tables as a multiset (a row stored twice counts 2),
+    without dlt's columns and the load's timestamps."""
+    out: dict[str, Counter] = {}
+    with warehouse.connect(info) as conn:
+        for table in KEYS:
+            columns = [
+                name
+                for (name,) in conn.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_schema = %s and table_name = %s order by column_name",
+                    (f"raw_{SOURCE}", table),
+                ).fetchall()
+                if not name.startswith("_dlt") and name not in LOAD_COLUMNS
+            ]
+            if not columns:
+                out[table] = Counter()
+                continue
+            select = ", ".join(f'"{c}"' for c in columns)
+            out[table] = Counter(
+                conn.execute(f"select {select} from raw_{SOURCE}.{table}").fetchall()
+            )
+    return out
+
+
+def duplicates(info: warehouse.ConnectionInfo) -> int:
+    """Rows beyond the first per merge key, all the source's raw tables together."""
+    total = 0
+    with warehouse.connect(info) as conn:
+        for table, key in KEYS.items():
+            total += conn.execute(
+                f"select count(*) - (select count(*) from (select distinct {key}"
+                f" from raw_{SOURCE}.{table}) as d) from raw_{SOURCE}.{table}"
+            ).fetchone()[0]
+    return total
+
+
+def _packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
+    """True when dlt has a load package being normalized (``new``) or to load
+    (``normalized``) in the source's working directory."""
+    from orchestration import ingest
+
+    load = ingest.pipelines_dir() / f"snapmart_{SOURCE}" / "load"
+    return any(p.is_dir() for sub in folders for p in (load / sub).glob("*"))
+
+
+def _pending(root: Path) -> int:
+    """Landing files not loaded by a completed load, plus dlt packages still pending."""
+    from ingestion import loader
+    from ingestion.landing import pending_files
+    from ingestion.sources import get as get_source
+    from orchestration import ingest
+
+    pipeline = ingest.pipeline_for(SOURCE)
+    endpoints = [e.endpoint for e in get_source(SOURCE).ENDPOINTS]
+    left = pending_files(SOURCE, loader.loaded_files(pipeline), endpoints, root)
+    packages = pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()
+    return len(left) + len(packages)
+
+
+def timed_load() -> float:
+    """Seconds an undisturbed load takes as its own process (imports included): the span
+    the random kills aim into."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", LOAD], check=True, capture_output=True, timeout=900)
+    return time.monotonic() - start
+
+
+def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> bool:
+    """A load as its own process, killed with SIGKILL at a random moment of a run lasting
+    about ``seconds``, or (``at_package``) once dlt has a normalized load package on disk
+    plus a random moment more; True when it was still running when killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOAD], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        if at_package:
+            deadline = time.monotonic() + 120
+            while (
+                not _packages_on_disk(("normalized",))
+                and proc.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.15))  # loading a package takes about a second
+        else:
+            time.sleep(rng.uniform(0.3, 0.95) * seconds)
+        running = proc.poll() is None
+        proc.kill()
+    finally:
+        proc.wait(timeout=60)
+    return running
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str | None]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def kill_rounds(n: int, log: Callable[[str], None], seed: int = 21) -> tuple[int, int, list[str]]:
+    """Rounds of land → load killed → land more → next load, each compared with a clean
+    load of the same files into a second database, until ``n`` kills landed while the load
+    ran (at most 2n rounds): (kills, kills survived, what went wrong)."""
+    from ingestion.simulator.writer import write_osrs_prices
+    from orchestration import ingest
+
+    rng = random.Random(seed)
+    problems: list[str] = []
+    kills = survived = 0
+    with bench_environment() as info:
+        root = Path(os.environ["SNAPMART_LANDING_DIR"])
+        mine = {k: os.environ.get(k) for k in ENV_KEYS}
+        with bench_environment() as reference:
+            theirs = {k: os.environ.get(k) for k in ENV_KEYS}
+            start = _end() - (2 * n + 1) * BATCH
+
+            def land(end: Any, days: float) -> None:
+                write_osrs_prices(days, seed=3, n_items=ITEMS, end=end, root=root)
+
+            with _environ(mine):
+                land(start, BATCH / timedelta(days=1))
+                seconds = timed_load()  # the first batch, undisturbed: how long a load runs
+            with _environ(theirs):
+                ingest.load_source(SOURCE, root=root)
+            for k in range(2 * n):
+                if kills == n:
+                    break
+                end = start + (k + 1) * BATCH
+                with _environ(mine):
+                    land(end, BATCH / timedelta(days=1))
+                    running = kill_a_load(rng, k % 2 == 1, seconds)
+                    land(end + timedelta(hours=1), 1 / 24)  # landed while the load was down
+                    try:
+                        ingest.load_source(SOURCE, root=root)
+                        left = _pending(root) + _packages_on_disk()
+                    except Exception as exc:  # a tick that fails after a kill is a finding
+                        problems.append(f"round {k}: the next load failed: {exc}"[:300])
+                        log(problems[-1])
+                        kills += running
+                        continue
+                    got = table_rows(info)
+                with _environ(theirs):
+                    ingest.load_source(SOURCE, root=root)
+                    want = table_rows(reference)
+                lost = sum(sum((want[t] - got[t]).values()) for t in KEYS)
+                extra = sum(sum((got[t] - want[t]).values()) for t in KEYS)
+                kills += running
+                if left or lost or extra:
+                    problems.append(f"round {k}: {lost} row(s) lost, {extra} extra, {left} pending")
+                    log(problems[-1])
+                elif running:
+                    survived += 1
+    return kills, survived, problems
+
+
+def concurrent_pairs(n: int, log: Callable[[str], None]) -> tuple[int, int, list[str]]:
+    """``n`` times: land a batch, start two loads of the source at once as processes (each
+    waits for the other's lock); (runs started, duplicate rows left, failures)."""
+    from ingestion.simulator.writer import write_osrs_prices
+
+    runs = dups = 0
+    problems: list[str] = []
+    with bench_environment() as info:
+        root = Path(os.environ["SNAPMART_LANDING_DIR"])
+        start = _end() - n * BATCH
+        for k in range(n):
+            end = start + (k + 1) * BATCH
+            write_osrs_prices(BATCH / timedelta(days=1), seed=4, n_items=ITEMS, end=end, root=root)
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-c", LOAD],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            for proc in procs:
+                _out, err = proc.communicate(timeout=900)
+                runs += 1
+                if proc.returncode != 0:
+                    problems.append(f"pair {k}: a run exited {proc.returncode}: {err[-300:]}")
+                    log(problems[-1])
+            dups += duplicates(info)
+    return runs, dups, problems
+
+
+def _end() -> Any:
+    from ingestion import clock
+
+    now = clock.now()
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def figures(scale: str, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    """The operational figures at ``scale`` (tiny, small, full): ``kills`` (loads killed
+    with -9, 20 at full), ``kills_survived`` (followed by a tick that left nothing lost,
+    duplicated or pending), ``concurrent_runs`` (loads started two at a time) and
+    ``duplicates`` (rows they stored twice), with ``problems`` (what went wrong, if
+    anything). An unknown scale is a KeyError."""
+    log(f"ops: {KILLS[scale]} kill -9 rounds")
+    kills, survived, problems = kill_rounds(KILLS[scale], log)
+    log(f"ops: {PAIRS[scale]} pair(s) of concurrent loads")
+    runs, dups, more = concurrent_pairs(PAIRS[scale], log)
+    return {
+        "kills": kills,
+        "kills_survived": survived,
+        "concurrent_runs": runs,
+        "duplicates": dups,
+        "problems": problems + more,
+    }

@@ -50,11 +50,25 @@ create table if not exists ops.pipeline_metrics (
 );
 create index if not exists pipeline_metrics_source_time_idx
     on ops.pipeline_metrics (source, started_at);
+-- data a source will never deliver again (orchestration/gaps.py): one row per gap,
+-- [gap_from, gap_to) in UTC; closed_at once something filled it after all
+create table if not exists ops.fetch_gaps (
+    source text not null,
+    endpoint text not null,
+    gap_from timestamptz not null,
+    gap_to timestamptz not null check (gap_to > gap_from),
+    reason text not null,
+    detected_at timestamptz not null,
+    updated_at timestamptz not null,
+    closed_at timestamptz,
+    primary key (source, endpoint, gap_from)
+);
 """
 
 
 def ensure_table(conn: Any) -> None:
-    """Create ``ops.pipeline_metrics`` when missing, and let the transformer read ``ops``."""
+    """Create ``ops.pipeline_metrics`` and ``ops.fetch_gaps`` when missing, and let the
+    transformer read ``ops``."""
     conn.execute(DDL)
     grant_to_transformer(conn, "ops")
 

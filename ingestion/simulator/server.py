@@ -50,7 +50,9 @@ class SimulatorServer:
     ``faults`` answered in order before anything else, ``outages`` (start, end, status) on
     the clock, Binance's per-minute limit (429 with Retry-After), production ids behind bot
     protection (403 with an HTML page), and WoW requests without the token (401).
-    ``requests`` records every path asked for. Only loopback hosts are accepted (ValueError).
+    ``requests`` records every path asked for. ``osrs_history`` (seconds) limits the past
+    OSRS buckets served to those of the last ``osrs_history`` seconds counted back from the
+    newest one. Only loopback hosts are accepted (ValueError).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class SimulatorServer:
         blocked_productions: tuple[int, ...] = (),
         tickets_anchor: datetime | None = None,
         quirks: bool = False,
+        osrs_history: int | None = None,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -92,6 +95,9 @@ class SimulatorServer:
         self.faults: deque[tuple[int, dict[str, str]]] = deque(faults or [])
         # (start, end, status): every request while the clock is in [start, end) fails so
         self.outages: list[tuple[float, float, int]] = []
+        # seconds of past 5m/1h buckets served back from the newest one (None: all); an
+        # older ``?timestamp=`` is a 404, as an API with a limited memory would answer
+        self.osrs_history = osrs_history
         self.clock = clock
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -181,15 +187,20 @@ class SimulatorServer:
             return 200, {}, self.market.latest(now)
         if endpoint in ("5m", "1h"):
             width = STEP if endpoint == "5m" else 3600
+            newest = now - now % width - width  # the newest complete bucket
             if "timestamp" in query:
                 try:
                     ts = int(query["timestamp"][0])
                 except ValueError:
                     return 400, {}, {"error": "timestamp must be an integer"}
             else:
-                ts = now - now % width - width  # the newest complete bucket
+                ts = newest
             if ts % width:
                 return 400, {}, {"error": f"timestamp must be a multiple of {width}"}
+            if self.osrs_history is not None:
+                oldest = newest - self.osrs_history // width * width + width
+                if ts < oldest:
+                    return 404, {}, {"error": "no data that old"}
             return 200, {}, self.market.bucket(endpoint, ts)
         return 404, {}, {"error": "not found"}
 

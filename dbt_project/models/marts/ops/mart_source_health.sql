@@ -61,7 +61,15 @@ select
     b.data_buckets,
     case when b.source is not null then b.data_buckets = 12 end as data_complete,
     t.last_ok_at,
-    t.last_failed_at
+    t.last_failed_at,
+    (
+        select count(*) from {{ ref('stg_ops__fetch_gaps') }} as g
+        where
+            g.closed_at is null
+            and g.source = coalesce(t.source, b.source)
+            and g.gap_from < coalesce(t.hour_start, b.hour_start) + interval '1 hour'
+            and g.gap_to > coalesce(t.hour_start, b.hour_start)
+    ) as open_gaps
 from ticks as t
 full outer join osrs_buckets as b
     on

@@ -16,9 +16,11 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from orchestration import warehouse
-from orchestration.bench.measure import BenchRun, bench_environment, machine_info
+from orchestration.bench import ops_gaps
+from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info
 from orchestration.bench.suites import (
     INGEST_CASES,
     bench_exchanges,
@@ -54,6 +56,11 @@ SCALES: dict[str, dict[str, int]] = {
 SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
 FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
 RESULTS_DIR = warehouse.PROJECT_ROOT / "bench" / "results"
+# The operational figures `--suite faults` adds (issue 21): (name, function of the
+# suite's warehouse connection → {figure: number}).
+OPS_FIGURES: list[tuple[str, Callable[[Any], dict[str, int]]]] = [
+    ("outage", ops_gaps.outage_recovery),
+]
 
 
 def run(
@@ -95,6 +102,11 @@ def run(
 
         with bench_environment(keep=keep) as info:
             result.measures += bench_faults(FAULT_FILES[scale], log)
+            for name, figures in OPS_FIGURES:  # issue 21's operational figures
+                log(f"faults: {name}")
+                result.measures += [
+                    Measure("faults", f"{name}: {k}", v, "") for k, v in figures(info).items()
+                ]
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stamp:%Y%m%dT%H%M%SZ}.json"

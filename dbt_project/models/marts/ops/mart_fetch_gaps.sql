@@ -6,7 +6,8 @@ select
     endpoint,
     gap_from,
     gap_to,
-    extract(epoch from gap_to - gap_from) / 60 as minutes_missing,
+    -- whole minutes: every endpoint's grid is (5m, 1h buckets; klines)
+    extract(epoch from gap_to - gap_from)::bigint / 60 as minutes_missing,
     reason,
     detected_at,
     closed_at,

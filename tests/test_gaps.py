@@ -31,7 +31,7 @@ from orchestration import gaps, transform
 from orchestration.cli import app
 from orchestration.defs.gaps import GAP_CHECKS
 from orchestration.defs.resources import WarehouseResource
-from tests.conftest import query
+from tests.conftest import clock_at, query
 
 MIDNIGHT = datetime(2026, 11, 20, tzinfo=UTC)
 OUTAGE = (MIDNIGHT + timedelta(hours=1), MIDNIGHT + timedelta(hours=2, minutes=30))  # 90 min
@@ -88,7 +88,8 @@ def test_a_90_minute_outage_is_fetched_back_as_far_as_the_api_serves_the_rest_on
     during = []
     for at in ticks:
         clock.at = at + timedelta(seconds=1)
-        result = runner.invoke(app, ["ingest", "--source", "osrs_prices"])
+        with clock_at(clock.at):  # the tick's own clock too: its health row is its hour
+            result = runner.invoke(app, ["ingest", "--source", "osrs_prices"])
         if OUTAGE[0] <= clock.at < OUTAGE[1]:
             during.append(result.output)
     runs = query(

@@ -13,6 +13,7 @@ from dagster_dlt import DagsterDltResource
 from orchestration.defs.alerts import ALERT_ASSETS, ALERT_CHECKS
 from orchestration.defs.checks import GX_CHECKS
 from orchestration.defs.freshness import with_freshness
+from orchestration.defs.gaps import GAP_CHECKS
 from orchestration.defs.jobs import JOBS
 from orchestration.defs.maintenance import retention_daily, retention_job
 from orchestration.defs.raw import RAW_ASSETS
@@ -33,7 +34,7 @@ defs = Definitions(
     assets=with_freshness(
         [*RAW_ASSETS, dbt_price_facts, dbt_incremental_facts, dbt_models, *ALERT_ASSETS]
     ),
-    asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS],
+    asset_checks=[*GX_CHECKS, *ALERT_CHECKS, *VOLUME_CHECKS, *GAP_CHECKS],
     jobs=[*JOBS, retention_job],
     sensors=[dofus_inbox_sensor, run_failure_notifier],
     schedules=[*SCHEDULES, retention_daily],

@@ -76,6 +76,19 @@ begin
             check (status in ('running', 'ok', 'failed', 'crashed'));
     end if;
 end $$;
+-- data a source will never deliver again (orchestration/gaps.py): one row per gap,
+-- [gap_from, gap_to) in UTC; closed_at once something filled it after all
+create table if not exists ops.fetch_gaps (
+    source text not null,
+    endpoint text not null,
+    gap_from timestamptz not null,
+    gap_to timestamptz not null check (gap_to > gap_from),
+    reason text not null,
+    detected_at timestamptz not null,
+    updated_at timestamptz not null,
+    closed_at timestamptz,
+    primary key (source, endpoint, gap_from)
+);
 """
 
 STALE_AFTER = timedelta(hours=24)
@@ -84,7 +97,8 @@ host the sweep cannot look at, a pid reused)."""
 
 
 def ensure_table(conn: Any) -> None:
-    """Create ``ops.pipeline_metrics`` when missing, and let the transformer read ``ops``."""
+    """Create ``ops.pipeline_metrics`` and ``ops.fetch_gaps`` when missing, and let the
+    transformer read ``ops``."""
     conn.execute(DDL)
     grant_to_transformer(conn, "ops")
 

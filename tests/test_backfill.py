@@ -2,7 +2,8 @@
 
 * A three-day backfill builds the same marts, row for row, as live ticks over those days.
 * An hour-long outage shows in the health marts as failed ticks, then recovery; the live
-  ticks' catch-up window cannot reach back over it, and the backfill leaves no gap.
+  ticks cannot reach back over it (the API taken to serve 20 minutes), and the backfill
+  leaves no gap.
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ def test_an_outage_shows_as_failed_ticks_then_recovery_and_the_backfill_closes_t
     outage = (midnight + timedelta(hours=1), midnight + timedelta(hours=2))
     sim.outages.append((outage[0].timestamp(), outage[1].timestamp(), 503))
     monkeypatch.setenv("SOURCES__OSRS_PRICES__CATCH_UP_MINUTES", "20")
+    # an API taken to serve only its last 20 minutes: the ticks after the outage cannot
+    # fetch the hour it hid (tests/test_gaps.py: they fetch all that is served)
+    monkeypatch.setenv("SOURCES__OSRS_PRICES__SERVED_HISTORY_MINUTES", "20")
     runner = CliRunner()
     statuses = []
     for minutes in range(20, 181, 20):  # a tick every 20 minutes, 00:20 to 03:00
@@ -179,7 +183,7 @@ def test_an_outage_shows_as_failed_ticks_then_recovery_and_the_backfill_closes_t
         )[0][0]
 
     gap = buckets()
-    assert gap < 36 - 6  # the hour the ticks missed is beyond their 20-minute catch-up
+    assert gap < 36 - 6  # the hour the ticks missed is beyond the 20 minutes served
 
     result = runner.invoke(
         app, ["backfill", "--source", "osrs_prices", "--from", str(day), "--to", str(day)]

@@ -52,8 +52,9 @@ class SimulatorServer:
     limit (429 with Retry-After), production ids behind bot protection (403 with an HTML
     page), and WoW requests without the token (401). The WoW OAuth endpoint accepts the
     client ``wow_client`` (id, secret) and hands out ``wow_token``: a test can plant secrets
-    of its own. ``requests`` records every path asked for. Only loopback hosts are accepted
-    (ValueError).
+    of its own. ``requests`` records every path asked for. ``osrs_history`` (seconds)
+    limits the past OSRS buckets served to those of the last ``osrs_history`` seconds
+    counted back from the newest one. Only loopback hosts are accepted (ValueError).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class SimulatorServer:
         quirks: bool = False,
         wow_client: tuple[str, str] = WOW_CLIENT,
         wow_token: str = WOW_TOKEN,
+        osrs_history: int | None = None,
     ) -> None:
         if not host.startswith("127.") and host not in ("localhost", "::1"):
             raise ValueError("the simulator only listens on loopback")
@@ -101,6 +103,9 @@ class SimulatorServer:
         self.outages: list[tuple[float, float, int]] = []
         # path (query aside) → status: one endpoint down while the others answer
         self.path_outages: dict[str, int] = {}
+        # seconds of past 5m/1h buckets served back from the newest one (None: all); an
+        # older ``?timestamp=`` is a 404, as an API with a limited memory would answer
+        self.osrs_history = osrs_history
         self.clock = clock
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -193,15 +198,20 @@ class SimulatorServer:
             return 200, {}, self.market.latest(now)
         if endpoint in ("5m", "1h"):
             width = STEP if endpoint == "5m" else 3600
+            newest = now - now % width - width  # the newest complete bucket
             if "timestamp" in query:
                 try:
                     ts = int(query["timestamp"][0])
                 except ValueError:
                     return 400, {}, {"error": "timestamp must be an integer"}
             else:
-                ts = now - now % width - width  # the newest complete bucket
+                ts = newest
             if ts % width:
                 return 400, {}, {"error": f"timestamp must be a multiple of {width}"}
+            if self.osrs_history is not None:
+                oldest = newest - self.osrs_history // width * width + width
+                if ts < oldest:
+                    return 404, {}, {"error": "no data that old"}
             return 200, {}, self.market.bucket(endpoint, ts)
         return 404, {}, {"error": "not found"}
 

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from orchestration import warehouse
 from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info
@@ -57,7 +58,11 @@ FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the fa
 # The operational figures `--suite faults` adds (issue 21): one module per line, each with
 # ``figures(scale, log)`` returning {figure: number, …, "problems": [sentences]}, each run
 # in databases of its own.
-OPS_MODULES = ["orchestration.bench.ops_locks", "orchestration.bench.ops_secrets"]
+OPS_MODULES = [
+    "orchestration.bench.ops_locks",
+    "orchestration.bench.ops_secrets",
+    "orchestration.bench.ops_gaps",
+]
 RESULTS_DIR = warehouse.PROJECT_ROOT / "bench" / "results"
 
 

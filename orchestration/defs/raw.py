@@ -37,6 +37,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from ingestion import loader
 from ingestion.sources import SOURCES
 from ingestion.sources import get as get_source
+from orchestration import gaps as fetch_gaps
 from orchestration import ingest, metrics
 from orchestration.defs import partitions
 from orchestration.defs.resources import WarehouseResource
@@ -191,6 +192,14 @@ def _fetch_and_load(
                 f"{FETCH_FAILED}{fetch_error} (what was fetched before the failure is"
                 " archived; loading the landing files anyway)"
             )
+        # what the API will never serve again, named (after a failed fetch too)
+        found = fetch_gaps.after_fetch(source, root, warehouse.info)
+        if found:
+            last = max(found, key=lambda g: g.gap_to)
+            context.log.warning(
+                f"{source}: {len(found)} open gap(s) the API no longer serves; the latest:"
+                f" {last.endpoint} {last.gap_from:%F %H:%M} to {last.gap_to:%F %H:%M} UTC"
+            )
     t0 = time.monotonic()
     module = get_source(source)
     selected = {key.path[-1] for key in context.selected_asset_keys}
@@ -242,7 +251,7 @@ def _fetch_and_load(
         "time_window": (
             f"backfill {window[0]:%F} → {window[1]:%F} (UTC, end exclusive)"
             if window
-            else "live: newest data plus the catch-up window"
+            else "live: newest data and everything missed since, as far back as the API serves"
             if not replay
             else "replay: landing files not loaded yet, no fetch"
         ),

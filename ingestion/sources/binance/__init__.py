@@ -3,16 +3,17 @@
 Endpoints (landing dirs, docs/landing.md#sources-and-endpoints):
 
 * ``klines`` — one page (up to 1,000 klines) per file, ``<first open time>__<symbol>@<interval>``:
-  daily history (``1d``) and the last day in minutes (``1m``). The fetch asks only for
-  klines that have closed (``endTime`` = now − one interval), so the still-open kline is
-  never archived as a candle: it arrives, final, with the next tick. Fetching a page
-  again lands on the same name and the same bytes, so nothing loads twice.
+  daily history (``1d``) and minutes (``1m``; a first fetch reaches a day back). The
+  fetch asks only for klines that have closed (``endTime`` = now − one interval), so
+  the still-open kline is never archived as a candle: it arrives, final, with the next
+  tick. Fetching a page again lands on the same name and the same bytes, so nothing loads twice.
 * ``ticker_24hr`` — one call for every tracked symbol per tick (the live price).
 * ``tracked_assets`` — this provider's lines of ``config/tracked_assets.csv``, archived
   when they change.
 
 Cursors: each (symbol, interval) continues from the kline after the newest one landed
-(found from the newest page per key). An unknown symbol (``-1121``), a kline with the
+(found from the newest page per key), however long the pause: no fixed window, so
+nothing is skipped. An unknown symbol (``-1121``), a kline with the
 wrong number of fields or a page that is not an array is reported and skipped; the
 other symbols carry on.
 

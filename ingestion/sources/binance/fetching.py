@@ -63,8 +63,10 @@ def fetch(
     assets_file: Path | None = None,
 ) -> FetchReport:
     """API → landing: the config when it changed, closed daily and minute klines for every
-    tracked symbol from its cursor (page by page), then the 24h ticker in one call. A
-    symbol that fails is reported in ``skipped`` and left out of the ticker call."""
+    tracked symbol from its cursor — the kline after the newest landed, however long the
+    pause (page by page) — then the 24h ticker in one call. A symbol with nothing landed
+    starts ``history_days`` back (daily) or a day back (minutes). A symbol that fails is
+    reported in ``skipped`` and left out of the ticker call."""
     client = client or make_client()
     now = now or now_utc()
     report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)
@@ -78,7 +80,9 @@ def fetch(
             symbol = asset["provider_symbol"]
             try:
                 for interval in ("1d", "1m"):
-                    start = max(cursors.get(f"{symbol}@{interval}", 0), starts[interval])
+                    # from the kline after the newest landed, however long ago (Binance
+                    # serves klines back to a symbol's listing); a first fetch: the window
+                    start = cursors.get(f"{symbol}@{interval}", starts[interval])
                     _fetch_pages(client, symbol, interval, start, now_ms, root, report)
             except FetchError as exc:
                 report.skipped.append(f"{symbol}: {exc}")
@@ -107,7 +111,7 @@ def fetch_window(
     """A backfill: every tracked symbol's closed daily and minute klines opening in
     ``[start, end)``. Pages are named by their first open time, so one fetched twice
     lands on the same name (the loader replaces its rows, nothing doubles). The live
-    tick only reaches a day back for minute klines: this fills a longer gap."""
+    tick continues from the newest kline landed; this fetches a range before it."""
     client = client or make_client()
     now = now or now_utc()
     report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)

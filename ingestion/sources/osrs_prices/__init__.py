@@ -2,7 +2,8 @@
 
 Endpoints (docs/landing.md#sources-and-endpoints): ``mapping`` (item catalogue),
 ``latest`` (last trade per item), ``5m`` and ``1h`` (bucketed averages, ``?timestamp=``
-for past buckets). A bucket file is named by the bucket's own ``timestamp``, so fetching
+for past buckets, as far back as the API serves: ``served_history``; older missing
+buckets are ``gaps``). A bucket file is named by the bucket's own ``timestamp``, so fetching
 a bucket twice lands on the same name and loads as the same rows.
 
 The folder: ``fetching.py`` (API → landing), ``parse.py`` (landing → records, and
@@ -17,11 +18,14 @@ from ingestion.http import FetchError, FetchReport
 from ingestion.sources.osrs_prices.checks import SUITES
 from ingestion.sources.osrs_prices.fetching import (
     DEFAULT_BASE_URL,
+    GAP_ENDPOINTS,
     base_url,
     catch_up_window,
     fetch,
     fetch_window,
+    gaps,
     make_client,
+    served_history,
 )
 from ingestion.sources.osrs_prices.parse import (
     ENDPOINTS,
@@ -39,6 +43,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
     "FIRST_DAY",
+    "GAP_ENDPOINTS",
     "MAX_PRICE",
     "SOURCE",
     "SUITES",
@@ -51,8 +56,10 @@ __all__ = [
     "catch_up_window",
     "fetch",
     "fetch_window",
+    "gaps",
     "make_client",
     "parse_bucket",
     "parse_latest",
     "parse_mapping",
+    "served_history",
 ]

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingestion.http import FetchReport, SourceClient, source_config
+from ingestion.gaps import Gap, missing_runs
+from ingestion.gaps import at as gap_at
+from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.sources.osrs_prices.tables import BUCKET_SECONDS, SOURCE
 
 DEFAULT_BASE_URL = "https://prices.runescape.wiki/api/v1/osrs"
+GAP_ENDPOINTS = ("5m", "1h")  # the endpoints whose past the API serves, and so can lose
 
 
 def base_url() -> str:
@@ -39,6 +42,15 @@ def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
     }
 
 
+def _landed_grid(endpoint: str, root: Path | None) -> list[int]:
+    """The endpoint's landed buckets as epoch seconds on its grid, oldest first (a copy
+    saved under an off-grid name, or an unreadable body archived under its fetch time,
+    is not a bucket of its own)."""
+    step = BUCKET_SECONDS[endpoint]
+    stamps = {int(at.timestamp()) for at in _landed_buckets(endpoint, root)}
+    return sorted(ts for ts in stamps if ts % step == 0)
+
+
 def _fresh_mapping(root: Path | None, now: datetime, max_age: timedelta) -> list[LandingFile]:
     """Landed item mappings younger than ``max_age`` (the catalogue changes rarely)."""
     return [
@@ -49,9 +61,54 @@ def _fresh_mapping(root: Path | None, now: datetime, max_age: timedelta) -> list
 
 
 def catch_up_window() -> timedelta:
-    """How far back a live tick looks for buckets it missed (a few failed ticks heal by
-    themselves; a longer outage needs ``snapmart backfill``)."""
+    """How far back a first fetch reaches, when nothing of the endpoint is landed yet
+    (``sources.osrs_prices.catch_up_minutes``, default 60). Later fetches continue from
+    what is landed instead (:func:`served_history`)."""
     return timedelta(minutes=float(source_config(SOURCE, "catch_up_minutes", 60)))
+
+
+def served_history() -> timedelta:
+    """How far back from its newest bucket the API is taken to serve past buckets
+    (``?timestamp=``): ``sources.osrs_prices.served_history_minutes``, default 1440
+    (24 hours). The wiki documents no limit; this bounds what a tick after a long pause
+    asks for (288 5-minute buckets a day). A missing bucket older than this is recorded
+    as a gap (:func:`gaps`); ``snapmart backfill`` may still get it where the API has it."""
+    return timedelta(minutes=float(source_config(SOURCE, "served_history_minutes", 1440)))
+
+
+def _served_floor(newest: int, step: int) -> int:
+    """The oldest bucket the API serves when its newest is ``newest``: the buckets of the
+    served history counted back from the newest one (the newest included)."""
+    span = int(served_history().total_seconds()) // step * step
+    return newest - span + step
+
+
+def gaps(root: Path | None = None) -> list[Gap]:
+    """Every stretch of 5m/1h buckets missing from the landing zone that the API no
+    longer serves: holes between the oldest landed bucket and the served floor of the
+    newest landed one, one :class:`~ingestion.gaps.Gap` per run of missing buckets
+    (``gap_to`` exclusive: the first bucket after the run). Works from the landing zone
+    alone, so it is the same whichever run asks, and after a fetch that failed half-way."""
+    found = []
+    for endpoint in GAP_ENDPOINTS:
+        step = BUCKET_SECONDS[endpoint]
+        have = _landed_grid(endpoint, root)
+        if not have:
+            continue
+        floor = _served_floor(have[-1], step)
+        minutes = served_history().total_seconds() / 60
+        for start, end in missing_runs(have, have[0], floor, step):
+            found.append(
+                Gap(
+                    SOURCE,
+                    endpoint,
+                    gap_at(start),
+                    gap_at(end),
+                    f"no {endpoint} bucket landed, and the API serves only the last"
+                    f" {minutes:g} minutes (sources.osrs_prices.served_history_minutes)",
+                )
+            )
+    return found
 
 
 def fetch(
@@ -65,9 +122,13 @@ def fetch(
 ) -> FetchReport:
     """API → landing. Each response body is written before anything parses it.
 
-    The 5m/1h endpoints fetch the newest bucket, then every bucket of the
-    ``backfill`` window before it that is not in the landing zone yet, so a
-    missed tick heals on the next one.
+    The 5m/1h endpoints fetch the newest bucket, then every bucket missing from the
+    landing zone between the oldest one landed and the newest, as far back as the API
+    serves (:func:`served_history`): a fetch continues from what it has landed, however
+    long the pause, and a fetch that failed half-way heals on the next one. With nothing
+    landed yet it reaches ``backfill`` back (default :func:`catch_up_window`). Older
+    missing buckets are gaps (:func:`gaps`). A past bucket the API answers 404 for is
+    reported in ``skipped``, not fatal: it is older than the API serves after all.
     """
     client = client or make_client()
     now = now or now_utc()
@@ -91,6 +152,7 @@ def fetch(
             if endpoint not in endpoints:
                 continue
             step = BUCKET_SECONDS[endpoint]
+            have = _landed_grid(endpoint, root)
             response = client.get(endpoint)
             body = response.content
             try:
@@ -100,13 +162,21 @@ def fetch(
                 land(endpoint, now, body)
                 continue
             land(endpoint, datetime.fromtimestamp(newest, UTC), body)
-            have = _landed_buckets(endpoint, root)
-            first = newest - int(backfill.total_seconds()) // step * step
+            # continue from the oldest bucket landed (its holes included), else a first window
+            first = have[0] if have else newest - int(backfill.total_seconds()) // step * step
+            first = max(first, _served_floor(newest, step))
+            landed = set(have)
             for ts in range(first, newest, step):
-                at = datetime.fromtimestamp(ts, UTC)
-                if at in have:
+                if ts in landed:
                     continue
-                land(endpoint, at, client.get(endpoint, {"timestamp": ts}).content)
+                try:
+                    past = client.get(endpoint, {"timestamp": ts}).content
+                except FetchError as exc:
+                    if exc.status != 404:
+                        raise
+                    report.skipped.append(f"{endpoint} {gap_at(ts):%F %H:%M}Z: not served (404)")
+                    continue
+                land(endpoint, datetime.fromtimestamp(ts, UTC), past)
     finally:
         report.count(client)
     return report

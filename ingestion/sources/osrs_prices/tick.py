@@ -13,8 +13,9 @@ TICK = Tick(
         schedule=Schedule(
             name="osrs_prices_every_10_minutes",
             cron="*/10 * * * *",
-            description="Newest 5m/1h buckets plus any missed in the catch-up window"
-            " (SOURCES__OSRS_PRICES__CATCH_UP_MINUTES, default 60); longer gaps: backfill.",
+            description="Newest 5m/1h buckets plus every one missed since the last landed, as far"
+            " back as the API serves (SOURCES__OSRS_PRICES__SERVED_HISTORY_MINUTES, default"
+            " 1440); older ones are recorded as gaps (ops.fetch_gaps).",
         ),
     ),
     freshness=timedelta(minutes=30),  # every 10 minutes

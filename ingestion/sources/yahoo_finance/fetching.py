@@ -48,7 +48,9 @@ def fetch(
     now: datetime | None = None,
     assets_file: Path | None = None,
 ) -> FetchReport:
-    """API → landing, one chart call per tracked symbol with anything new to ask for."""
+    """API → landing, one chart call per tracked symbol with anything new to ask for: from
+    a second after the newest bar landed (however long the pause), or ``history_days``
+    back for a symbol with none, to the last session that has closed."""
     client = client or make_client()
     now = now or now_utc()
     report, tracked = assets.begin_fetch(SOURCE, now, root, assets_file)
@@ -59,7 +61,9 @@ def fetch(
     try:
         for asset in tracked:
             symbol = asset["provider_symbol"]
-            period1 = max(cursors.get(symbol, default_start), default_start)
+            # from the day after the newest bar landed, however long ago; a first fetch
+            # reaches history_days back
+            period1 = cursors.get(symbol, default_start)
             if period1 > period2:
                 report.skipped.append(f"{symbol}: up to date")
                 continue

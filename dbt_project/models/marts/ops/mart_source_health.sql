@@ -85,7 +85,15 @@ select
     max(t.new_rows_at) over (
         partition by coalesce(t.source, b.source)
         order by coalesce(t.hour_start, b.hour_start)
-    ) as last_new_rows_at
+    ) as last_new_rows_at,
+    (
+        select count(*) from {{ ref('stg_ops__fetch_gaps') }} as g
+        where
+            g.closed_at is null
+            and g.source = coalesce(t.source, b.source)
+            and g.gap_from < coalesce(t.hour_start, b.hour_start) + interval '1 hour'
+            and g.gap_to > coalesce(t.hour_start, b.hour_start)
+    ) as open_gaps
 from ticks as t
 full outer join osrs_buckets as b
     on

@@ -17,7 +17,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from orchestration import warehouse
 from orchestration.bench.measure import BenchRun, Measure, bench_environment, machine_info

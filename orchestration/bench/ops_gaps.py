@@ -85,14 +85,14 @@ def outage_recovery(
                 osrs_prices.fetch(("5m", "1h"), root=root, client=client, now=now[0])
             except FetchError:
                 failed += 1  # a tick of the outage: it fails, the next ones catch up
-            landed = osrs_prices.fetching._landed_grid("5m", root)
+            landed = osrs_prices.fetching.landed_grid("5m", root)
             if at < outage[0]:
                 last_before = landed[-1]
             elif at >= outage[1] and first_after is None:
                 first_after = landed[-1]  # the newest bucket at the first tick after
             at += timedelta(minutes=tick_minutes)
         found = osrs_prices.gaps(root)
-        landed = set(osrs_prices.fetching._landed_grid("5m", root))
+        landed = set(osrs_prices.fetching.landed_grid("5m", root))
     step = int(STEP.total_seconds())
     window = range(last_before + step, first_after, step) if last_before and first_after else []
     recovered = sum(1 for ts in window if ts in landed)

@@ -42,7 +42,7 @@ def _landed_buckets(endpoint: str, root: Path | None) -> set[datetime]:
     }
 
 
-def _landed_grid(endpoint: str, root: Path | None) -> list[int]:
+def landed_grid(endpoint: str, root: Path | None) -> list[int]:
     """The endpoint's landed buckets as epoch seconds on its grid, oldest first (a copy
     saved under an off-grid name, or an unreadable body archived under its fetch time,
     is not a bucket of its own)."""
@@ -92,7 +92,7 @@ def gaps(root: Path | None = None) -> list[Gap]:
     found = []
     for endpoint in GAP_ENDPOINTS:
         step = BUCKET_SECONDS[endpoint]
-        have = _landed_grid(endpoint, root)
+        have = landed_grid(endpoint, root)
         if not have:
             continue
         floor = _served_floor(have[-1], step)
@@ -152,7 +152,7 @@ def fetch(
             if endpoint not in endpoints:
                 continue
             step = BUCKET_SECONDS[endpoint]
-            have = _landed_grid(endpoint, root)
+            have = landed_grid(endpoint, root)
             response = client.get(endpoint)
             body = response.content
             try:

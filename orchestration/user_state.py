@@ -70,13 +70,30 @@ def load(
     root: Path | None = None,
     folder: Path | None = None,
     wh: warehouse.Warehouse | None = None,
+    run_id: str | None = None,
 ) -> UserStateLoad:
     """Archive the folder if it changed (``fetch``), then replace the raw user state with
     the newest archived version, in ``wh`` (by default the warehouse the environment
     names) from ``root`` (by default its landing zone). Idempotent: the same version
     loads the same rows. ``rejects`` are the lines the files themselves show wrong; the
-    lines the catalogue does not know come from dbt (``catalogue_rejects``)."""
+    lines the catalogue does not know come from dbt (``catalogue_rejects``).
+
+    Under the source's lock (``run_id``: the Dagster run that holds it): raises
+    ``locks.LockBusy`` when another load holds it past ``SNAPMART_LOCK_WAIT_SECONDS``."""
+    from orchestration.runtime import locks
+
     wh = wh or warehouse.current()
+    # one load at a time, as every source's (orchestration/runtime/locks.py): two loads at
+    # once share dlt's working folder and would both empty then fill the replaced tables
+    with locks.hold(
+        wh.info, locks.source_lock(source.SOURCE), run_id=run_id, wait=wh.settings.lock_wait_seconds
+    ):
+        return _load(fetch, root, folder, wh)
+
+
+def _load(
+    fetch: bool, root: Path | None, folder: Path | None, wh: warehouse.Warehouse
+) -> UserStateLoad:
     root = root if root is not None else wh.settings.landing_root
     fetched = bool(source.fetch(root=root, folder=folder).files) if fetch else False
     bundle_file = source.current_bundle(root)

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from orchestration import warehouse
+from orchestration.cli.exit_codes import ExitCode
 from orchestration.cli.output import console, err, fail, start_warehouse
 
 alerts_app = typer.Typer(help="Alert rules: evaluate, deliver, inspect, settle.")
@@ -21,6 +23,7 @@ def profiles_load() -> None:
     item catalogue; lists each rejected line with its file and line number."""
     from ingestion.sources.user_state import profiles_dir
     from orchestration import user_state
+    from orchestration.runtime.locks import LockBusy
 
     wh = start_warehouse()
     try:
@@ -28,6 +31,9 @@ def profiles_load() -> None:
     except user_state.UserStateError as exc:
         fail(exc)
         return
+    except LockBusy as exc:  # another load of the profiles held the lock past the wait
+        err.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
+        raise typer.Exit(int(ExitCode.BUSY)) from None
     console.print(f"Profiles folder: {profiles_dir()} (archived as {result.bundle or 'nothing'})")
     console.print(", ".join(f"{table} {n:,}" for table, n in result.rows.items()))
     unknown = _check_against_catalogue(wh)  # dbt: the lines naming nothing it knows

@@ -66,7 +66,7 @@ DELIVERIES = AssetKey(["alerts", "alert_deliveries"])
 def user_state_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Any:
     """Archive the profiles folder if it changed and load the newest bundle into
     ``raw_user_state``; one materialization per table (rows, bundle, lines rejected)."""
-    result = user_state.load(root=warehouse.landing, wh=warehouse.warehouse)
+    result = user_state.load(root=warehouse.landing, wh=warehouse.warehouse, run_id=context.run_id)
     for pointer, reason in result.rejects:
         context.log.warning(f"rejected {pointer}: {reason}")
     for table in TABLES:

@@ -4,14 +4,34 @@ the lock in SNAPMART_LOCK_WAIT_SECONDS exits 5 with one sentence naming the hold
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from ingestion.simulator.writer import write_osrs_prices
+import pytest
+
+from ingestion.loader.specs import LANDING_FILES, REJECTED_RECORDS
+from ingestion.simulator.writer import (
+    write_dofus_market,
+    write_exchanges,
+    write_osrs_hiscores,
+    write_osrs_prices,
+    write_vividseats,
+    write_wow_auctions,
+)
+from ingestion.sources import ALL_SOURCES, SOURCES, USER_STATE
+from ingestion.sources import get as get_source
+from orchestration import ingest, user_state, warehouse
 from orchestration.runtime import locks
-from tests.conftest import SIM_END, query, scalar
+from tests.conftest import SIM_END, new_database, query, scalar
 
 # table → its merge key: a duplicate is a second row with the same key
 KEYS = {
@@ -79,3 +99,219 @@ def test_a_run_that_cannot_get_the_lock_names_its_holder_and_exits_5(db, landing
     out = again.communicate(timeout=300)[0]
     assert again.returncode == 0, out
     assert duplicates(db) == dict.fromkeys(KEYS, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Every registered source, the same promise: two runs at once store every row once, and
+# a run that cannot get the lock says who holds it in one line and exits 5.
+
+END = SIM_END - timedelta(days=1)
+# (ingestion/sources): a source missing here fails the tests below, naming it
+SLICES: dict[str, Callable[[Path], object]] = {
+    "osrs_prices": lambda root: write_osrs_prices(1 / 24, seed=5, n_items=40, end=END, root=root),
+    "wow_auctions": lambda root: write_wow_auctions(
+        1 / 24, seed=5, end=END, root=root, listings_scale=0.2
+    ),
+    "dofus_market": lambda root: write_dofus_market(2 / 24, seed=5, end=END, root=root),
+    "osrs_hiscores": lambda root: write_osrs_hiscores(2 / 24, seed=5, end=END, root=root),
+    # one tick of the exchanges lands both sources (history_days short: see _landed)
+    "binance": lambda root: write_exchanges(seed=5, end=END, root=root),
+    "yahoo_finance": lambda root: None,
+    "vividseats": lambda root: write_vividseats(
+        1 / 24, seed=5, end=END, root=root, n_events=3, n_listings=30
+    ),
+    # the profiles folder: the repository's sample, archived by the load itself
+    USER_STATE: lambda root: None,
+}
+# columns a load stamps with its own time: the same files loaded twice differ there
+LOAD_COLUMNS = ("loaded_at", "rejected_at")
+SAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "config" / "profiles"
+
+
+def command(source: str) -> list[str]:
+    """The `snapmart` command that loads ``source`` from what has landed (and, for the
+    profiles, from their folder)."""
+    return ["profiles", "load"] if source == USER_STATE else ["ingest", "--replay", "-s", source]
+
+
+def table_keys(source: str) -> dict[str, tuple[str, ...]]:
+    """Each raw table of the source → its merge (natural) key, from the loader's table
+    definitions: its endpoints' tables (the profiles': every state table), the landing
+    files it recorded and the records it rejected."""
+    module = get_source(source)
+    specs = [e.table for e in getattr(module, "ENDPOINTS", ())] or list(module.TABLES.values())
+    specs += [LANDING_FILES, REJECTED_RECORDS]
+    return {spec.name: spec.primary_key for spec in specs}
+
+
+def existing(conn, source: str) -> set[str]:
+    return {
+        name
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (f"raw_{source}",),
+        ).fetchall()
+    }
+
+
+def duplicates_by_table(info, source: str) -> dict[str, int]:
+    """Rows beyond the first per key, per raw table of the source that exists."""
+    out: dict[str, int] = {}
+    with warehouse.connect(info) as conn:
+        have = existing(conn, source)
+        for table, key in table_keys(source).items():
+            if table not in have:
+                continue
+            cols = ", ".join(f'"{c}"' for c in key)
+            out[table] = conn.execute(
+                f"select count(*) - (select count(*) from (select distinct {cols}"
+                f" from raw_{source}.{table}) as d) from raw_{source}.{table}"
+            ).fetchone()[0]
+    return out
+
+
+def table_rows(info, source: str) -> dict[str, Counter]:
+    """Every row of the source's raw tables as a multiset, without dlt's columns and the
+    load's timestamps: a row stored twice counts twice, a lost row is missing."""
+    out: dict[str, Counter] = {}
+    with warehouse.connect(info) as conn:
+        have = existing(conn, source)
+        for table in table_keys(source):
+            if table not in have:
+                out[table] = Counter()
+                continue
+            columns = [
+                name
+                for (name,) in conn.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_schema = %s and table_name = %s order by column_name",
+                    (f"raw_{source}", table),
+                ).fetchall()
+                if not name.startswith("_dlt") and name not in LOAD_COLUMNS
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            out[table] = Counter(
+                conn.execute(f"select {select} from raw_{source}.{table}").fetchall()
+            )
+    return out
+
+
+def start(source: str, env: dict[str, str], wait: float) -> subprocess.Popen[str]:
+    """The source's load as a `snapmart` process of its own (stderr apart, to count its
+    lines)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *command(source)],
+        env=dict(env, SNAPMART_LOCK_WAIT_SECONDS=str(wait)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@dataclass
+class Pair:
+    """Two runs of one source started at once: exit codes, (stdout, stderr) each, the
+    duplicates per table they left, and their rows against a clean load's."""
+
+    codes: list[int]
+    outputs: list[tuple[str, str]]
+    duplicates: dict[str, int]
+    rows: dict[str, Counter]
+    reference: dict[str, Counter]
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A landing zone of its own with a small slice of every source, and the environment
+    the runs see (that zone, the profiles sample, short exchange histories)."""
+    root = tmp_path_factory.mktemp("landing_all")
+    profiles = tmp_path_factory.mktemp("profiles_all")
+    for path in SAMPLE_PROFILES.iterdir():
+        if path.is_file():
+            shutil.copy(path, profiles / path.name)
+    env = {
+        "SNAPMART_LANDING_DIR": str(root),
+        "SOURCES__USER_STATE__PROFILES_DIR": str(profiles),
+        "SOURCES__BINANCE__HISTORY_DAYS": "3",
+        "SOURCES__YAHOO_FINANCE__HISTORY_DAYS": "10",
+    }
+    mp = pytest.MonkeyPatch()
+    for key, value in env.items():
+        mp.setenv(key, value)
+    missing = [s for s in ALL_SOURCES if s not in SLICES]
+    assert not missing, f"no simulated slice for {missing}: add one to SLICES"
+    for source in ALL_SOURCES:
+        SLICES[source](root)
+    yield root, dict(os.environ)
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def pairs(
+    landed: tuple[Path, dict[str, str]], snapmart_home: Path, base_url_env: str | None
+) -> Iterator[dict[str, Pair]]:
+    """Every source's pair of runs, all pairs at once, in one new database (cheaper than a
+    source after another: the processes' start-up dominates), then a clean load of the
+    same files into another."""
+    root, env = landed
+    with new_database(snapmart_home, base_url_env) as info:
+        env = dict(env, SNAPMART_DATABASE_URL=os.environ["SNAPMART_DATABASE_URL"])
+        t0 = time.monotonic()
+        runs = {s: [start(s, env, wait=600) for _ in range(2)] for s in ALL_SOURCES}
+        outputs = {s: [p.communicate(timeout=600) for p in procs] for s, procs in runs.items()}
+        print(f"{len(ALL_SOURCES)} pairs at once: {time.monotonic() - t0:.1f} s")
+        got = {s: table_rows(info, s) for s in ALL_SOURCES}
+        dups = {s: duplicates_by_table(info, s) for s in ALL_SOURCES}
+    with new_database(snapmart_home, base_url_env) as clean:
+        for source in SOURCES:
+            ingest.load_source(source, root=root)
+        user_state.load(root=root)
+        reference = {s: table_rows(clean, s) for s in ALL_SOURCES}
+    yield {
+        s: Pair([p.returncode for p in runs[s]], outputs[s], dups[s], got[s], reference[s])
+        for s in ALL_SOURCES
+    }
+
+
+@pytest.mark.parametrize("source", ALL_SOURCES)
+def test_two_runs_of_each_source_at_once_store_what_one_clean_load_does(
+    source: str, pairs: dict[str, Pair]
+) -> None:
+    pair = pairs[source]
+    # the wait (600 s) outlasts a load: the second run waits for the first, both succeed
+    assert pair.codes == [0, 0], pair.outputs
+    assert all("Traceback" not in out + err for out, err in pair.outputs), pair.outputs
+    assert pair.duplicates and set(pair.duplicates.values()) == {0}, pair.duplicates
+    loaded = {t: sum(c.values()) for t, c in pair.reference.items()}
+    data = [t for t in table_keys(source) if t not in ("landing_files", "rejected_records")]
+    assert sum(loaded[t] for t in data) > 0, f"{source}: the slice loaded nothing: {loaded}"
+    for table in table_keys(source):
+        lost = pair.reference[table] - pair.rows[table]
+        extra = pair.rows[table] - pair.reference[table]
+        assert not lost and not extra, (
+            f"{source}.{table}: {sum(lost.values())} row(s) lost,"
+            f" {sum(extra.values())} extra against a clean load"
+        )
+
+
+def test_a_run_of_any_source_that_cannot_get_its_lock_exits_5_in_one_line(
+    db, landed: tuple[Path, dict[str, str]]
+) -> None:
+    _root, env = landed
+    env = dict(env, SNAPMART_DATABASE_URL=os.environ["SNAPMART_DATABASE_URL"])
+    with contextlib.ExitStack() as held:
+        for source in ALL_SOURCES:
+            held.enter_context(locks.hold(db, locks.source_lock(source), run_id=f"held-{source}"))
+        busy = {s: start(s, env, wait=1) for s in ALL_SOURCES}
+        outputs = {s: p.communicate(timeout=600) for s, p in busy.items()}
+    for source, (out, err) in outputs.items():
+        assert busy[source].returncode == 5, (source, out, err)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1, (source, err)
+        sentence = lines[0]
+        assert f"source {source} is busy: run held-{source} (pid {os.getpid()}" in sentence, (
+            source,
+            sentence,
+        )
+        assert "SNAPMART_LOCK_WAIT_SECONDS" in sentence, sentence
+        assert "Traceback" not in out + err, (source, out, err)

@@ -7,8 +7,10 @@ orchestration/ingest.py).
   disk; more files land, and the next load runs. The round is survived when afterwards no
   landing file and no load package is left pending and raw holds exactly the rows of a
   clean load of the same files into a database of its own (nothing lost, nothing twice).
-- **concurrent runs**: pairs of loads of the same source started at once, as processes;
-  **duplicates** counts the rows beyond the first per merge key they leave.
+- **concurrent runs**: pairs of loads of each registered source (ingestion/sources)
+  started at once, as processes, every source's pair together; **concurrent_runs** counts
+  the runs over all sources, **duplicates** the rows beyond the first per merge key (from
+  the loader's table definitions) they leave.
 """
 
 from __future__ import annotations
@@ -70,18 +72,6 @@ def table_rows(info: warehouse.ConnectionInfo) -> dict[str, Counter]:
                 conn.execute(f"select {select} from raw_{SOURCE}.{table}").fetchall()
             )
     return out
-
-
-def duplicates(info: warehouse.ConnectionInfo) -> int:
-    """Rows beyond the first per merge key, all the source's raw tables together."""
-    total = 0
-    with warehouse.connect(info) as conn:
-        for table, key in KEYS.items():
-            total += conn.execute(
-                f"select count(*) - (select count(*) from (select distinct {key}"
-                f" from raw_{SOURCE}.{table}) as d) from raw_{SOURCE}.{table}"
-            ).fetchone()[0]
-    return total
 
 
 def _packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
@@ -215,35 +205,121 @@ def kill_rounds(n: int, log: Callable[[str], None], seed: int = 21) -> tuple[int
     return kills, survived, problems
 
 
+def load_code(source: str) -> str:
+    """The Python a load of ``source`` runs as a process of its own: landing → raw for a
+    landed source, the profiles folder → raw for the user state (each under its lock)."""
+    from ingestion.sources import USER_STATE
+
+    if source == USER_STATE:
+        return "from orchestration import user_state; user_state.load()"
+    return f"from orchestration import ingest; ingest.load_source({source!r})"
+
+
+def land_slice(source: str, end: Any, root: Path) -> None:
+    """A small simulated slice of ``source`` ending at ``end`` into ``root``, as its fetch
+    would have landed it (the exchanges' writer lands Binance and Yahoo together, the
+    profiles are the folder the load archives itself); a source without one is a
+    KeyError naming it, so a new source is not silently left out."""
+    from ingestion.simulator import writer
+
+    hours = BATCH / timedelta(days=1)
+    slices: dict[str, Callable[[], Any]] = {
+        "osrs_prices": lambda: writer.write_osrs_prices(
+            hours, seed=4, n_items=ITEMS, end=end, root=root
+        ),
+        "wow_auctions": lambda: writer.write_wow_auctions(
+            hours / 2, seed=4, end=end, root=root, listings_scale=0.2
+        ),
+        "dofus_market": lambda: writer.write_dofus_market(hours, seed=4, end=end, root=root),
+        "osrs_hiscores": lambda: writer.write_osrs_hiscores(hours, seed=4, end=end, root=root),
+        "binance": lambda: writer.write_exchanges(seed=4, end=end, root=root),
+        "yahoo_finance": lambda: None,
+        "vividseats": lambda: writer.write_vividseats(
+            hours / 2, seed=4, end=end, root=root, n_events=3, n_listings=30
+        ),
+        "user_state": lambda: None,
+    }
+    if source not in slices:
+        raise KeyError(f"no simulated slice for source {source!r} (ops_locks.land_slice)")
+    slices[source]()
+
+
+def table_keys(source: str) -> dict[str, tuple[str, ...]]:
+    """Each raw table of ``source`` → its merge (natural) key, from the loader's table
+    definitions: its endpoints' tables (the user state's: its state tables), the landing
+    files recorded and the records rejected."""
+    from ingestion.loader.specs import LANDING_FILES, REJECTED_RECORDS
+    from ingestion.sources import get as get_source
+
+    module = get_source(source)
+    specs = [e.table for e in getattr(module, "ENDPOINTS", ())] or list(module.TABLES.values())
+    return {spec.name: spec.primary_key for spec in [*specs, LANDING_FILES, REJECTED_RECORDS]}
+
+
+def source_duplicates(info: warehouse.ConnectionInfo, source: str) -> int:
+    """Rows beyond the first per key, all of ``source``'s raw tables (that exist) together."""
+    total = 0
+    with warehouse.connect(info) as conn:
+        have = {
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s",
+                (f"raw_{source}",),
+            ).fetchall()
+        }
+        for table, key in table_keys(source).items():
+            if table in have:
+                cols = ", ".join(f'"{c}"' for c in key)
+                total += conn.execute(
+                    f"select count(*) - (select count(*) from (select distinct {cols}"
+                    f" from raw_{source}.{table}) as d) from raw_{source}.{table}"
+                ).fetchone()[0]
+    return total
+
+
 def concurrent_pairs(n: int, log: Callable[[str], None]) -> tuple[int, int, list[str]]:
-    """``n`` times: land a batch, start two loads of the source at once as processes (each
-    waits for the other's lock); (runs started, duplicate rows left, failures)."""
-    from ingestion.simulator.writer import write_osrs_prices
+    """``n`` times: land a small slice of every registered source, then start two loads of
+    each source at once, as processes, every source's pair together (each run waits for
+    its twin's lock); (runs started over all sources, duplicate rows left, failures)."""
+    from ingestion.sources import ALL_SOURCES
 
     runs = dups = 0
     problems: list[str] = []
-    with bench_environment() as info:
+    # the exchanges' first fetch reaches this far back: a slice, not ten years
+    short = {f"SOURCES__{s.upper()}__HISTORY_DAYS": "3" for s in ("binance", "yahoo_finance")}
+    with bench_environment() as info, _environ(short):
         root = Path(os.environ["SNAPMART_LANDING_DIR"])
         start = _end() - n * BATCH
         for k in range(n):
             end = start + (k + 1) * BATCH
-            write_osrs_prices(BATCH / timedelta(days=1), seed=4, n_items=ITEMS, end=end, root=root)
-            procs = [
-                subprocess.Popen(
-                    [sys.executable, "-c", LOAD],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                for _ in range(2)
-            ]
-            for proc in procs:
-                _out, err = proc.communicate(timeout=900)
-                runs += 1
-                if proc.returncode != 0:
-                    problems.append(f"pair {k}: a run exited {proc.returncode}: {err[-300:]}")
+            for source in ALL_SOURCES:
+                land_slice(source, end, root)
+            procs = {
+                source: [
+                    subprocess.Popen(
+                        [sys.executable, "-c", load_code(source)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(2)
+                ]
+                for source in ALL_SOURCES
+            }
+            for source, pair in procs.items():
+                for proc in pair:
+                    _out, err = proc.communicate(timeout=900)
+                    runs += 1
+                    if proc.returncode != 0:
+                        problems.append(
+                            f"pair {k} of {source}: a run exited {proc.returncode}: {err[-300:]}"
+                        )
+                        log(problems[-1])
+                found = source_duplicates(info, source)
+                if found:
+                    problems.append(f"pair {k} of {source}: {found} row(s) stored twice")
                     log(problems[-1])
-            dups += duplicates(info)
+                dups += found
     return runs, dups, problems
 
 
@@ -257,12 +333,13 @@ def _end() -> Any:
 def figures(scale: str, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """The operational figures at ``scale`` (tiny, small, full): ``kills`` (loads killed
     with -9, 20 at full), ``kills_survived`` (followed by a tick that left nothing lost,
-    duplicated or pending), ``concurrent_runs`` (loads started two at a time) and
+    duplicated or pending), ``concurrent_runs`` (loads started two at a time, of every
+    registered source: 2 x sources x pairs) and
     ``duplicates`` (rows they stored twice), with ``problems`` (what went wrong, if
     anything). An unknown scale is a KeyError."""
     log(f"ops: {KILLS[scale]} kill -9 rounds")
     kills, survived, problems = kill_rounds(KILLS[scale], log)
-    log(f"ops: {PAIRS[scale]} pair(s) of concurrent loads")
+    log(f"ops: {PAIRS[scale]} pair(s) of concurrent loads of every source")
     runs, dups, more = concurrent_pairs(PAIRS[scale], log)
     return {
         "kills": kills,

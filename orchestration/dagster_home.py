@@ -12,6 +12,7 @@ UI left running starts at most two runs at once, and never two of one source.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -115,7 +116,11 @@ def prepare(info: warehouse.ConnectionInfo, home: Path | None = None) -> Path:
     config = home / "dagster.yaml"
     text = dagster_yaml()
     if not config.exists() or config.read_text() != text:
-        config.write_text(text)
+        # written whole then renamed: a process starting at the same moment reads the
+        # old file or the new one, never half of one
+        part = config.with_name(f".{config.name}.{os.getpid()}")
+        part.write_text(text)
+        part.replace(config)
     return home
 
 

@@ -40,7 +40,12 @@ def ensure_database(info: ConnectionInfo) -> None:
             "select 1 from pg_database where datname = %s", (info.database,)
         ).fetchone()
         if not exists:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.database)))
+            # two processes starting at once on a new warehouse both find it missing: the
+            # one that loses the race finds it made, as it wanted
+            with contextlib.suppress(
+                psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+            ):
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.database)))
             revoke_public(conn, info.database)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,14 +52,31 @@ class SourceRun:
     errors: list[str] = field(default_factory=list)
 
 
-def pipeline_for(source: str, wh: warehouse.Warehouse | None = None) -> Any:
+_SCRATCH: list[tempfile.TemporaryDirectory] = []
+
+
+def scratch_pipelines_dir() -> Path:
+    """A dlt pipelines folder of this process's own (removed when it exits), for pipelines
+    that only shape Dagster specs or create tables and never load. ``dlt.pipeline()`` on
+    a working folder that holds no state yet wipes it: in the shared folder that wiped a
+    source's first load another process was running there (its files, its package)."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="snapmart-dlt-scratch-"))
+    return Path(_SCRATCH[0].name)
+
+
+def pipeline_for(
+    source: str, wh: warehouse.Warehouse | None = None, *, scratch: bool = False
+) -> Any:
     """The source's dlt pipeline (``snapmart_<source>``, dataset ``raw_<source>``), loading
-    into ``wh`` as the loader role (docs/roles.md), its state under ``pipelines_dir()``;
-    ``wh`` defaults to the warehouse the environment names, for callers that hold none
-    (the tests, the benchmark)."""
+    into ``wh`` as the loader role (docs/roles.md), its state under ``pipelines_dir()``
+    (``scratch``: under ``scratch_pipelines_dir()``, for a caller that only creates tables
+    and does not hold the source's lock); ``wh`` defaults to the warehouse the environment
+    names, for callers that hold none (the tests, the benchmark)."""
     wh = wh or warehouse.current()
     url = wh.info.url(role=warehouse.LOADER_ROLE)
-    return loader.make_pipeline(source, url, pipelines_dir(wh.settings.home))
+    folder = scratch_pipelines_dir() if scratch else pipelines_dir(wh.settings.home)
+    return loader.make_pipeline(source, url, folder)
 
 
 def prepare_load(
@@ -131,7 +149,9 @@ def ensure_raw_tables(wh: warehouse.Warehouse) -> None:
     them compile whatever subset of sources a deployment actually uses."""
     for source in SOURCES:
         module = get_source(source)
-        loader.ensure_tables(pipeline_for(source, wh), [e.table for e in module.ENDPOINTS])
+        # a pipeline of its own: this runs outside the source's lock, beside its loads
+        pipeline = pipeline_for(source, wh, scratch=True)
+        loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
 
 
 def fetch_source(source: str, root: Path | None = None) -> Any:

@@ -130,6 +130,6 @@ def ensure_tables(wh: warehouse.Warehouse) -> None:
     staging views compile (as ingest.ensure_raw_tables does for the market sources); on a
     warehouse whose tables predate a column (``item``, ``player``: names as written), the
     column, so they compile before the next load that writes each table."""
-    pipeline = ingest.pipeline_for(source.SOURCE, wh)
+    pipeline = ingest.pipeline_for(source.SOURCE, wh, scratch=True)  # outside the lock
     loader.ensure_tables(pipeline, source.TABLES.values())
     loader.ensure_columns(pipeline, source.TABLES.values())

@@ -75,12 +75,14 @@ def _spec_source(source: str) -> Any:
 
 
 def _spec_pipeline(source: str) -> Any:
-    # Shape only; never run. Credentials are bound per run in _materialize.
+    # Shape only; never run. Credentials are bound per run in _materialize. Its folder is
+    # the process's own: every process imports this, and dlt.pipeline() wipes a working
+    # folder holding no state yet, as a source's first load in another process does.
     return dlt.pipeline(
         pipeline_name=f"snapmart_{source}",
         destination=dlt.destinations.postgres(credentials="postgresql://spec@localhost/spec"),
         dataset_name=f"raw_{source}",
-        pipelines_dir=str(ingest.pipelines_dir()),
+        pipelines_dir=str(ingest.scratch_pipelines_dir()),
     )
 
 

@@ -115,13 +115,17 @@ class Warehouse:
         if self._info is None:
             info = self.locate(start=True)
             try:
-                if create or self.embedded:
-                    ensure_database(info)
-                else:
-                    require_database(info)
-                if self.embedded:
-                    harden_server(info)
-                ensure_roles(info, self.passwords())
+                # one process at a time: GRANTs and REVOKEs racing on the same catalogue
+                # row fail with "tuple concurrently updated" (commands started at once)
+                with psycopg.connect(info.url("postgres"), autocommit=True) as guard:
+                    guard.execute("select pg_advisory_lock(hashtext('snapmart/prepare'))")
+                    if create or self.embedded:
+                        ensure_database(info)
+                    else:
+                        require_database(info)
+                    if self.embedded:
+                        harden_server(info)
+                    ensure_roles(info, self.passwords())
             except psycopg.OperationalError as exc:
                 raise connect_mistake(exc, info) from None
             self._info = info

@@ -46,6 +46,28 @@ def instance(wh: warehouse.Warehouse) -> Iterator[Any]:
         yield inst
 
 
+def initialize_pools(wh: warehouse.Warehouse, inst: Any, pools: Iterable[str]) -> None:
+    """Give each of ``pools`` (Dagster concurrency pools) its row and slots on the instance
+    now, one process at a time. Dagster creates them on a step's first claim, where two
+    runs starting at once on a new instance both insert the same row: on PostgreSQL the
+    second's insert aborts its transaction, and its run fails before any step starts."""
+    import psycopg
+
+    storage = inst.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return
+    known = {p.name for p in storage.get_pool_limits()}
+    missing = sorted(set(pools) - known)
+    if not missing:
+        return
+    with psycopg.connect(dagster_home.dagster_database(wh.info).url(), autocommit=True) as guard:
+        guard.execute("select pg_advisory_lock(hashtext('snapmart/dagster-pools'))")
+        known = {p.name for p in storage.get_pool_limits()}
+        for pool in missing:
+            if pool not in known:
+                storage.initialize_concurrency_limit_to_default(pool)
+
+
 @dataclass
 class RunOutcome:
     """A finished run: its id on the instance, whether it succeeded, and its event log
@@ -119,6 +141,9 @@ def execute(
         # on those pools (orchestration/metrics.py)
         metrics.sweep(wh.info, inst)
         metrics.sweep_runs(inst)
+        initialize_pools(
+            wh, inst, {p for n in job.graph.node_dict.values() if (p := n.definition.pool)}
+        )
         tags = {
             **(tags or {}),
             metrics.HOST_TAG: socket.gethostname(),

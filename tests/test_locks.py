@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from ingestion.simulator.writer import (
 )
 from ingestion.sources import ALL_SOURCES, SOURCES, USER_STATE
 from ingestion.sources import get as get_source
-from orchestration import ingest, user_state, warehouse
+from orchestration import ingest, runs, user_state, warehouse
 from orchestration.runtime import locks
 from tests.conftest import SIM_END, new_database, query, scalar
 
@@ -99,6 +100,39 @@ def test_a_run_that_cannot_get_the_lock_names_its_holder_and_exits_5(db, landing
     out = again.communicate(timeout=300)[0]
     assert again.returncode == 0, out
     assert duplicates(db) == dict.fromkeys(KEYS, 0)
+
+
+def test_runs_starting_at_once_on_a_new_instance_create_its_pools_once(
+    snapmart_home: Path, base_url_env: str | None
+) -> None:
+    """Dagster inserts a pool's row on a step's first claim: two runs at once on a new
+    instance both inserted it, and on PostgreSQL the second's aborted transaction failed
+    its run before any step (exit 1 with nothing said, once in a CI run)."""
+    pools = ["ingest_osrs_prices", "ingest_vividseats", "dbt_models"]
+    with new_database(snapmart_home, base_url_env):
+        wh = warehouse.Warehouse(warehouse.Settings.from_env())
+        errors: list[BaseException] = []
+        ready = threading.Barrier(6)
+
+        def open_and_initialize() -> None:
+            try:
+                with runs.instance(wh) as inst:
+                    ready.wait(timeout=120)
+                    runs.initialize_pools(wh, inst, pools)
+            except BaseException as exc:  # noqa: BLE001 - each thread's failure is the finding
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_and_initialize) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        assert errors == []
+        with runs.instance(wh) as inst:
+            limits = {p.name: p.limit for p in inst.event_log_storage.get_pool_limits()}
+            slots = inst.event_log_storage.get_concurrency_info("dbt_models").slot_count
+        assert limits == dict.fromkeys(pools, 1)
+        assert slots == 1
 
 
 # ---------------------------------------------------------------------------------------

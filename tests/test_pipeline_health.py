@@ -193,3 +193,40 @@ def test_a_killed_ingest_is_marked_crashed_by_the_next_tick(db, simulator) -> No
         (PRICES,),
     )
     assert health == [(4, 2, 1, 1, 0)]
+
+
+def test_a_run_failing_outside_its_steps_exits_1_and_says_why(capsys) -> None:
+    """A run can fail with no step failure (a resource's start, the instance: two runs at
+    once on a new instance once did so): the command said only where the run is. It
+    says why, as the run's events give it."""
+    import dagster as dg
+    from rich.progress import Progress
+
+    from orchestration.cli.follow import RunView
+    from orchestration.cli.tick import conclude
+    from orchestration.runs import RunOutcome
+
+    @dg.resource
+    def refusing(_context) -> None:
+        raise RuntimeError("connection refused by the warehouse")
+
+    @dg.op(required_resource_keys={"warehouse"})
+    def load(_context) -> int:
+        return 1
+
+    @dg.job(resource_defs={"warehouse": refusing})
+    def tick() -> None:
+        load()
+
+    with dg.DagsterInstance.ephemeral() as inst:
+        result = tick.execute_in_process(instance=inst, raise_on_error=False)
+        records = inst.all_logs(result.run_id)
+    view = RunView(Progress(disable=True))
+    for record in records:
+        view(record)
+    assert view.failures == []  # no step of it failed: the resource did, before
+    capsys.readouterr()
+    code = conclude(RunOutcome(result.run_id, result.success, records), view)
+    said = capsys.readouterr().err
+    assert code == ExitCode.FAILED
+    assert "connection refused by the warehouse" in said, said

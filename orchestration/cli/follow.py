@@ -81,6 +81,8 @@ class RunView:
     checks_failed: list[str] = field(default_factory=list)
     blocked: bool = False
     failures: list[str] = field(default_factory=list)  # failed steps, with why
+    # why the run failed outside any step (its resources, the executor), when it did
+    run_failure: str | None = None
     # steps that failed for another reason than a blocking check of theirs
     other_failures: int = 0
     # source → the request its fetch could not get (one line, the FetchError's)
@@ -185,6 +187,11 @@ class RunView:
                 # dbt's nodes and the checks say their own; a busy lock is said once, at the end
                 if kind in ("load", "alerts") and not is_busy(why):
                     self.bar.console.print(f"  [red]failed[/] {step}: {why}")
+        elif event.is_run_failure or getattr(event.event_specific_data, "error", None):
+            # outside any step's own failure: its resources, the executor, the instance
+            error = getattr(event.event_specific_data, "error", None)
+            why = innermost(error) if error is not None else record.user_message or "failed"
+            self.run_failure = self.run_failure or (f"{step}: {why}" if step else why)
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             self._materialized(event.asset_key, dict(event.materialization.metadata))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":

@@ -185,6 +185,8 @@ def conclude(outcome: Any, view: RunView) -> int:
     if not outcome.success:
         for failure in view.failures:
             err.print(f"[red]failed:[/] {failure}")
+        if not view.failures:  # the run failed before or around its steps: say why
+            err.print(f"[red]failed:[/] run: {escape(view.run_failure or 'no reason recorded')}")
     code = view.exit_code(outcome.success)
     if code:
         err.print(f"[dim]→ the run is {outcome.run_id} in `snapmart ui`[/]")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from ingestion.http import FetchError, SourceClient
+from ingestion.http import SourceClient
 from ingestion.landing import LandingFile, iter_landing_files
-from ingestion.simulator.server import SimulatorServer
+from ingestion.simulator.server import OSRS_PREFIX, SimulatorServer
 from ingestion.sources import osrs_prices as src
 
 NOW = datetime(2026, 11, 22, 6, 2, 30, tzinfo=UTC)
@@ -78,12 +80,27 @@ def test_user_agent_is_descriptive(tmp_path: Path) -> None:
 def test_persistent_failure_names_the_request_and_writes_nothing(tmp_path: Path) -> None:
     faults = [(503, {})] * 3
     expected = r"GET http://127\.0\.0\.1:\d+/api/v1/osrs/latest answered HTTP 503"
-    with (
-        SimulatorServer(n_items=5, faults=faults, clock=lambda: NOW.timestamp()) as sim,
-        pytest.raises(FetchError, match=expected),
-    ):
-        src.fetch(("latest",), root=tmp_path, client=_client(sim, attempts=3), now=NOW)
+    with SimulatorServer(n_items=5, faults=faults, clock=lambda: NOW.timestamp()) as sim:
+        report = src.fetch(("latest",), root=tmp_path, client=_client(sim, attempts=3), now=NOW)
+    (failure,) = report.failures
+    assert re.search(expected, str(failure)), failure
     assert list(iter_landing_files("osrs_prices", root=tmp_path)) == []
+
+
+def test_a_failed_endpoint_does_not_stop_the_others(tmp_path: Path) -> None:
+    """/5m answering 503 used to end the fetch there: /1h was never asked for. Now each
+    endpoint is asked for: 1 failure (the /5m request), the mapping, latest and the 1h
+    buckets landed, no 5m file. At 06:02:30 the newest complete hour is 05:00; a first
+    fetch with a 2-hour backfill also asks for 03:00 and 04:00 → 3 1h files."""
+    with SimulatorServer(n_items=5, clock=lambda: NOW.timestamp()) as sim:
+        sim.path_outages[f"{OSRS_PREFIX}5m"] = 503
+        report = src.fetch(
+            root=tmp_path, client=_client(sim, attempts=2), now=NOW, backfill=timedelta(hours=2)
+        )
+    assert [f.status for f in report.failures] == [503]
+    assert str(report.failures[0]).endswith("/api/v1/osrs/5m answered HTTP 503 after retries")
+    landed = Counter(f.endpoint for f in iter_landing_files("osrs_prices", root=tmp_path))
+    assert landed == {"mapping": 1, "latest": 1, "1h": 3}, landed
 
 
 def test_base_url_comes_from_dlt_config(monkeypatch: pytest.MonkeyPatch) -> None:

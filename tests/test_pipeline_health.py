@@ -84,10 +84,12 @@ def test_a_failed_fetch_exits_3_names_the_request_and_loads_what_arrived(db, sim
     assert lines == [line], result.stderr
     assert "Refresh done." not in result.output
 
-    # what did arrive before the failure is loaded (the item mapping, the latest prices)
-    # and the marts are built from it: the run is not failed, its fetch_ok check is red
+    # what did arrive is loaded (the item mapping, the latest prices, and the 1h buckets:
+    # /1h is still asked for after /5m failed) and the marts are built from it: the run is
+    # not failed, its fetch_ok check is red
     rows = _rows(db)
     assert rows["prices_5m"] == 0 and rows["items"] == 6 and rows["latest_prices"] > 0, rows
+    assert rows["prices_1h"] > 0, rows
     assert scalar(db, "select count(*) from marts.dim_items where source = 'osrs_prices'") == 6
 
     # the metrics row (a view: no build needed) says so, with the request and its 503s

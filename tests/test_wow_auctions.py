@@ -54,6 +54,20 @@ def test_fetch_names_snapshots_by_last_modified_and_skips_unchanged(tmp_path, wo
         assert WOW_CLIENT[1] not in body and "sim-token" not in body
 
 
+def test_a_failed_snapshot_does_not_stop_the_others(tmp_path, wow_env) -> None:
+    """The commodities answering 503 used to end the fetch: no realm was asked for. Now:
+    1 failure naming the commodities request, both configured realms landed."""
+    with SimulatorServer(clock=lambda: NOW.timestamp()) as sim:
+        sim.path_outages["/data/wow/auctions/commodities"] = 503
+        report = src.fetch(root=tmp_path, client=wow_env(sim))
+    assert [f.status for f in report.failures] == [503]
+    assert "/data/wow/auctions/commodities" in str(report.failures[0])
+    assert sorted(report.files) == [
+        "wow_auctions/connected_realm/20261122T060802Z__3676.json",
+        "wow_auctions/connected_realm/20261122T060802Z__57.json",
+    ]
+
+
 def test_bad_credentials_fail_clearly_without_the_secret(tmp_path, wow_env) -> None:
     with SimulatorServer(clock=lambda: NOW.timestamp()) as sim:
         client = wow_env(sim, secret="wrong-secret-value")

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.http import FetchError, SourceClient
+from ingestion.http import SourceClient
 from ingestion.simulator.server import SimulatorServer
 from ingestion.sources import osrs_prices
 
@@ -81,10 +81,8 @@ def outage_recovery(
                 osrs_prices.SOURCE, sim.osrs_base_url, per_second=0, max_attempts=2,
                 backoff_factor=0.01,
             )  # fmt: skip
-            try:
-                osrs_prices.fetch(("5m", "1h"), root=root, client=client, now=now[0])
-            except FetchError:
-                failed += 1  # a tick of the outage: it fails, the next ones catch up
+            report = osrs_prices.fetch(("5m", "1h"), root=root, client=client, now=now[0])
+            failed += bool(report.failures)  # a tick of the outage: the next ones catch up
             landed = osrs_prices.fetching.landed_grid("5m", root)
             if at < outage[0]:
                 last_before = landed[-1]

@@ -129,6 +129,11 @@ def fetch(
     landed yet it reaches ``backfill`` back (default :func:`catch_up_window`). Older
     missing buckets are gaps (:func:`gaps`). A past bucket the API answers 404 for is
     reported in ``skipped``, not fatal: it is older than the API serves after all.
+
+    An endpoint whose request still fails after its retries (a 503 on ``/5m``) is a
+    failure of the fetch (``report.failures``, the first one names the request); the other
+    endpoints are still fetched and everything that arrived is archived. Raises nothing
+    for a request's failure.
     """
     client = client or make_client()
     now = now or now_utc()
@@ -140,46 +145,73 @@ def fetch(
         report.files.append(written.relative)
 
     try:
+        # each endpoint on its own: one the API fails to serve (a 503 on /5m) is noted in
+        # ``report.failures`` and the others are still asked for
         if "mapping" in endpoints:
             fresh = _fresh_mapping(root, now, mapping_max_age)
             if fresh:
                 report.skipped.append(f"mapping (fresh copy from {fresh[-1].captured_at:%F %T}Z)")
             else:
-                land("mapping", now, client.get("mapping").content)
+                _each(report, lambda: land("mapping", now, client.get("mapping").content))
         if "latest" in endpoints:
-            land("latest", now, client.get("latest").content)
+            _each(report, lambda: land("latest", now, client.get("latest").content))
         for endpoint in ("5m", "1h"):
-            if endpoint not in endpoints:
-                continue
-            step = BUCKET_SECONDS[endpoint]
-            have = landed_grid(endpoint, root)
-            response = client.get(endpoint)
-            body = response.content
-            try:
-                newest = int(json.loads(body)["timestamp"])
-            except (ValueError, KeyError, TypeError):
-                # Archive it under the fetch time so the loader rejects it visibly.
-                land(endpoint, now, body)
-                continue
-            land(endpoint, datetime.fromtimestamp(newest, UTC), body)
-            # continue from the oldest bucket landed (its holes included), else a first window
-            first = have[0] if have else newest - int(backfill.total_seconds()) // step * step
-            first = max(first, _served_floor(newest, step))
-            landed = set(have)
-            for ts in range(first, newest, step):
-                if ts in landed:
-                    continue
-                try:
-                    past = client.get(endpoint, {"timestamp": ts}).content
-                except FetchError as exc:
-                    if exc.status != 404:
-                        raise
-                    report.skipped.append(f"{endpoint} {gap_at(ts):%F %H:%M}Z: not served (404)")
-                    continue
-                land(endpoint, datetime.fromtimestamp(ts, UTC), past)
+            if endpoint in endpoints:
+                _each(
+                    report,
+                    lambda e=endpoint: _fetch_buckets(e, client, land, report, backfill, root, now),
+                )
     finally:
         report.count(client)
     return report
+
+
+def _each(report: FetchReport, fetch_one: Callable[[], None]) -> None:
+    """Run one endpoint's fetch; a request of it that still failed after its retries is
+    the fetch's failure (``report.failures``), not the end of the other endpoints'."""
+    try:
+        fetch_one()
+    except FetchError as exc:
+        report.fail(exc)
+
+
+def _fetch_buckets(
+    endpoint: str,
+    client: SourceClient,
+    land: Callable[[str, datetime, bytes], None],
+    report: FetchReport,
+    backfill: timedelta,
+    root: Path | None,
+    now: datetime,
+) -> None:
+    """One bucket endpoint (5m, 1h): its newest bucket, then every one missing since the
+    oldest landed (or ``backfill`` back), within what the API serves. A FetchError other
+    than a 404 for a past bucket ends this endpoint's fetch."""
+    step = BUCKET_SECONDS[endpoint]
+    have = landed_grid(endpoint, root)
+    body = client.get(endpoint).content
+    try:
+        newest = int(json.loads(body)["timestamp"])
+    except (ValueError, KeyError, TypeError):
+        # Archive it under the fetch time so the loader rejects it visibly.
+        land(endpoint, now, body)
+        return
+    land(endpoint, datetime.fromtimestamp(newest, UTC), body)
+    # continue from the oldest bucket landed (its holes included), else a first window
+    first = have[0] if have else newest - int(backfill.total_seconds()) // step * step
+    first = max(first, _served_floor(newest, step))
+    landed = set(have)
+    for ts in range(first, newest, step):
+        if ts in landed:
+            continue
+        try:
+            past = client.get(endpoint, {"timestamp": ts}).content
+        except FetchError as exc:
+            if exc.status != 404:
+                raise
+            report.skipped.append(f"{endpoint} {gap_at(ts):%F %H:%M}Z: not served (404)")
+            continue
+        land(endpoint, datetime.fromtimestamp(ts, UTC), past)
 
 
 def fetch_window(

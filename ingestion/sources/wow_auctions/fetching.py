@@ -86,7 +86,11 @@ def fetch(
     client: SourceClient | None = None,
     realms: list[int] | None = None,
 ) -> FetchReport:
-    """API → landing for the region's commodities and each configured connected realm."""
+    """API → landing for the region's commodities and each configured connected realm.
+
+    A snapshot whose request still fails after its retries is a failure of the fetch
+    (``report.failures``, the first names the request); the other snapshots are still
+    asked for. Without an access token nothing can be asked: that FetchError is raised."""
     client = client or make_client()
     report = FetchReport(SOURCE)
     reg = region()
@@ -102,9 +106,13 @@ def fetch(
             headers = {"Authorization": f"Bearer {token}"}
             if seen is not None:
                 headers["If-Modified-Since"] = format_datetime(seen, usegmt=True)
-            response = client.get(
-                path, params={"namespace": f"dynamic-{reg}", "locale": "en_US"}, headers=headers
-            )
+            try:
+                response = client.get(
+                    path, params={"namespace": f"dynamic-{reg}", "locale": "en_US"}, headers=headers
+                )
+            except FetchError as exc:  # this snapshot failed: the others are still asked for
+                report.fail(exc)
+                continue
             if response.status_code == 304:
                 report.skipped.append(f"{endpoint}/{key}: not modified")
                 continue

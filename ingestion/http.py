@@ -125,26 +125,53 @@ def user_agent() -> str:
     return f"{USER_AGENT} {extra}".strip()
 
 
-def source_config(source: str, key: str, default: Any) -> Any:
-    """``sources.<source>.<key>`` from dlt config (env SOURCES__<SOURCE>__<KEY>, config.toml)."""
+def _provided(provider: Any, name: str) -> Any:
+    """``name`` from a dlt provider (``dlt.config`` or ``dlt.secrets``): None when unset. A
+    config or secrets file dlt cannot read (a TOML error) is a UserMistake naming the file
+    and the place, never taken for a missing value (which would then fail each tick as
+    missing credentials, or send no alert)."""
+    from dlt.common.configuration.exceptions import ConfigProviderException
+
     try:
-        value = dlt.config.get(f"sources.{source}.{key}")
-    except Exception:
-        value = None
+        return provider.get(name)
+    except ConfigProviderException as exc:
+        # dlt's message: the file and the parser's line and column, never the value
+        where = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise UserMistake(
+            f"dlt cannot read its configuration: {where[:400].rstrip('.')}.",
+            "fix that file (.dlt/config.toml or .dlt/secrets.toml is TOML)",
+        ) from None
+
+
+def dlt_config(name: str) -> Any:
+    """The dlt config value ``name`` (a dotted key: env ``A__B__C``, ``.dlt/config.toml``),
+    None when unset; a config file dlt cannot read is a UserMistake."""
+    return _provided(dlt.config, name)
+
+
+def dlt_secret(name: str) -> str | None:
+    """The dlt secret ``name`` (env, ``.dlt/secrets.toml``) as text, None when unset or
+    empty; a secrets file dlt cannot read is a UserMistake. Read as a secret, dlt records
+    it in a pipeline's trace as ``<secret>``."""
+    value = _provided(dlt.secrets, name)
+    return None if value in (None, "") else str(value)
+
+
+def source_config(source: str, key: str, default: Any) -> Any:
+    """``sources.<source>.<key>`` from dlt config (env SOURCES__<SOURCE>__<KEY>, config.toml);
+    ``default`` when unset. An unreadable config file is a UserMistake."""
+    value = dlt_config(f"sources.{source}.{key}")
     return default if value in (None, "") else value
 
 
 def source_secret(source: str, key: str) -> str | None:
     """``sources.<source>.<key>`` from dlt's *secrets* (env SOURCES__<SOURCE>__<KEY>, or
-    ``.dlt/secrets.toml``); None when unset. Every credential a source needs (a client
-    secret, a token, an API key) is read here and nowhere else: read as a secret, dlt
-    records it in a pipeline's trace as ``<secret>``, where ``source_config`` would record
-    the value itself (dlt keeps every config value it resolved in ``trace.pickle``)."""
-    try:
-        value = dlt.secrets.get(f"sources.{source}.{key}")
-    except Exception:
-        value = None
-    return None if value in (None, "") else str(value)
+    ``.dlt/secrets.toml``); None when unset, a UserMistake when the secrets file cannot be
+    read. Every credential a source needs (a client secret, a token, an API key) is read
+    here and nowhere else: read as a secret, dlt records it in a pipeline's trace as
+    ``<secret>``, where ``source_config`` would record the value itself (dlt keeps every
+    config value it resolved in ``trace.pickle``)."""
+    return dlt_secret(f"sources.{source}.{key}")
 
 
 def config_path(source: str, key: str, name: str, must_exist: bool = False) -> Path:

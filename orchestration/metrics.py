@@ -92,13 +92,28 @@ create table if not exists ops.fetch_gaps (
 """
 
 STALE_AFTER = timedelta(hours=24)
-"""A tick still ``running`` after this long is taken for crashed, wherever it ran (a
-host the sweep cannot look at, a pid reused)."""
+"""A tick still ``running`` after this long is taken for crashed when its process cannot
+be looked at (another host, no pid); one whose process still runs here is never (a long
+backfill)."""
 
 
 def ensure_table(conn: Any) -> None:
-    """Create ``ops.pipeline_metrics`` and ``ops.fetch_gaps`` when missing, and let the
-    transformer read ``ops``."""
+    """Create ``ops.pipeline_metrics`` and ``ops.fetch_gaps`` when missing (or older than
+    the ``running``/``crashed`` states), and let the transformer read ``ops``, in the
+    caller's transaction. Only when something is missing, and then one process at a time
+    (a transaction-level advisory lock): DDL takes an exclusive lock on the table and the
+    GRANT rewrites a catalogue row, which ticks starting at once raced ("tuple
+    concurrently updated") on every write."""
+    ready = conn.execute(
+        """select to_regclass('ops.fetch_gaps') is not null and exists (
+            select 1 from pg_constraint where conname = 'pipeline_metrics_status_states'
+                and conrelid = to_regclass('ops.pipeline_metrics'))"""
+    ).fetchone()[0]
+    if ready:
+        return
+    from orchestration.runtime.locks import lock_key
+
+    conn.execute("select pg_advisory_xact_lock(%s)", (lock_key("ops-tables"),))
     conn.execute(DDL)
     grant_to_transformer(conn, "ops")
 
@@ -251,9 +266,10 @@ class Crashed:
 def sweep(info: Any = None, instance: Any = None, source: str | None = None) -> list[Crashed]:
     """Mark ``crashed`` every tick (of ``source``, or all) still ``running`` whose process is
     gone (this host), whose Dagster run has ended (``instance`` given), or that started
-    more than ``STALE_AFTER`` ago; a Dagster run of such a tick still marked started is
-    reported failed on ``instance``. Called at the start of each tick. Returns the ticks
-    marked; best effort (a failure is logged, the list is then empty)."""
+    more than ``STALE_AFTER`` ago on a process that cannot be looked at; a Dagster run of
+    such a tick still marked started is reported failed on ``instance``. Called at the
+    start of each tick. Returns the ticks marked; best effort (a failure is logged, the
+    list is then empty)."""
     marked: list[Crashed] = []
     try:
         with warehouse.connect(info) as conn:
@@ -266,7 +282,7 @@ def sweep(info: Any = None, instance: Any = None, source: str | None = None) -> 
                 {"source": source},
             ).fetchall()
             for tick_id, src, run_id, host, pid, started_at, age in rows:
-                reason = _crash_reason(host, pid, started_at, age, run_id, instance)
+                reason = crash_reason(host, pid, started_at, age, run_id, instance)
                 if reason is None:
                     continue
                 conn.execute(
@@ -285,7 +301,7 @@ def sweep(info: Any = None, instance: Any = None, source: str | None = None) -> 
     return marked
 
 
-def _crash_reason(
+def crash_reason(
     host: str | None,
     pid: int | None,
     started_at: datetime,
@@ -300,7 +316,7 @@ def _crash_reason(
     run = instance.get_run_by_id(run_id) if instance is not None and run_id else None
     if run is not None and run.is_finished:
         return f"crashed: its Dagster run {run_id} ended ({run.status.value}) while it ran"
-    if age > STALE_AFTER:
+    if alive is None and age > STALE_AFTER:  # a process this host cannot look at
         return f"crashed: still running after {STALE_AFTER} (process {pid} on {host})"
     return None
 

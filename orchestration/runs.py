@@ -51,7 +51,7 @@ def initialize_pools(wh: warehouse.Warehouse, inst: Any, pools: Iterable[str]) -
     now, one process at a time. Dagster creates them on a step's first claim, where two
     runs starting at once on a new instance both insert the same row: on PostgreSQL the
     second's insert aborts its transaction, and its run fails before any step starts."""
-    import psycopg
+    from orchestration.runtime import locks
 
     storage = inst.event_log_storage
     if not storage.supports_global_concurrency_limits:
@@ -60,8 +60,7 @@ def initialize_pools(wh: warehouse.Warehouse, inst: Any, pools: Iterable[str]) -
     missing = sorted(set(pools) - known)
     if not missing:
         return
-    with psycopg.connect(dagster_home.dagster_database(wh.info).url(), autocommit=True) as guard:
-        guard.execute("select pg_advisory_lock(hashtext('snapmart/dagster-pools'))")
+    with locks.hold(dagster_home.dagster_database(wh.info), "dagster-pools"):
         known = {p.name for p in storage.get_pool_limits()}
         for pool in missing:
             if pool not in known:

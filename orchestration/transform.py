@@ -320,30 +320,27 @@ def ensure_built(
     }
     if not relations:
         return
-    with wh.connect(autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(hashtext('snapmart.first_build'))")
-        try:
-            schemas, names = zip(*relations.values(), strict=True)
-            existing = set(
-                conn.execute(
-                    """select n.nspname, c.relname from pg_class as c
-                    join pg_namespace as n on n.oid = c.relnamespace
-                    where (n.nspname, c.relname) in (
-                        select * from unnest(%s::text[], %s::text[]))""",
-                    (list(schemas), list(names)),
-                ).fetchall()
-            )
-            missing = sorted(
-                nodes[uid].name for uid, rel in relations.items() if rel not in existing
-            )
-            if not missing:
-                return
-            result = run_dbt("build", " ".join(missing), unit_tests=False, wh=wh)
-            if not result.success:
-                failed = ", ".join(n.name for n in result.failed()) or result.error
-                raise RuntimeError(f"building what this run reads failed: {failed}")
-        finally:
-            conn.execute("select pg_advisory_unlock(hashtext('snapmart.first_build'))")
+    from orchestration.runtime import locks
+
+    # one process at a time (the lock names its holder when the wait runs out)
+    with locks.hold(wh.info, "first-build"), wh.connect(autocommit=True) as conn:
+        schemas, names = zip(*relations.values(), strict=True)
+        existing = set(
+            conn.execute(
+                """select n.nspname, c.relname from pg_class as c
+                join pg_namespace as n on n.oid = c.relnamespace
+                where (n.nspname, c.relname) in (
+                    select * from unnest(%s::text[], %s::text[]))""",
+                (list(schemas), list(names)),
+            ).fetchall()
+        )
+        missing = sorted(nodes[uid].name for uid, rel in relations.items() if rel not in existing)
+        if not missing:
+            return
+        result = run_dbt("build", " ".join(missing), unit_tests=False, wh=wh)
+        if not result.success:
+            failed = ", ".join(n.name for n in result.failed()) or result.error
+            raise RuntimeError(f"building what this run reads failed: {failed}")
 
 
 def model_ids(names: Iterable[str], wh: warehouse.Warehouse) -> list[str]:

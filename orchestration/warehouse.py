@@ -14,11 +14,12 @@ of which warehouses are ready.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 
-from orchestration.runtime import embedded
+from orchestration.runtime import embedded, locks
 from orchestration.runtime.connection import (
     DEFAULT_DB_NAME,
     URL_HINT,
@@ -117,8 +118,7 @@ class Warehouse:
             try:
                 # one process at a time: GRANTs and REVOKEs racing on the same catalogue
                 # row fail with "tuple concurrently updated" (commands started at once)
-                with psycopg.connect(info.url("postgres"), autocommit=True) as guard:
-                    guard.execute("select pg_advisory_lock(hashtext('snapmart/prepare'))")
+                with locks.hold(replace(info, database="postgres"), "prepare"):
                     if create or self.embedded:
                         ensure_database(info)
                     else:

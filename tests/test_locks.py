@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.loader.specs import LANDING_FILES, REJECTED_RECORDS
 from ingestion.simulator.writer import (
     write_dofus_market,
     write_exchanges,
@@ -29,8 +28,9 @@ from ingestion.simulator.writer import (
     write_wow_auctions,
 )
 from ingestion.sources import ALL_SOURCES, SOURCES, USER_STATE
-from ingestion.sources import get as get_source
 from orchestration import ingest, runs, user_state, warehouse
+from orchestration.bench import ops_locks
+from orchestration.bench.ops_locks import duplicates_by_table, table_keys
 from orchestration.runtime import locks
 from tests.conftest import SIM_END, new_database, query, scalar
 
@@ -135,6 +135,31 @@ def test_runs_starting_at_once_on_a_new_instance_create_its_pools_once(
         assert slots == 1
 
 
+def test_ticks_starting_at_once_on_a_new_database_each_record_their_row(
+    snapmart_home: Path, base_url_env: str | None
+) -> None:
+    """Each tick's metrics write ran the ops tables' DDL and GRANT: ticks starting at once
+    raced on the catalogue ("tuple concurrently updated"), and a row was then missing with
+    only a warning logged. Now the DDL runs once, one process at a time: 8 rows of 8."""
+    from orchestration import metrics
+
+    with new_database(snapmart_home, base_url_env) as info:
+        ready = threading.Barrier(8)
+        ticks = [metrics.SourceTick(f"source_{k}", "test") for k in range(8)]
+
+        def start(tick: metrics.SourceTick) -> None:
+            ready.wait(timeout=120)
+            metrics.start([tick], info)
+
+        threads = [threading.Thread(target=start, args=(t,)) for t in ticks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        recorded = query(info, "select source, status from ops.pipeline_metrics order by source")
+    assert recorded == [(f"source_{k}", "running") for k in range(8)]
+
+
 # ---------------------------------------------------------------------------------------
 # Every registered source, the same promise: two runs at once store every row once, and
 # a run that cannot get the lock says who holds it in one line and exits 5.
@@ -157,8 +182,6 @@ SLICES: dict[str, Callable[[Path], object]] = {
     # the profiles folder: the repository's sample, archived by the load itself
     USER_STATE: lambda root: None,
 }
-# columns a load stamps with its own time: the same files loaded twice differ there
-LOAD_COLUMNS = ("loaded_at", "rejected_at")
 SAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "config" / "profiles"
 
 
@@ -168,66 +191,9 @@ def command(source: str) -> list[str]:
     return ["profiles", "load"] if source == USER_STATE else ["ingest", "--replay", "-s", source]
 
 
-def table_keys(source: str) -> dict[str, tuple[str, ...]]:
-    """Each raw table of the source → its merge (natural) key, from the loader's table
-    definitions: its endpoints' tables (the profiles': every state table), the landing
-    files it recorded and the records it rejected."""
-    module = get_source(source)
-    specs = [e.table for e in getattr(module, "ENDPOINTS", ())] or list(module.TABLES.values())
-    specs += [LANDING_FILES, REJECTED_RECORDS]
-    return {spec.name: spec.primary_key for spec in specs}
-
-
-def existing(conn, source: str) -> set[str]:
-    return {
-        name
-        for (name,) in conn.execute(
-            "select table_name from information_schema.tables where table_schema = %s",
-            (f"raw_{source}",),
-        ).fetchall()
-    }
-
-
-def duplicates_by_table(info, source: str) -> dict[str, int]:
-    """Rows beyond the first per key, per raw table of the source that exists."""
-    out: dict[str, int] = {}
-    with warehouse.connect(info) as conn:
-        have = existing(conn, source)
-        for table, key in table_keys(source).items():
-            if table not in have:
-                continue
-            cols = ", ".join(f'"{c}"' for c in key)
-            out[table] = conn.execute(
-                f"select count(*) - (select count(*) from (select distinct {cols}"
-                f" from raw_{source}.{table}) as d) from raw_{source}.{table}"
-            ).fetchone()[0]
-    return out
-
-
 def table_rows(info, source: str) -> dict[str, Counter]:
-    """Every row of the source's raw tables as a multiset, without dlt's columns and the
-    load's timestamps: a row stored twice counts twice, a lost row is missing."""
-    out: dict[str, Counter] = {}
-    with warehouse.connect(info) as conn:
-        have = existing(conn, source)
-        for table in table_keys(source):
-            if table not in have:
-                out[table] = Counter()
-                continue
-            columns = [
-                name
-                for (name,) in conn.execute(
-                    "select column_name from information_schema.columns"
-                    " where table_schema = %s and table_name = %s order by column_name",
-                    (f"raw_{source}", table),
-                ).fetchall()
-                if not name.startswith("_dlt") and name not in LOAD_COLUMNS
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            out[table] = Counter(
-                conn.execute(f"select {select} from raw_{source}.{table}").fetchall()
-            )
-    return out
+    """Every raw table of ``source`` as a multiset of its rows (the fault bench's)."""
+    return ops_locks.table_rows(info, source, table_keys(source))
 
 
 def start(source: str, env: dict[str, str], wait: float) -> subprocess.Popen[str]:

@@ -197,16 +197,33 @@ def test_a_killed_ingest_is_marked_crashed_by_the_next_tick(db, simulator) -> No
     assert health == [(4, 2, 1, 1, 0)]
 
 
-def test_a_run_failing_outside_its_steps_exits_1_and_says_why(capsys) -> None:
-    """A run can fail with no step failure (a resource's start, the instance: two runs at
-    once on a new instance once did so): the command said only where the run is. It
-    says why, as the run's events give it."""
+def conclude_in_process(job, capsys) -> tuple[int, list[str], object]:
+    """Execute ``job`` in process on an ephemeral instance, follow its event log as the CLI
+    does, conclude: (exit code, stderr's non-empty lines, the view)."""
     import dagster as dg
     from rich.progress import Progress
 
     from orchestration.cli.follow import RunView
     from orchestration.cli.tick import conclude
     from orchestration.runs import RunOutcome
+
+    with dg.DagsterInstance.ephemeral() as inst:
+        result = job.execute_in_process(instance=inst, raise_on_error=False)
+        records = inst.all_logs(result.run_id)
+    view = RunView(Progress(disable=True))
+    for record in records:
+        view(record)
+    capsys.readouterr()
+    code = conclude(RunOutcome(result.run_id, result.success, records), view)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    return code, lines, view
+
+
+def test_a_run_failing_outside_its_steps_exits_1_and_says_why(capsys) -> None:
+    """A run can fail with no step failure (a resource's start, the instance: two runs at
+    once on a new instance once did so): the command said only where the run is. It
+    says why, as the run's events give it."""
+    import dagster as dg
 
     @dg.resource
     def refusing(_context) -> None:
@@ -220,15 +237,63 @@ def test_a_run_failing_outside_its_steps_exits_1_and_says_why(capsys) -> None:
     def tick() -> None:
         load()
 
-    with dg.DagsterInstance.ephemeral() as inst:
-        result = tick.execute_in_process(instance=inst, raise_on_error=False)
-        records = inst.all_logs(result.run_id)
-    view = RunView(Progress(disable=True))
-    for record in records:
-        view(record)
+    code, lines, view = conclude_in_process(tick, capsys)
     assert view.failures == []  # no step of it failed: the resource did, before
-    capsys.readouterr()
-    code = conclude(RunOutcome(result.run_id, result.success, records), view)
-    said = capsys.readouterr().err
     assert code == ExitCode.FAILED
-    assert "connection refused by the warehouse" in said, said
+    assert any("connection refused by the warehouse" in line for line in lines), lines
+
+
+def test_a_busy_lock_does_not_hide_a_failed_step(capsys) -> None:
+    """One step could not get its lock (5), another failed (1) in the same run: the exit
+    code was 5 and the failed step went unsaid. Now: 1 (more severe, README's order), both
+    said. A run only busy still exits 5 with its one sentence."""
+    import dagster as dg
+
+    from orchestration.runtime import locks
+
+    sentence = locks.busy_sentence("source:osrs_prices", None, 1.0)
+
+    @dg.op
+    def load_prices() -> None:
+        raise locks.LockBusy(sentence)
+
+    @dg.op
+    def load_tickets() -> None:
+        raise RuntimeError("disk full while archiving")
+
+    @dg.job
+    def both() -> None:
+        load_prices()
+        load_tickets()
+
+    @dg.job
+    def only_busy() -> None:
+        load_prices()
+
+    code, lines, _ = conclude_in_process(both, capsys)
+    assert code == ExitCode.FAILED, lines
+    assert sum(sentence in line for line in lines) == 1, lines
+    assert any("disk full while archiving" in line for line in lines), lines
+    code, lines, _ = conclude_in_process(only_busy, capsys)
+    assert code == ExitCode.BUSY
+    assert lines == [sentence], lines
+
+
+def test_a_long_tick_whose_process_still_runs_is_not_taken_for_crashed() -> None:
+    """A tick running past STALE_AFTER (a long backfill) was marked crashed, its run failed
+    and its pool slots freed while it went on. Now only a tick whose process cannot be
+    looked at (another host) is taken for crashed by age."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    import psutil
+
+    from orchestration import metrics
+
+    me = psutil.Process(os.getpid())
+    started = datetime.fromtimestamp(me.create_time(), UTC) + timedelta(seconds=1)
+    age = metrics.STALE_AFTER + timedelta(hours=1)
+    here = metrics.crash_reason(socket.gethostname(), os.getpid(), started, age, None, None)
+    assert here is None
+    elsewhere = metrics.crash_reason("another-host", 4242, started, age, None, None)
+    assert elsewhere is not None and "still running after" in elsewhere

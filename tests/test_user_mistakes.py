@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def snapmart(
-    args: list[str], tmp_path: Path, url: str | None, **env: str
+    args: list[str], tmp_path: Path, url: str | None, cwd: Path = ROOT, **env: str
 ) -> subprocess.CompletedProcess:
     """``snapmart args`` as a process with the module's environment, SNAPMART_DATABASE_URL
     ``url``, no PGPASSWORD and a password file that does not exist (neither the
@@ -40,7 +40,7 @@ def snapmart(
         base["SNAPMART_DATABASE_URL"] = url
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -133,6 +133,24 @@ def test_a_mistake_is_one_sentence_exit_2_and_changes_nothing(case, db, url, tmp
     assert words in sentence
     assert db.password not in result.stdout + result.stderr  # never echoed
     assert databases(db) == before  # nothing created: no database, no Dagster storage
+
+
+def test_an_unreadable_secrets_file_is_one_sentence_not_missing_settings(db, url, tmp_path) -> None:
+    """A `.dlt/secrets.toml` with a TOML error (an unclosed string on line 2) was read as
+        "nothing set": config fell back to its defaults and credentials were missing on every
+        tick. Now: exit 2 naming the file and the place (line 2, column 29: the end of the line
+    the string does not close on), not the value."""
+    project = tmp_path / "project"
+    (project / ".dlt").mkdir(parents=True)
+    (project / ".dlt" / "secrets.toml").write_text(
+        '[sources.wow_auctions]\nclient_secret = "s3cret-value\n'
+    )
+    before = databases(db)
+    result = snapmart(["refresh", "--source", "osrs_hiscores"], tmp_path, url, cwd=project)
+    sentence = assert_one_sentence(result)
+    assert "secrets.toml" in sentence and "line 2 col 29" in sentence, sentence
+    assert "s3cret-value" not in result.stdout + result.stderr
+    assert databases(db) == before
 
 
 def test_a_typo_names_the_database_it_probably_meant(db, url, tmp_path) -> None:

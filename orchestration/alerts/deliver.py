@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import dlt
 import psycopg
 import requests
 
+from ingestion.http import dlt_config, dlt_secret
 from orchestration.alerts import store
 
 log = logging.getLogger("snapmart.alerts")
@@ -74,10 +74,7 @@ class Settings:
         ValueError."""
 
         def get(key: str, default: Any) -> Any:
-            try:
-                value = dlt.config.get(f"alerts.{key}")
-            except Exception:
-                value = None
+            value = dlt_config(f"alerts.{key}")
             return default if value in (None, "") else type(default)(value)
 
         base = cls()
@@ -105,12 +102,9 @@ class DeliveryReport:
 
 
 def secret(key: str) -> str | None:
-    """A configured secret (dlt's secrets: the environment or secrets.toml); None when unset."""
-    try:
-        value = dlt.secrets.get(key)
-    except Exception:
-        value = None
-    return str(value) if value not in (None, "") else None
+    """A configured secret (dlt's secrets: the environment or secrets.toml); None when unset,
+    a UserMistake when the secrets file cannot be read."""
+    return dlt_secret(key)
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
@@ -220,10 +214,7 @@ class SmtpSettings:
 
 
 def _config(key: str) -> str | None:
-    try:
-        value = dlt.config.get(key)
-    except Exception:
-        value = None
+    value = dlt_config(key)
     if value in (None, ""):
         value = secret(key)
     return None if value in (None, "") else str(value)

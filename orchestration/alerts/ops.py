@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import dlt
-
+from ingestion.http import dlt_config
 from orchestration import warehouse
 from orchestration.alerts import deliver, store
 
@@ -25,10 +24,7 @@ def channels() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if deliver.secret(f"alerts.webhooks.{WEBHOOK}"):
         found.append(("discord", WEBHOOK))
-    try:
-        email = dlt.config.get("alerts.ops.email")
-    except Exception:
-        email = None
+    email = dlt_config("alerts.ops.email")
     if email:
         found.append(("email", str(email)))
     return found

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,32 +49,47 @@ ENV_KEYS = ("SNAPMART_DATABASE_URL", "SNAPMART_LANDING_DIR", "SNAPMART_DLT_DIR")
 LOAD = f"from orchestration import ingest; ingest.load_source({SOURCE!r})"
 
 
-def table_rows(info: warehouse.ConnectionInfo) -> dict[str, Counter]:
-    """Every row of the source's raw tables as a multiset (a row stored twice counts 2),
-    without dlt's columns and the load's timestamps."""
+def raw_tables(conn: Any, source: str) -> set[str]:
+    """The tables of ``source``'s raw schema (``raw_<source>``) that exist."""
+    return {
+        name
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (f"raw_{source}",),
+        ).fetchall()
+    }
+
+
+def table_rows(
+    info: warehouse.ConnectionInfo, source: str = SOURCE, tables: Iterable[str] = KEYS
+) -> dict[str, Counter]:
+    """Every row of ``tables`` of ``source``'s raw schema as a multiset (a row stored twice
+    counts 2, a lost row is missing), without dlt's columns and the load's timestamps; a
+    table that does not exist is an empty multiset."""
     out: dict[str, Counter] = {}
     with warehouse.connect(info) as conn:
-        for table in KEYS:
+        have = raw_tables(conn, source)
+        for table in tables:
+            if table not in have:
+                out[table] = Counter()
+                continue
             columns = [
                 name
                 for (name,) in conn.execute(
                     "select column_name from information_schema.columns"
                     " where table_schema = %s and table_name = %s order by column_name",
-                    (f"raw_{SOURCE}", table),
+                    (f"raw_{source}", table),
                 ).fetchall()
                 if not name.startswith("_dlt") and name not in LOAD_COLUMNS
             ]
-            if not columns:
-                out[table] = Counter()
-                continue
             select = ", ".join(f'"{c}"' for c in columns)
             out[table] = Counter(
-                conn.execute(f"select {select} from raw_{SOURCE}.{table}").fetchall()
+                conn.execute(f"select {select} from raw_{source}.{table}").fetchall()
             )
     return out
 
 
-def _packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
+def packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
     """True when dlt has a load package being normalized (``new``) or to load
     (``normalized``) in the source's working directory."""
     from orchestration import ingest
@@ -83,7 +98,7 @@ def _packages_on_disk(folders: tuple[str, ...] = ("new", "normalized")) -> bool:
     return any(p.is_dir() for sub in folders for p in (load / sub).glob("*"))
 
 
-def _pending(root: Path) -> int:
+def pending(root: Path) -> int:
     """Landing files not loaded by a completed load, plus dlt packages still pending."""
     from ingestion import loader
     from ingestion.landing import pending_files
@@ -105,10 +120,11 @@ def timed_load() -> float:
     return time.monotonic() - start
 
 
-def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> bool:
+def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> tuple[bool, bool]:
     """A load as its own process, killed with SIGKILL at a random moment of a run lasting
     about ``seconds``, or (``at_package``) once dlt has a normalized load package on disk
-    plus a random moment more; True when it was still running when killed."""
+    plus a random moment more: (was it still running when killed, did it leave a load
+    package)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", LOAD], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -116,7 +132,7 @@ def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> bool:
         if at_package:
             deadline = time.monotonic() + 120
             while (
-                not _packages_on_disk(("normalized",))
+                not packages_on_disk(("normalized",))
                 and proc.poll() is None
                 and time.monotonic() < deadline
             ):
@@ -128,7 +144,7 @@ def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> bool:
         proc.kill()
     finally:
         proc.wait(timeout=60)
-    return running
+    return running, packages_on_disk()
 
 
 @contextlib.contextmanager
@@ -180,11 +196,11 @@ def kill_rounds(n: int, log: Callable[[str], None], seed: int = 21) -> tuple[int
                 end = start + (k + 1) * BATCH
                 with _environ(mine):
                     land(end, BATCH / timedelta(days=1))
-                    running = kill_a_load(rng, k % 2 == 1, seconds)
+                    running, _ = kill_a_load(rng, k % 2 == 1, seconds)
                     land(end + timedelta(hours=1), 1 / 24)  # landed while the load was down
                     try:
                         ingest.load_source(SOURCE, root=root)
-                        left = _pending(root) + _packages_on_disk()
+                        left = pending(root) + packages_on_disk()
                     except Exception as exc:  # a tick that fails after a kill is a finding
                         problems.append(f"round {k}: the next load failed: {exc}"[:300])
                         log(problems[-1])
@@ -256,25 +272,24 @@ def table_keys(source: str) -> dict[str, tuple[str, ...]]:
     return {spec.name: spec.primary_key for spec in [*specs, LANDING_FILES, REJECTED_RECORDS]}
 
 
-def source_duplicates(info: warehouse.ConnectionInfo, source: str) -> int:
-    """Rows beyond the first per key, all of ``source``'s raw tables (that exist) together."""
-    total = 0
+def duplicates_by_table(info: warehouse.ConnectionInfo, source: str) -> dict[str, int]:
+    """Rows beyond the first per merge key, per raw table of ``source`` that exists."""
+    out: dict[str, int] = {}
     with warehouse.connect(info) as conn:
-        have = {
-            name
-            for (name,) in conn.execute(
-                "select table_name from information_schema.tables where table_schema = %s",
-                (f"raw_{source}",),
-            ).fetchall()
-        }
+        have = raw_tables(conn, source)
         for table, key in table_keys(source).items():
             if table in have:
                 cols = ", ".join(f'"{c}"' for c in key)
-                total += conn.execute(
+                out[table] = conn.execute(
                     f"select count(*) - (select count(*) from (select distinct {cols}"
                     f" from raw_{source}.{table}) as d) from raw_{source}.{table}"
                 ).fetchone()[0]
-    return total
+    return out
+
+
+def source_duplicates(info: warehouse.ConnectionInfo, source: str) -> int:
+    """Rows beyond the first per key, all of ``source``'s raw tables (that exist) together."""
+    return sum(duplicates_by_table(info, source).values())
 
 
 def concurrent_pairs(n: int, log: Callable[[str], None]) -> tuple[int, int, list[str]]:

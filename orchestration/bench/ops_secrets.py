@@ -286,12 +286,13 @@ def loose_modes(state_dir: Path) -> list[str]:
     return loose
 
 
-def secrets_probe(log: Callable[[str], None] = print) -> dict[str, int]:
+def secrets_probe(log: Callable[[str], None] = print) -> dict[str, Any]:
     """The figure: a planted tick on the warehouse the environment names (a bench
     database: orchestration/bench/measure.py ``bench_environment``), in a scratch home;
-    returns ``secrets_planted`` (values planted and used), ``secrets_found`` (hits in files
-    and tables; 0 is right), ``files_searched``, ``tables_searched`` and
-    ``loose_modes`` (entries of .snapmart/ not 0700/0600). A tick that fails is a
+    returns ``secrets_planted`` (values planted and used), ``secrets_found`` (hits in files,
+    tables and the tick's own output; 0 is right), ``files_searched``, ``tables_searched``,
+    ``loose_modes`` (entries of .snapmart/ not 0700/0600) and ``problems`` (each hit and
+    loose entry, which `snapmart bench` counts as failures). A tick that fails is a
     RuntimeError: its figures would mean nothing."""
     from orchestration import dagster_home
 
@@ -314,22 +315,31 @@ def secrets_probe(log: Callable[[str], None] = print) -> dict[str, int]:
         files, file_hits = files_with(tick.values, roots)
         tables, table_hits = tables_with(info, tick.values)
         more, storage_hits = tables_with(storage, tick.values)
+        # what the tick printed: where cron's mail and CI logs would keep a secret
+        said = [
+            f"the tick's {name} holds a planted secret"
+            for name, text in (("stdout", tick.result.stdout), ("stderr", tick.result.stderr))
+            if any(value in text for value in tick.values)
+        ]
         loose = loose_modes(scratch / "home" / ".snapmart")
-        for hit in [*file_hits, *table_hits, *storage_hits, *loose]:
+        hits = [*file_hits, *table_hits, *storage_hits, *said]
+        for hit in [*hits, *loose]:
             log(f"secrets: {hit}")
         return {
             "secrets_planted": len(tick.values),
-            "secrets_found": len(file_hits) + len(table_hits) + len(storage_hits),
+            "secrets_found": len(hits),
             "files_searched": files,
             "tables_searched": tables + more,
             "loose_modes": len(loose),
+            "problems": [f"secret found: {h}" for h in hits]
+            + [f"not private: {entry}" for entry in loose],
         }
     finally:
         warehouse.drop_database(storage)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def figures(scale: str, log: Callable[[str], None] = print) -> dict[str, int]:
+def figures(scale: str, log: Callable[[str], None] = print) -> dict[str, Any]:
     """``secrets_probe`` in a bench database of its own (one planted tick at every
     ``scale``: the figure counts hits, not volume)."""
     from orchestration.bench.measure import bench_environment

@@ -10,6 +10,7 @@ import sys
 import typer
 
 from orchestration import warehouse
+from orchestration.cli.exit_codes import ExitCode
 from orchestration.cli.output import UserError, console, fail, settings, start_warehouse
 
 db_app = typer.Typer(help="The embedded PostgreSQL (or the one SNAPMART_DATABASE_URL names).")
@@ -55,8 +56,8 @@ def db_status() -> None:
                 "select pg_size_pretty(pg_database_size(current_database()))"
             ).fetchone()
         console.print(f"database size: {size[0]}")
-    else:
-        raise typer.Exit(3)
+    else:  # not running: what a script asking wants to hear (3 means a failed fetch)
+        raise typer.Exit(int(ExitCode.FAILED))
 
 
 @db_app.command("url")

@@ -83,8 +83,10 @@ class RunView:
     failures: list[str] = field(default_factory=list)  # failed steps, with why
     # why the run failed outside any step (its resources, the executor), when it did
     run_failure: str | None = None
-    # steps that failed for another reason than a blocking check of theirs
+    # steps that failed for another reason than a blocking check of theirs or a busy lock
     other_failures: int = 0
+    # steps that could not get their lock in SNAPMART_LOCK_WAIT_SECONDS
+    busy: int = 0
     # source → the request its fetch could not get (one line, the FetchError's)
     fetch_failed: dict[str, str] = field(default_factory=dict)
     no_new_rows: list[str] = field(default_factory=list)  # sources whose load brought none
@@ -97,14 +99,17 @@ class RunView:
     def exit_code(self, success: bool) -> ExitCode:
         """The command's exit code for this run (README.md#exit-codes): FETCH_FAILED when a
         source's fetch failed (the run itself succeeds: what arrived is loaded and built),
-        CHECK_FAILED when a blocking check failed, FAILED when a step failed for another
-        reason (or the run failed with no step to blame), the most severe when several."""
+        CHECK_FAILED when a blocking check failed, BUSY when a step could not get its lock,
+        FAILED when a step failed for another reason (or the run failed with no step to
+        blame), the most severe when several."""
         codes = [ExitCode.OK]
         if self.fetch_failed:
             codes.append(ExitCode.FETCH_FAILED)
         if self.blocked:
             codes.append(ExitCode.CHECK_FAILED)
-        if self.other_failures or (not success and not self.blocked):
+        if self.busy:
+            codes.append(ExitCode.BUSY)
+        if self.other_failures or (not success and not self.blocked and not self.busy):
             codes.append(ExitCode.FAILED)
         return most_severe(codes)
 
@@ -181,17 +186,21 @@ class RunView:
                 self.failures.append(f"{step}: {why}")
                 if blocking_check_error(error):
                     self.blocked = True
+                elif is_busy(why):
+                    self.busy += 1
                 else:
                     self.other_failures += 1
                 self.dbt_failed = self.dbt_failed or kind == "dbt"
                 # dbt's nodes and the checks say their own; a busy lock is said once, at the end
                 if kind in ("load", "alerts") and not is_busy(why):
                     self.bar.console.print(f"  [red]failed[/] {step}: {why}")
-        elif event.is_run_failure or getattr(event.event_specific_data, "error", None):
-            # outside any step's own failure: its resources, the executor, the instance
+        elif event.is_run_failure or event.is_resource_init_failure:
+            # outside any step's own failure: its resources, the executor, the instance;
+            # the run's own failure names the cause when it has one, a resource's else
             error = getattr(event.event_specific_data, "error", None)
             why = innermost(error) if error is not None else record.user_message or "failed"
-            self.run_failure = self.run_failure or (f"{step}: {why}" if step else why)
+            if error is not None or self.run_failure is None:
+                self.run_failure = f"{step}: {why}" if step else why
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             self._materialized(event.asset_key, dict(event.materialization.metadata))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":

@@ -19,7 +19,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from orchestration.cli.exit_codes import ExitCode
 from orchestration.cli.follow import DBT_OPS, RunView, print_summary
 from orchestration.cli.output import console, err, fail, progress, start_warehouse
 
@@ -164,15 +163,14 @@ def run_tick(
 def conclude(outcome: Any, view: RunView) -> int:
     """The summary, what went wrong, and the exit code (README.md#exit-codes): each failed
     fetch as one line on stderr (``fetch failed: <source>: <METHOD> <url> answered HTTP
-    <status> after retries``), each failed step likewise, and the sources whose load
-    brought no new rows; 5 with the one sentence naming the holder when another run held
-    a lock past the wait."""
+    <status> after retries``), each failed step likewise, each lock another run held past
+    the wait as the one sentence naming the holder, and the sources whose load brought no
+    new rows. The code is the most severe of what happened (a busy lock does not hide a
+    failed step)."""
     from orchestration.runtime.locks import busy_sentence_in
 
-    busy = next((s for f in view.failures if (s := busy_sentence_in(f))), None)
-    if busy and not outcome.success:
-        err.print(f"[red]{escape(busy)}[/]", soft_wrap=True)  # one line, whatever the width
-        return int(ExitCode.BUSY)
+    busy = list(dict.fromkeys(s for f in view.failures if (s := busy_sentence_in(f))))
+    others = [f for f in view.failures if not busy_sentence_in(f)]
     print_summary(view)
     if view.blocked:
         console.print("[red]Blocking checks failed: the marts were not rebuilt.[/]")
@@ -183,12 +181,15 @@ def conclude(outcome: Any, view: RunView) -> int:
     for error in view.fetch_failed.values():
         err.print(f"[red]fetch failed:[/] {escape(error)}", soft_wrap=True, highlight=False)
     if not outcome.success:
-        for failure in view.failures:
+        for failure in others:
             err.print(f"[red]failed:[/] {failure}")
         if not view.failures:  # the run failed before or around its steps: say why
             err.print(f"[red]failed:[/] run: {escape(view.run_failure or 'no reason recorded')}")
+    for sentence in busy:
+        err.print(f"[red]{escape(sentence)}[/]", soft_wrap=True)  # one line, whatever the width
     code = view.exit_code(outcome.success)
-    if code:
+    if code and not (busy and not others and not view.fetch_failed):
+        # a run only busy is the one sentence naming the holder; anything else, where to look
         err.print(f"[dim]→ the run is {outcome.run_id} in `snapmart ui`[/]")
     return int(code)
 

@@ -150,9 +150,10 @@ def hold(
     """Hold advisory lock ``name`` for the block, on a connection of its own to ``info``.
 
     Polls every POLL_SECONDS for up to ``wait`` seconds (default: the
-    SNAPMART_LOCK_WAIT_SECONDS setting); ``on_wait`` hears the holder once when the lock
-    is taken. Raises :class:`LockBusy` (one sentence naming the holder) when the wait runs
-    out, psycopg's errors when the database cannot be reached. Yields this holder."""
+    SNAPMART_LOCK_WAIT_SECONDS setting); ``on_wait`` hears the holder once, when the lock
+    is first found taken (before waiting). Raises :class:`LockBusy` (one sentence naming
+    the holder) when the wait runs out, psycopg's errors when the database cannot be
+    reached. Yields this holder."""
     wait = lock_wait_seconds() if wait is None else wait
     key = lock_key(name)
     app = application_name(run_id)

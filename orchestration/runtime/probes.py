@@ -10,8 +10,9 @@ intermediate, reference, profiles, alerts, ops, ...), list them through
 the login user, so a schema or table added later is probed too.
 
 Every statement runs in a transaction that is rolled back, and writes touch no row
-(``where false``): on a misconfigured warehouse a probe that goes through changes
-nothing. A probe is ``denied`` only when PostgreSQL refuses it for want of a privilege
+(``where false``): on a misconfigured warehouse a probe that goes through changes no
+table (a ``COPY … TO`` file that went through would be the one thing left, on the
+server). A probe is ``denied`` only when PostgreSQL refuses it for want of a privilege
 (SQLSTATE 42501, or a refused connection); any other error is an ``error``, never
 counted as denied.
 

@@ -223,3 +223,22 @@ def test_a_url_without_password_works_under_trust(db, landed, trusted, tmp_path)
     result = snapmart(["ingest", "--replay", "--source", "osrs_prices"], tmp_path, trusted)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "password" not in result.stderr.lower()
+
+
+def test_libpq_messages_are_told_apart_by_their_quoted_names() -> None:
+    """libpq's text names the host too: a server on host "database" (docker-compose) whose
+    role is missing was said to miss its database. Each message, as libpq words it."""
+    from orchestration.runtime.connection import ConnectionInfo, connect_mistake
+
+    info = ConnectionInfo("database", 5432, "bob", None, "snapmart")
+    no_role = OSError(
+        'connection to server at "database" (10.0.0.7), port 5432 failed: '
+        'FATAL:  role "bob" does not exist'
+    )
+    assert "has no user 'bob'" in connect_mistake(no_role, info).sentence
+    no_db = OSError(
+        'connection to server at "database" (10.0.0.7), port 5432 failed: '
+        'FATAL:  database "postgres" does not exist'
+    )
+    said = connect_mistake(no_db, info).sentence
+    assert "The database 'postgres' does not exist on database:5432" in said, said

@@ -3,6 +3,7 @@ and in the one form we ever print (the password masked)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -101,13 +102,17 @@ def connect_mistake(exc: BaseException, info: ConnectionInfo) -> WarehouseError:
             "put it in ~/.pgpass (or the file PGPASSFILE names), PGPASSWORD, "
             "or SNAPMART_DATABASE_URL",
         )
-    if "does not exist" in text and "database" in text:
-        return missing_database(info)
-    if 'role "' in text and "does not exist" in text:
+    # libpq's server messages: 'role "x" does not exist', 'database "x" does not exist';
+    # matched with their quotes (a host named "database" is not a missing database), the
+    # role first, and the database by its name (the lookup below connects to another)
+    if re.search(r'role "[^"]*" does not exist', text):
         return WarehouseError(
             f"PostgreSQL at {where} has no user {info.user!r}.",
             "check the user name in SNAPMART_DATABASE_URL",
         )
+    missing = re.search(r'database "([^"]*)" does not exist', text)
+    if missing:
+        return missing_database(replace(info, database=missing.group(1)))
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     reason = first.rsplit("failed: ", 1)[-1].strip().rstrip(".")  # libpq's innermost cause
     return WarehouseError(

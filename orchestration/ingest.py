@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -56,12 +57,24 @@ _SCRATCH: list[tempfile.TemporaryDirectory] = []
 
 
 def scratch_pipelines_dir() -> Path:
-    """A dlt pipelines folder of this process's own (removed when it exits), for pipelines
-    that only shape Dagster specs or create tables and never load. ``dlt.pipeline()`` on
-    a working folder that holds no state yet wipes it: in the shared folder that wiped a
-    source's first load another process was running there (its files, its package)."""
+    """A dlt pipelines folder of this process's own, for pipelines that only shape Dagster
+    specs or create tables and never load. ``dlt.pipeline()`` on a working folder that
+    holds no state yet wipes it: in the shared folder that wiped a source's first load
+    another process was running there (its files, its package).
+
+    Under ``<tmp>/snapmart-dlt-scratch-<uid>/<pid>-…``: removed when the process exits
+    normally, and by the next process that makes one when it did not (kill -9, a step
+    process ending with ``os._exit``)."""
     if not _SCRATCH:
-        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="snapmart-dlt-scratch-"))
+        import psutil
+
+        base = Path(tempfile.gettempdir()) / f"snapmart-dlt-scratch-{os.getuid()}"
+        base.mkdir(mode=0o700, exist_ok=True)
+        for left in base.iterdir():  # the folders of processes gone without cleaning up
+            pid = left.name.split("-", 1)[0]
+            if pid.isdigit() and not psutil.pid_exists(int(pid)):
+                shutil.rmtree(left, ignore_errors=True)
+        _SCRATCH.append(tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-", dir=base))
     return Path(_SCRATCH[0].name)
 
 

@@ -315,3 +315,19 @@ def test_a_run_of_any_source_that_cannot_get_its_lock_exits_5_in_one_line(
         )
         assert "SNAPMART_LOCK_WAIT_SECONDS" in sentence, sentence
         assert "Traceback" not in out + err, (source, out, err)
+
+
+def test_a_scratch_dlt_folder_left_by_a_killed_process_is_removed_by_the_next() -> None:
+    """Every process that shapes dlt specs makes a scratch folder; one ending with
+    ``os._exit`` (Dagster's step processes) or kill -9 left it in /tmp for ever. The next
+    process that makes one removes the folders of processes gone."""
+    code = (
+        "import os; from orchestration import ingest;"
+        " print(ingest.scratch_pipelines_dir(), flush=True); os._exit(0)"
+    )
+    run = [sys.executable, "-c", code]
+    first = Path(subprocess.run(run, capture_output=True, text=True, check=True).stdout.strip())
+    assert first.is_dir()  # os._exit: nothing removed it
+    second = Path(subprocess.run(run, capture_output=True, text=True, check=True).stdout.strip())
+    assert not first.exists() and second.is_dir() and second != first
+    shutil.rmtree(second)

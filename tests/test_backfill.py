@@ -155,7 +155,11 @@ def test_an_outage_shows_as_failed_ticks_then_recovery_and_the_backfill_closes_t
         failed = [x for x in result.stderr.splitlines() if x.startswith("fetch failed:")]
         assert len(failed) == down, result.stderr
         if down:
-            assert failed[0].endswith("answered HTTP 503 after retries"), failed
+            # the mapping is fresh from 00:20: latest, 5m and 1h are each asked for and
+            # each fails, the first named, the others counted
+            assert failed[0].endswith(
+                "/latest answered HTTP 503 after retries (and 2 more request(s))"
+            ), failed
         statuses.append("failed" if down else "ok")
     assert statuses.count("failed") == 3
 

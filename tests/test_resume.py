@@ -36,11 +36,14 @@ def test_kill_9_during_loads_then_a_tick_loses_and_duplicates_nothing(
     db, landing: Path, snapmart_home: Path, base_url_env: str | None
 ) -> None:
     rng = random.Random(21)
-    start = SIM_END - KILLS * BATCH
-    killed_running = left_package = 0
+    # rounds until KILLS kills landed while the load ran (a load that ended before its
+    # kill, on a busy machine, is a round that proves less, not a failure), at most 2×
+    start = SIM_END - 2 * KILLS * BATCH
+    killed_running = left_package = rounds = 0
     write_osrs_prices(BATCH / timedelta(days=1), seed=3, n_items=150, end=start, root=landing)
     seconds = timed_load()
-    for k in range(KILLS):
+    while killed_running < KILLS and rounds < 2 * KILLS:
+        k, rounds = rounds, rounds + 1
         end = start + (k + 1) * BATCH
         write_osrs_prices(BATCH / timedelta(days=1), seed=3, n_items=150, end=end, root=landing)
         running, package = kill_a_load(rng, k % 2 == 1, seconds)
@@ -51,7 +54,7 @@ def test_kill_9_during_loads_then_a_tick_loses_and_duplicates_nothing(
         ingest.load_source(SOURCE)
         assert pending(landing) == 0, f"kill {k}: files left pending after the next load"
         assert not packages_on_disk(), f"kill {k}: a load package left on disk"
-    assert killed_running >= KILLS - 1, "the kills must land while the load runs"
+    assert killed_running == KILLS, f"{killed_running} of {rounds} kills landed while loading"
     assert left_package >= 2, "some kills must leave a load package for the next tick"
     after_kills = table_rows(db)
     for table, counter in after_kills.items():

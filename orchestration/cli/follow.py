@@ -14,7 +14,7 @@ from rich.table import Table
 
 from orchestration.cli.exit_codes import ExitCode, most_severe
 from orchestration.cli.output import console, err
-from orchestration.defs.raw import FETCH_FAILED, FETCH_OK, NEW_ROWS, PROGRESS
+from orchestration.defs.raw_events import FETCH_FAILED, FETCH_OK, NEW_ROWS, PROGRESS
 from orchestration.runtime.locks import is_busy
 
 DBT_OPS = ("dbt_price_facts", "dbt_incremental_facts", "dbt_models")

@@ -141,7 +141,7 @@ def run_tick(
     """Execute the plan on the instance and the warehouse ``wh``, showing its progress;
     its outcome and view."""
     from orchestration import runs
-    from orchestration.defs.raw import TRIGGER_TAG
+    from orchestration.defs.raw_events import TRIGGER_TAG
 
     dbt_total, check_total = totals(plan)
     with progress() as bar:

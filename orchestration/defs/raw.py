@@ -12,7 +12,6 @@ the marts build from it, and the check ``fetch_ok`` goes red (severity ERROR) na
 request that failed (docs/architecture.md#when-a-fetch-fails). The CLI exits 3 on it.
 """
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +39,14 @@ from ingestion.sources import get as get_source
 from orchestration import gaps as fetch_gaps
 from orchestration import ingest, metrics
 from orchestration.defs import partitions
+from orchestration.defs.raw_events import (
+    FETCH_FAILED,
+    FETCH_OK,
+    NEW_ROWS,
+    PROGRESS_EVERY_SECONDS,
+    TRIGGER_TAG,
+    progress_line,
+)
 from orchestration.defs.resources import WarehouseResource
 from orchestration.runtime import locks
 
@@ -84,21 +91,6 @@ def _spec_pipeline(source: str) -> Any:
         dataset_name=f"raw_{source}",
         pipelines_dir=str(ingest.scratch_pipelines_dir()),
     )
-
-
-# What the raw assets log while they load, for whoever follows a run (the CLI's bars).
-PROGRESS = re.compile(r"^(?P<source>\w+): loaded (?P<done>\d+) of (?P<total>\d+) landing file")
-PROGRESS_EVERY_SECONDS = 0.5
-
-
-def progress_line(source: str, done: int, total: int) -> str:
-    """The log line a raw asset writes as it loads (PROGRESS parses it back):
-    ``<source>: loaded <done> of <total> landing file(s)``."""
-    return f"{source}: loaded {done} of {total} landing file(s)"
-
-
-TRIGGER_TAG = "snapmart/trigger"
-"""Run tag of the runs a `snapmart` command starts (value ``cli``)."""
 
 
 def trigger(context: AssetExecutionContext, replay: bool, window: Any) -> str:
@@ -277,12 +269,6 @@ def _fetch_and_load(
         else:
             yield result
     yield from _check_results(context, source, replay, fetch_error, tick.rows_loaded)
-
-
-FETCH_FAILED = "fetch failed: "
-"""How a raw asset's warning about a failed fetch starts: ``fetch failed: <FetchError>``,
-the one line the CLI repeats on stderr."""
-FETCH_OK, NEW_ROWS = "fetch_ok", "new_rows"
 
 
 def check_asset(source: str) -> AssetKey:

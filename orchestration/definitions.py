@@ -7,6 +7,8 @@ built from the source registry (ingestion/sources/).
 
 from __future__ import annotations
 
+import logging
+
 from dagster import Definitions
 from dagster_dlt import DagsterDltResource
 
@@ -29,6 +31,9 @@ from orchestration.runtime.settings import Settings
 # private, as a `snapmart` command does: .snapmart/ 0700/0600 (orchestration/runtime/private.py).
 private.restrict_umask()
 private.secure(Settings.from_env().state_dir)
+for _path in private.dlt_secrets_files():
+    if _said := private.secure_secrets_file(_path):
+        logging.getLogger(__name__).warning(_said)
 
 defs = Definitions(
     assets=with_freshness(

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,22 @@ def test_the_database_passwords_stay_in_credentials_json(tick, db, landing, snap
     assert scanned > 100
     assert [h for h in hits if not h.endswith(str(stored))] == []
     assert ops_secrets.tables_with(db, passwords)[1] == []
+
+
+def test_a_loose_dlt_secrets_file_is_made_0600_and_said_so(tmp_path) -> None:
+    """`.dlt/secrets.toml` as an editor leaves it (0644): every local user could read the
+    credentials. Any `snapmart` command started there makes it 0600 and says so on stderr,
+    once; the second command finds nothing to say."""
+    secrets = tmp_path / ".dlt" / "secrets.toml"
+    secrets.parent.mkdir()
+    secrets.write_text('[sources.wow_auctions]\nclient_secret = "s3cret"\n')
+    secrets.chmod(0o644)
+    run = [sys.executable, "-m", "orchestration.cli", "--help"]
+    first = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    assert "secrets.toml holds secrets and was readable by others (644): made 600." in (
+        " ".join(first.stderr.split())
+    ), first.stderr
+    assert "s3cret" not in first.stdout + first.stderr
+    second = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "secrets.toml" not in second.stderr

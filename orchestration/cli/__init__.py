@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from ingestion.mistakes import UserMistake
@@ -29,7 +30,7 @@ from orchestration.cli import (
     simulate,
     tick,
 )
-from orchestration.cli.output import fail
+from orchestration.cli.output import err, fail
 from orchestration.runtime import private
 
 
@@ -76,7 +77,11 @@ app.add_typer(alerts.profiles_app, name="profiles")
 
 def main() -> None:
     """The ``snapmart`` entry point: the typer app in a private process (umask 077, the
-    state folder's modes fixed: orchestration/runtime/private.py)."""
+    state folder's modes fixed, dlt's secrets file made 0600 and said so:
+    orchestration/runtime/private.py)."""
     private.restrict_umask()
     private.secure(warehouse.Settings.from_env().state_dir)
+    for path in private.dlt_secrets_files():
+        if said := private.secure_secrets_file(path):
+            err.print(f"[yellow]{escape(said)}[/]", soft_wrap=True)
     app()

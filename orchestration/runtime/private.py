@@ -97,3 +97,30 @@ def _chmod(path: Path, mode: int) -> None:
     # Not ours (another OS user's file in a shared home): leave it to its owner.
     with contextlib.suppress(PermissionError, FileNotFoundError):
         path.chmod(mode)
+
+
+def dlt_secrets_files() -> list[Path]:
+    """dlt's secrets files a process started here reads: ``.dlt/secrets.toml`` under the
+    working directory (dlt's project settings folder); those that exist."""
+    return [p for p in [Path.cwd() / ".dlt" / "secrets.toml"] if p.is_file()]
+
+
+def secure_secrets_file(path: Path) -> str | None:
+    """Make dlt's secrets file ``path`` 0600 when its group or others may read or write it
+    and this user owns it (``ssh`` refuses such a key; we fix the mode and say so): the
+    sentence saying what was changed, or None when nothing was. A file of another owner
+    is left as it is, and said so when it is loose."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    if not mode & 0o077:
+        return None
+    if st.st_uid != os.geteuid():
+        return (
+            f"{path} holds secrets and is readable by others ({mode:o});"
+            " its owner should chmod 600 it."
+        )
+    os.chmod(path, FILE_MODE)
+    return f"{path} holds secrets and was readable by others ({mode:o}): made {FILE_MODE:o}."

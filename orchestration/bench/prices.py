@@ -100,10 +100,10 @@ def _load(sources: tuple[str, ...]) -> tuple[float, int]:
 
 def _dbt(
     select: str | None = None, full_refresh: bool = False, since: float | None = None
-) -> float:
+) -> tuple[float, Any]:
     """A full build runs everything; a tick (a selection) skips unit tests and tests the
     facts' rows loaded ``since`` it started, as ``snapmart refresh --source`` and the
-    Dagster jobs do."""
+    Dagster jobs do: (seconds, the BuildResult)."""
     from orchestration import transform
 
     seconds, result = time_it(
@@ -114,14 +114,14 @@ def _dbt(
     if not result.success:
         failed = result.error or [n.name for n in result.failed()]
         raise RuntimeError(f"dbt build failed in the bench: {failed}")
-    return seconds
+    return seconds, result
 
 
 def _tick(at_ts: int, params: dict[str, int], log: Callable[[str], None], label: str) -> dict:
     observations = _write_tick(at_ts, params)
     started = time.time()
     load_s, rows = _load(("osrs_prices",))
-    build_s = _dbt("@source:osrs_prices", since=started)
+    build_s, built = _dbt("@source:osrs_prices", since=started)
     log(
         f"prices: tick at {label} history ({observations:,} observations): load {load_s:.1f} s, "
         f"build {build_s:.1f} s"
@@ -131,20 +131,14 @@ def _tick(at_ts: int, params: dict[str, int], log: Callable[[str], None], label:
         "load_seconds": round(load_s, 2),
         "build_seconds": round(build_s, 2),
         "seconds": round(load_s + build_s, 2),
-        "slowest_nodes": _slowest_nodes(),
+        "slowest_nodes": _slowest_nodes(built.nodes),
     }
 
 
-def _slowest_nodes(n: int = 10) -> dict[str, float]:
-    """The last dbt invocation's slowest nodes (run_results.json): what bounds a tick."""
-    from orchestration import transform
-
-    path = transform.target_path() / "run_results.json"
-    if not path.exists():
-        return {}
-    results = json.loads(path.read_text())["results"]
-    results.sort(key=lambda r: -(r.get("execution_time") or 0.0))
-    return {r["unique_id"]: round(r["execution_time"], 2) for r in results[:n]}
+def _slowest_nodes(nodes: list[Any], n: int = 10) -> dict[str, float]:
+    """The invocation's slowest nodes (its NodeResults): what bounds a tick."""
+    ranked = sorted(nodes, key=lambda node: -node.seconds)
+    return {f"{node.resource_type}.{node.name}": round(node.seconds, 2) for node in ranked[:n]}
 
 
 def _size(n: int) -> str:
@@ -181,7 +175,7 @@ def bench_prices(
     log(
         f"prices: wrote {recent_days:g} days in {w_s:.0f} s, loaded {rows:,} rows in {load_s:.1f} s"
     )  # noqa: E501
-    build_small = _dbt()
+    build_small, _ = _dbt()
     n_small = _count(info, observations)
     log(f"prices: full build at {n_small:,} observations in {build_small:.1f} s")
     tick_small = _tick(int(T0.timestamp()), params, log, f"{n_small:,}")
@@ -198,7 +192,7 @@ def bench_prices(
         f"{load_old_s:.1f} s ({rows_old / load_old_s:,.0f} rows/s)")  # fmt: skip
     with warehouse.connect(info, autocommit=True) as conn:
         conn.execute("analyze")
-    build_large = _dbt(full_refresh=True)
+    build_large, _ = _dbt(full_refresh=True)
     n_large = _count(info, observations)
     log(f"prices: full build at {n_large:,} observations in {build_large:.1f} s")
     tick_large = _tick(int(T0.timestamp()) + 2 * STEP, params, log, f"{n_large:,}")

@@ -122,7 +122,7 @@ def _build(
     ]
     args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
     # the step's log says what failed (below); dbt's own log file keeps the detail
-    args += [*selection, "--log-level", "none", "--log-level-file", "info"]
+    args += [*selection, "--log-level", "none"]
     if indirect:
         args += ["--indirect-selection", indirect]
     if dbt_vars:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from orchestration import warehouse
 from orchestration.bench.measure import bench_environment
@@ -151,20 +152,14 @@ def kill_a_load(rng: random.Random, at_package: bool, seconds: float) -> tuple[b
 
 @contextlib.contextmanager
 def _environ(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
+    """``values`` in the environment for the block (None: unset), all restored after."""
+    with mock.patch.dict(os.environ):
+        for k, v in values.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        yield
 
 
 def kill_rounds(n: int, log: Callable[[str], None], seed: int = 21) -> tuple[int, int, list[str]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from orchestration import warehouse
 from orchestration.bench.measure import Measure, schema_bytes, time_it
@@ -233,14 +234,12 @@ def bench_exchanges(
 
     config = Path(os.environ["SNAPMART_LANDING_DIR"]).parent / "tracked_assets.csv"
     config.write_text(tracked_assets_csv(assets(n_assets)))
-    saved = {
-        k: os.environ.get(k)
+    history = {
+        k: str(years * 365)
         for k in ("SOURCES__BINANCE__HISTORY_DAYS", "SOURCES__YAHOO_FINANCE__HISTORY_DAYS")
     }
-    for k in saved:
-        os.environ[k] = str(years * 365)
     end = datetime(2026, 11, 22, 6, tzinfo=UTC)
-    try:
+    with mock.patch.dict(os.environ, history):  # restored as they were after
         fetch_s, fetched = time_it(
             lambda: write_exchanges(seed=11, end=end, assets_file=config, n_assets=n_assets)
         )
@@ -260,12 +259,6 @@ def bench_exchanges(
                 f"dbt build failed in the bench: {built.error or [n.name for n in built.failed()]}"
             )
         log(f"exchanges: dbt build in {build_s:.1f} s")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     with warehouse.connect(info) as conn:
         sizes = schema_bytes(conn, ("raw_binance", "raw_yahoo_finance", "marts"))
         observations = conn.execute("select count(*) from marts.fct_price_observations").fetchone()[

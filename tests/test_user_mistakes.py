@@ -142,9 +142,9 @@ def test_an_unreadable_secrets_file_is_one_sentence_not_missing_settings(db, url
     the string does not close on), not the value."""
     project = tmp_path / "project"
     (project / ".dlt").mkdir(parents=True)
-    (project / ".dlt" / "secrets.toml").write_text(
-        '[sources.wow_auctions]\nclient_secret = "s3cret-value\n'
-    )
+    secrets = project / ".dlt" / "secrets.toml"
+    secrets.write_text('[sources.wow_auctions]\nclient_secret = "s3cret-value\n')
+    secrets.chmod(0o600)  # as it should be: a loose mode is said too (tests/test_secrets.py)
     before = databases(db)
     result = snapmart(["refresh", "--source", "osrs_hiscores"], tmp_path, url, cwd=project)
     sentence = assert_one_sentence(result)

@@ -131,8 +131,14 @@ def instance(info: warehouse.ConnectionInfo, home: Path | None = None) -> Iterat
     loads, which is when it reads them, and gone after."""
     from dagster import DagsterInstance
 
+    from orchestration.runtime import locks
+
     config = prepare(info, home)
-    with environment(instance_env(info)):
+    # one process at a time: on a new database, loading the instance creates Dagster's
+    # tables, and two processes creating them at once fail one of the two (PostgreSQL's
+    # `type "runs" already exists`, which dagster-postgres does not retry)
+    # (the lock first: threads of one process then also take turns with the environment)
+    with locks.setup(dagster_database(info), "dagster-schema"), environment(instance_env(info)):
         inst = DagsterInstance.from_config(str(config))
     with inst:
         yield inst

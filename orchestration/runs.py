@@ -60,7 +60,7 @@ def initialize_pools(wh: warehouse.Warehouse, inst: Any, pools: Iterable[str]) -
     missing = sorted(set(pools) - known)
     if not missing:
         return
-    with locks.hold(dagster_home.dagster_database(wh.info), "dagster-pools"):
+    with locks.setup(dagster_home.dagster_database(wh.info), "dagster-pools"):
         known = {p.name for p in storage.get_pool_limits()}
         for pool in missing:
             if pool not in known:

@@ -340,7 +340,7 @@ def ensure_built(
     from orchestration.runtime import locks
 
     # one process at a time (the lock names its holder when the wait runs out)
-    with locks.hold(wh.info, "first-build"), wh.connect(autocommit=True) as conn:
+    with locks.setup(wh.info, "first-build"), wh.connect(autocommit=True) as conn:
         schemas, names = zip(*relations.values(), strict=True)
         existing = set(
             conn.execute(

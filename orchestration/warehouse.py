@@ -118,7 +118,7 @@ class Warehouse:
             try:
                 # one process at a time: GRANTs and REVOKEs racing on the same catalogue
                 # row fail with "tuple concurrently updated" (commands started at once)
-                with locks.hold(replace(info, database="postgres"), "prepare"):
+                with locks.setup(replace(info, database="postgres"), "prepare"):
                     if create or self.embedded:
                         ensure_database(info)
                     else:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from ingestion.simulator.writer import (
     write_dofus_market,
@@ -28,9 +29,10 @@ from ingestion.simulator.writer import (
     write_wow_auctions,
 )
 from ingestion.sources import ALL_SOURCES, SOURCES, USER_STATE
-from orchestration import ingest, runs, user_state, warehouse
+from orchestration import dagster_home, ingest, runs, user_state, warehouse
 from orchestration.bench import ops_locks
 from orchestration.bench.ops_locks import duplicates_by_table, table_keys
+from orchestration.cli import app
 from orchestration.runtime import locks
 from tests.conftest import SIM_END, new_database, query, scalar
 
@@ -102,32 +104,50 @@ def test_a_run_that_cannot_get_the_lock_names_its_holder_and_exits_5(db, landing
     assert duplicates(db) == dict.fromkeys(KEYS, 0)
 
 
+# A process that loads the instance and gives its pools their rows once the test says go:
+# processes, not threads, since threads of one process took turns and never raced.
+OPEN_INSTANCE = """
+import pathlib, sys, time
+from orchestration import runs, warehouse
+import dagster_postgres  # imported before the start line, as a run has
+folder, pools = pathlib.Path(sys.argv[1]), sys.argv[3:]
+wh = warehouse.Warehouse(warehouse.Settings.from_env())
+(folder / ("ready-" + sys.argv[2])).touch()
+while not (folder / "go").exists():
+    time.sleep(0.01)
+with runs.instance(wh) as inst:
+    runs.initialize_pools(wh, inst, pools)
+"""
+
+
 def test_runs_starting_at_once_on_a_new_instance_create_its_pools_once(
-    snapmart_home: Path, base_url_env: str | None
+    snapmart_home: Path, base_url_env: str | None, tmp_path: Path
 ) -> None:
-    """Dagster inserts a pool's row on a step's first claim: two runs at once on a new
-    instance both inserted it, and on PostgreSQL the second's aborted transaction failed
-    its run before any step (exit 1 with nothing said, once in a CI run)."""
+    """Dagster creates its tables when a process first loads the instance, and a pool's
+    row on a step's first claim: two runs at once on a new instance both did, and on
+    PostgreSQL one failed before any step (`type "runs" already exists`, or an aborted
+    transaction: exit 1, each once in a CI run). Without the locks, 6 processes started
+    together failed (1 to 3 of 6) in 4 of 11 tries here; with them, in none of 5."""
     pools = ["ingest_osrs_prices", "ingest_vividseats", "dbt_models"]
     with new_database(snapmart_home, base_url_env):
         wh = warehouse.Warehouse(warehouse.Settings.from_env())
-        errors: list[BaseException] = []
-        ready = threading.Barrier(6)
-
-        def open_and_initialize() -> None:
-            try:
-                with runs.instance(wh) as inst:
-                    ready.wait(timeout=120)
-                    runs.initialize_pools(wh, inst, pools)
-            except BaseException as exc:  # noqa: BLE001 - each thread's failure is the finding
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_and_initialize) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=300)
-        assert errors == []
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_INSTANCE, str(tmp_path), str(i), *pools],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for i in range(6)
+        ]
+        deadline = time.monotonic() + 300
+        while len(list(tmp_path.glob("ready-*"))) < len(started):
+            assert time.monotonic() < deadline, "the processes did not get ready"
+            assert all(p.poll() is None for p in started), [p.communicate() for p in started]
+            time.sleep(0.1)
+        (tmp_path / "go").touch()
+        failed = [out for p in started if (out := p.communicate(timeout=300)[0]) or p.returncode]
+        assert failed == []
         with runs.instance(wh) as inst:
             limits = {p.name: p.limit for p in inst.event_log_storage.get_pool_limits()}
             slots = inst.event_log_storage.get_concurrency_info("dbt_models").slot_count
@@ -315,6 +335,31 @@ def test_a_run_of_any_source_that_cannot_get_its_lock_exits_5_in_one_line(
         )
         assert "SNAPMART_LOCK_WAIT_SECONDS" in sentence, sentence
         assert "Traceback" not in out + err, (source, out, err)
+
+
+def test_a_setup_lock_held_past_its_wait_is_one_sentence_and_exit_5(
+    db, landed: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-time setup lock (here Dagster's tables) waits SETUP_WAIT_SECONDS, not the
+    run's SNAPMART_LOCK_WAIT_SECONDS (1 s here: eight runs set up one instance at once in
+    CI, and one gave up after 1 s with a traceback). Past its own wait it ends the command
+    as a busy lock does: the sentence naming the holder, exit 5."""
+    monkeypatch.setenv("SNAPMART_LOCK_WAIT_SECONDS", "1")
+    monkeypatch.setattr(locks, "SETUP_WAIT_SECONDS", 2.0)
+    schema = dagster_home.dagster_database(db)
+    warehouse.ensure_database(schema)  # as the first run makes it
+    with locks.hold(schema, "dagster-schema", run_id="held-schema"):
+        result = CliRunner().invoke(app, ["ingest", "--replay", "--source", "osrs_prices"])
+    assert result.exit_code == 5, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert f"dagster-schema is busy: run held-schema (pid {os.getpid()}" in lines[0], lines
+    assert "waited 2 s for it; try again when that run ends." in lines[0], lines
+    assert "SNAPMART_LOCK_WAIT_SECONDS" not in lines[0], lines
+    # the lock free, the same command starts (it waited for the setup, not 1 s)
+    monkeypatch.setattr(locks, "SETUP_WAIT_SECONDS", 600.0)
+    again = CliRunner().invoke(app, ["ingest", "--replay", "--source", "osrs_prices"])
+    assert again.exit_code == 0, again.output
 
 
 def test_a_scratch_dlt_folder_left_by_a_killed_process_is_removed_by_the_next() -> None:

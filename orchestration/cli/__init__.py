@@ -30,6 +30,7 @@ from orchestration.cli import (
     simulate,
     tick,
 )
+from orchestration.cli.exit_codes import ExitCode
 from orchestration.cli.output import err, fail
 from orchestration.runtime import private
 
@@ -38,14 +39,20 @@ class _Commands(TyperGroup):
     """The command group: the one place where a UserMistake (ingestion/mistakes.py; a
     WarehouseError is one) raised by any command, at any depth, becomes one sentence and
     a hint on stderr and exit code 2, instead of a traceback (a test's CliRunner sees
-    the same as a shell)."""
+    the same as a shell); and where a lock held elsewhere past the wait (LockBusy, outside
+    a run's steps, which report their own) becomes its one sentence and exit code 5."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a UserMistake ends it through ``fail``."""
+        """Run the command; a UserMistake ends it through ``fail``, a LockBusy with exit 5."""
+        from orchestration.runtime.locks import LockBusy
+
         try:
             return super().invoke(ctx)
         except UserMistake as exc:
             fail(exc)
+        except LockBusy as exc:
+            err.print(f"[red]{escape(str(exc))}[/]", soft_wrap=True)
+            raise typer.Exit(int(ExitCode.BUSY)) from None
 
 
 app = typer.Typer(

@@ -71,6 +71,8 @@ def ui(
     from orchestration import dagster_home
 
     wh = start_warehouse()
+    with dagster_home.instance(wh.info, wh.settings.home):
+        pass  # Dagster's tables made here, once: the webserver and daemon would race on them
     home = dagster_home.prepare(wh.info, wh.settings.home)
     console.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
     raise typer.Exit(serve(home, host, port, instance_env=dagster_home.instance_env(wh.info)))

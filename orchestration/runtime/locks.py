@@ -16,6 +16,12 @@ step (orchestration/defs/transform.py) take a lock in the warehouse first:
   CLI turns that into exit code 5 (``ExitCode.BUSY``);
 - a holder that dies (kill -9, a lost host) loses its connection, and PostgreSQL drops
   the lock with it: nothing to clean up.
+
+One-time setup steps that processes started at once would race on (creating a database
+and its roles, Dagster's tables and pools, a first dbt build) take a lock too, with
+:func:`setup`: held for seconds, they wait up to SETUP_WAIT_SECONDS whatever
+SNAPMART_LOCK_WAIT_SECONDS says, since that setting is how long a *run* waits for another
+run, and a run given 1 s must still start when eight others set up the same instance.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from orchestration.runtime.settings import lock_wait_seconds
 NAMESPACE = "snapmart/"
 APP_PREFIX = "snapmart-lock"
 POLL_SECONDS = 0.5
+SETUP_WAIT_SECONDS = 600.0
+"""How long a process waits for another's one-time setup (see :func:`setup`)."""
 # application_name keeps 63 bytes (NAMEDATALEN - 1): prefix, run id (a uuid: 36), pid, host
 APP_NAME_BYTES = 63
 
@@ -114,14 +122,15 @@ def busy_sentence(name: str, who: Holder | None, waited: float) -> str:
     this run waited, and what to do."""
     what = name.replace("source:", "source ", 1).replace("dbt:", "dbt build step ", 1)
     by = "another run" if who is None else str(who)
+    setting = " (SNAPMART_LOCK_WAIT_SECONDS)" if what != name else ""
     return (
         f"{what} is busy: {by} holds its lock and this run waited {waited:.0f} s for it"
-        f" (SNAPMART_LOCK_WAIT_SECONDS); try again when that run ends."
+        f"{setting}; try again when that run ends."
     )
 
 
 BUSY_PATTERN = re.compile(
-    r"(?:source|dbt build step) \S+ is busy: .*? holds its lock and this run waited .*?"
+    r"(?:source |dbt build step )?\S+ is busy: .*? holds its lock and this run waited .*?"
     r"try again when that run ends\."
 )
 
@@ -178,3 +187,12 @@ def hold(
                 conn.execute("select pg_advisory_unlock(%s)", (key,))
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def setup(info: ConnectionInfo, name: str) -> Iterator[Holder]:
+    """Hold lock ``name`` for a one-time setup step (the module's docstring): as
+    :func:`hold`, waiting up to SETUP_WAIT_SECONDS instead of SNAPMART_LOCK_WAIT_SECONDS.
+    Raises :class:`LockBusy` only when a setup step takes longer than that."""
+    with hold(info, name, wait=SETUP_WAIT_SECONDS) as me:
+        yield me

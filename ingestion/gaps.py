@@ -10,9 +10,9 @@ works out the stretches from the landing zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,50 @@ def missing_runs(have: Iterable[int], first: int, stop: int, step: int) -> list[
     if start is not None:
         runs.append((start, first + -(-(stop - first) // step) * step))  # the next grid point
     return runs
+
+
+def snapshot_gaps(
+    source: str,
+    endpoint: str,
+    landed: Mapping[str, Iterable[datetime]],
+    every: timedelta,
+    missed_after: timedelta,
+    served: str,
+) -> list[Gap]:
+    """Missed snapshots of an API that serves only its current one (WoW's auction houses:
+    an hourly snapshot each, no history), from the capture times landed per key (a
+    region, a realm id).
+
+    Two landed snapshots of one key more than ``missed_after`` apart (which must be at
+    least ``every``, the API's cadence) mean at least one snapshot between them was never
+    landed, and never will be: the gap runs from when the first missed one was due (the
+    earlier snapshot + ``every``) to the later snapshot, exclusive. Keys with a gap of the
+    same start are one Gap (the latest end), naming them all. ``served`` ends the reason's
+    sentence (what the API keeps). Example: key "57" landed at 10:00, 11:00 and 14:00,
+    every 1 h, missed after 100 min → one gap [12:00, 14:00). Raises ValueError when
+    ``missed_after`` < ``every``."""
+    if missed_after < every:
+        raise ValueError(f"missed_after ({missed_after}) is shorter than the cadence ({every})")
+    found: dict[datetime, tuple[datetime, list[str]]] = {}  # start → (end, keys)
+    for key, times in landed.items():
+        ordered = sorted(set(times))
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after - before > missed_after:
+                start = before + every
+                end, keys = found.get(start, (after, []))
+                found[start] = (max(end, after), [*keys, key])
+    minutes = missed_after.total_seconds() / 60
+    return [
+        Gap(
+            source,
+            endpoint,
+            start,
+            end,
+            f"no {endpoint} snapshot of {', '.join(sorted(keys))} landed for more than"
+            f" {minutes:g} minutes; {served}",
+        )
+        for start, (end, keys) in sorted(found.items())
+    ]
 
 
 def at(ts: int) -> datetime:

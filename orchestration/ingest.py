@@ -99,6 +99,7 @@ def prepare_load(
     only_tables: Iterable[str] | None = None,
     on_pending: Callable[[int], None] | None = None,
     wh: warehouse.Warehouse | None = None,
+    on_resumed: Callable[[loader.ResumedLoad], None] | None = None,
 ) -> tuple[Any, Any, list[loader.TableSpec]]:
     """(pipeline, dlt source over the pending files, raw tables) for one source
     (``only_tables``: the raw tables to load, e.g. a Dagster asset subset; ``on_pending``
@@ -106,7 +107,8 @@ def prepare_load(
     ``wh`` from ``root`` (by default its settings' landing zone).
 
     A load package an interrupted run left pending is loaded first, so its files are
-    not read again and the files landed since are pending. Snapshots about to be loaded
+    not read again and the files landed since are pending; ``on_resumed`` hears what it
+    brought (when there was one), for the tick's counts. Snapshots about to be loaded
     again (a changed file, another copy of a capture) lose their old rows first, so
     snapshot tables can be appended to. The caller holds the source's lock
     (orchestration/runtime/locks.py).
@@ -121,7 +123,9 @@ def prepare_load(
     pipeline = pipeline_for(source, wh)
     tables = [e.table for e in module.ENDPOINTS]
     # an interrupted load first (its files then count as loaded), everything else after
-    loader.finish_pending_loads(pipeline)
+    resumed = loader.finish_pending_loads(pipeline)
+    if resumed and on_resumed is not None:
+        on_resumed(loader.resumed_load(pipeline, resumed))
     rows = loader.landing_rows(pipeline)
     if loader.discard_incomplete_loads(pipeline, tables, rows):  # its files are pending again
         rows = loader.landing_rows(pipeline)
@@ -152,19 +156,45 @@ def load_source(
 
     wh = wh or warehouse.current()
     wait = wh.settings.lock_wait_seconds
+    resumed: list[loader.ResumedLoad] = []
     with locks.hold(wh.info, locks.source_lock(source), wait=wait):
-        pipeline, dlt_source, tables = prepare_load(source, root, progress, wh=wh)
-        return loader.run_load(pipeline, dlt_source, tables)
+        pipeline, dlt_source, tables = prepare_load(
+            source, root, progress, wh=wh, on_resumed=resumed.append
+        )
+        summary = loader.run_load(pipeline, dlt_source, tables)
+    for done in resumed:  # what an interrupted run loaded only now counts with this one
+        counts = done.row_counts(endpoint_tables(source))
+        summary.files += counts.pop(loader.LANDING_FILES.name)
+        summary.rejected += counts.pop(loader.REJECTED_RECORDS.name)
+        for table, n in counts.items():
+            summary.rows[table] = summary.rows.get(table, 0) + n
+    return summary
+
+
+def endpoint_tables(source: str) -> dict[str, str]:
+    """endpoint → the raw table its records go to, for one source."""
+    return {e.endpoint: e.table.name for e in get_source(source).ENDPOINTS}
 
 
 def ensure_raw_tables(wh: warehouse.Warehouse) -> None:
     """Every source's raw tables, empty if it never delivered: dbt's staging views over
-    them compile whatever subset of sources a deployment actually uses."""
+    them compile whatever subset of sources a deployment actually uses.
+
+    Each source's under its lock, taken only if free: a load holds it while it (and dlt)
+    creates that source's tables, and a ``create table`` of one table from two sessions
+    at once fails one of them. A source whose load is running is passed over: that load
+    creates its tables itself."""
+    from orchestration.runtime import locks
+
     for source in SOURCES:
         module = get_source(source)
-        # a pipeline of its own: this runs outside the source's lock, beside its loads
-        pipeline = pipeline_for(source, wh, scratch=True)
-        loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
+        try:
+            with locks.hold(wh.info, locks.source_lock(source), wait=0):
+                # a pipeline of its own: the load's working folder is the load's
+                pipeline = pipeline_for(source, wh, scratch=True)
+                loader.ensure_tables(pipeline, [e.table for e in module.ENDPOINTS])
+        except locks.LockBusy:
+            continue
 
 
 def fetch_source(source: str, root: Path | None = None) -> Any:

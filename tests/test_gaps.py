@@ -9,6 +9,8 @@ as the API serves, and what it cannot get back is one named gap.
   check; a backfill from an API that has the buckets after all closes them.
 * Binance and Yahoo, after a pause longer than their old fixed window (a day of minute
   klines; ``history_days`` of bars): no kline or bar missing.
+* WoW's auction houses serve only their current snapshot: snapshots landed too far apart
+  are a recorded gap and a WARN ``no_gaps`` check.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import pytest
 from dagster import AssetCheckSeverity
 from typer.testing import CliRunner
 
-from ingestion.gaps import missing_runs
+from ingestion.gaps import missing_runs, snapshot_gaps
 from ingestion.http import SourceClient
-from ingestion.landing import LandingFile, iter_landing_files
+from ingestion.landing import LandingFile, iter_landing_files, write_atomic
 from ingestion.loader import Reject
 from ingestion.simulator.server import SimulatorServer
-from ingestion.sources import binance, osrs_prices, yahoo_finance
+from ingestion.sources import binance, osrs_prices, wow_auctions, yahoo_finance
 from orchestration import gaps, transform
 from orchestration.cli import app
 from orchestration.defs.gaps import GAP_CHECKS
@@ -299,3 +301,84 @@ def test_the_bench_figure_outage_minutes_recovered() -> None:
     # an API that serves a day back: everything comes back, nothing is lost
     full = outage_recovery(served_minutes=1440)
     assert (full["minutes_recovered"], full["minutes_lost"], full["gaps_recorded"]) == (95, 0, 0)
+
+
+# ------------------------------------------------------------------ WoW's snapshots
+
+
+def _h(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 20, hour, minute, tzinfo=UTC)
+
+
+def test_snapshot_gaps_are_the_stretches_between_snapshots_too_far_apart() -> None:
+    found = snapshot_gaps(
+        "wow_auctions",
+        "connected_realm",
+        {
+            "57": [_h(10), _h(11), _h(14), _h(14, 50)],
+            "3676": [_h(11), _h(10), _h(14)],
+            "99": [_h(10, 5), _h(11, 50)],
+        },
+        every=timedelta(hours=1),
+        missed_after=timedelta(minutes=100),
+        served="served",
+    )
+    # 57 and 3676: 11:00 → 14:00 is 180 minutes, the snapshots due at 12:00 and 13:00
+    # were missed: [12:00, 14:00), one gap naming both; 14:00 → 14:50 is 50 minutes.
+    # 99: 10:05 → 11:50 is 105 minutes (> 100), the one due at 11:05 was missed.
+    assert [(g.gap_from, g.gap_to, g.reason) for g in found] == [
+        (
+            _h(11, 5),
+            _h(11, 50),
+            "no connected_realm snapshot of 99 landed for more than 100 minutes; served",
+        ),
+        (
+            _h(12),
+            _h(14),
+            "no connected_realm snapshot of 3676, 57 landed for more than 100 minutes; served",
+        ),
+    ]
+    assert [g.minutes for g in found] == [45, 120]
+    with pytest.raises(ValueError, match="shorter than the cadence"):
+        snapshot_gaps(
+            "wow_auctions", "commodities", {}, timedelta(hours=1), timedelta(minutes=30), ""
+        )
+
+
+def test_wow_snapshots_missed_in_an_outage_are_a_recorded_gap_and_a_warning(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots landed at 08:03, 09:02, 10:04, then 13:01 and 14:03 (the fetches of 11:15
+    and 12:15 failed): 10:04 → 13:01 is 177 minutes, so the snapshots due from 11:04 on
+    are lost, the gap [11:04, 13:01) on both endpoints; the others are 59 to 62 minutes
+    apart."""
+    root = tmp_path / "landing"
+    for at in (_h(8, 3), _h(9, 2), _h(10, 4), _h(13, 1), _h(14, 3)):
+        write_atomic("wow_auctions", "commodities", at, b"{}", key="us", root=root, durable=False)
+        write_atomic(
+            "wow_auctions", "connected_realm", at, b"{}", key="57", root=root, durable=False
+        )
+    found = gaps.after_fetch("wow_auctions", root, db)
+    assert len(found) == 2
+    recorded = """select endpoint, gap_from, gap_to, closed_at from ops.fetch_gaps
+        where source = 'wow_auctions' order by endpoint"""
+    assert query(db, recorded) == [
+        ("commodities", _h(11, 4), _h(13, 1), None),
+        ("connected_realm", _h(11, 4), _h(13, 1), None),
+    ]
+    assert gaps.record("wow_auctions", found, db)["new"] == 0  # seen again: not twice
+    checks = {
+        spec.asset_key.path[-1]: check
+        for check in GAP_CHECKS
+        for spec in check.check_specs_by_output_name.values()
+        if spec.asset_key.path[0] == "raw_wow_auctions"
+    }
+    assert sorted(checks) == ["commodity_auctions", "realm_auctions"]
+    realm = checks["realm_auctions"](warehouse=WarehouseResource.from_env())
+    assert not realm.passed and realm.severity == AssetCheckSeverity.WARN
+    assert realm.metadata["minutes_missing"].value == 117
+    # a looser setting (4 hours) sees no missed snapshot: the recorded gaps are closed
+    monkeypatch.setenv("SOURCES__WOW_AUCTIONS__SNAPSHOT_GAP_MINUTES", "240")
+    assert wow_auctions.gaps(root) == []
+    gaps.after_fetch("wow_auctions", root, db)
+    assert [r[3] is not None for r in query(db, recorded)] == [True, True]

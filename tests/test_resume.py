@@ -24,12 +24,24 @@ from orchestration.bench.ops_locks import (
     table_rows,
     timed_load,
 )
-from tests.conftest import SIM_END, new_database
+from tests.conftest import SIM_END, new_database, query
 
 # the kill and the comparison are the fault bench's (`snapmart bench --suite faults`)
 TABLES = tuple(ops_locks.KEYS)
 KILLS = 6
 BATCH = timedelta(hours=2)
+
+
+def completed_files(db) -> tuple[int, int]:
+    """(files, rows) landing_files records for the source's completed loads."""
+    (row,) = query(
+        db,
+        f"""select count(*), coalesce(sum(f.rows_loaded), 0)
+        from raw_{SOURCE}.landing_files as f
+        where exists (select 1 from raw_{SOURCE}._dlt_loads as l
+                      where l.load_id = f._dlt_load_id and l.status = 0)""",
+    )
+    return int(row[0]), int(row[1])
 
 
 def test_kill_9_during_loads_then_a_tick_loses_and_duplicates_nothing(
@@ -51,7 +63,15 @@ def test_kill_9_during_loads_then_a_tick_loses_and_duplicates_nothing(
         left_package += package
         # files land while the load is down: the next tick must load them too
         write_osrs_prices(1 / 24, seed=3, n_items=150, end=end + timedelta(hours=1), root=landing)
-        ingest.load_source(SOURCE)
+        before = completed_files(db)
+        summary = ingest.load_source(SOURCE)
+        after = completed_files(db)
+        # what the killed run left (a package) counts with this load: every file and row
+        # it made loaded, as landing_files records them, and no other
+        assert (summary.files, summary.rows_loaded) == (
+            after[0] - before[0],
+            after[1] - before[1],
+        ), f"kill {k} (package left: {package})"
         assert pending(landing) == 0, f"kill {k}: files left pending after the next load"
         assert not packages_on_disk(), f"kill {k}: a load package left on disk"
     assert killed_running == KILLS, f"{killed_running} of {rounds} kills landed while loading"

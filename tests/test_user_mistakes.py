@@ -88,6 +88,7 @@ MISTAKES = {
     # name: (arguments, how to spoil the URL (None: keep it), extra env, words the sentence has)
     "unsupported scheme, db url": (["db", "url"], "mysql", {}, "postgresql://"),
     "unsupported scheme, refresh": (["refresh"], "mysql", {}, "postgresql://"),
+    "unix socket (peer authentication)": (["db", "url"], "socket", {}, "TCP only"),
     "unreachable server": (["db", "url"], "port", {}, "cannot reach PostgreSQL"),
     "wrong password": (["db", "url"], "password", {}, "refused the password"),
     "no password anywhere": (["db", "url"], "no password", {}, "asks user"),
@@ -113,6 +114,8 @@ def spoil(url: str, how: str | None, db: warehouse.ConnectionInfo) -> str:
         return url
     if how == "mysql":
         return f"mysql://{db.user}:{db.password}@{db.host}:{db.port}/{db.database}"
+    if how == "socket":  # libpq's form for a server's Unix socket, peer's only way in
+        return f"postgresql:///{db.database}?host=/var/run/postgresql"
     if how == "port":
         return replace(db, port=closed_port()).url()
     if how == "password":

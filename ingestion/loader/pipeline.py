@@ -6,8 +6,8 @@ the dlt source over the endpoints (:func:`landing_source`) and one load run
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -98,10 +98,10 @@ def loaded_files(pipeline: Any, rows: list[tuple] | None = None) -> dict[str, Lo
     }
 
 
-def finish_pending_loads(pipeline: Any) -> int:
+def finish_pending_loads(pipeline: Any) -> list[str]:
     """Load the packages an interrupted run left in the pipeline's working directory
     (extracted: normalized first; normalized: loaded, its completed jobs kept); returns
-    how many packages were loaded (0: none pending).
+    their load ids ([]: none pending).
 
     Call it before a load picks its files: ``pipeline.run`` given data while a package is
     pending loads that package only and drops the data (dlt's rule), so the files landed
@@ -109,13 +109,54 @@ def finish_pending_loads(pipeline: Any) -> int:
     the packages' files count as loaded and the same tick loads everything else. dlt's
     errors (a package that fails again) propagate."""
     if not pipeline.has_pending_data:  # nothing, or only packages dlt flagged to clean up
-        return 0
+        return []
     if pipeline.list_extracted_load_packages():
         pipeline.normalize()  # the file format was chosen at extract (parquet)
-    packages = pipeline.list_normalized_load_packages()
+    packages = list(pipeline.list_normalized_load_packages())
     if packages:
         pipeline.load()
-    return len(packages)
+    return packages
+
+
+@dataclass(frozen=True)
+class ResumedLoad:
+    """What the packages :func:`finish_pending_loads` loaded brought, from their
+    landing_files rows: files, rows per endpoint (each endpoint has one raw table) and
+    records rejected. The run that extracted them died before it could count them."""
+
+    files: int = 0
+    rows_by_endpoint: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+
+    def row_counts(self, table_of: Mapping[str, str]) -> dict[str, int]:
+        """The same numbers in the shape of dlt's normalize ``row_counts`` (table → rows,
+        with ``landing_files`` and ``rejected_records``), each endpoint's rows under its
+        table as ``table_of`` (endpoint → table) names it, to add to a load's own."""
+        counts = {LANDING_FILES.name: self.files, REJECTED_RECORDS.name: self.rejected}
+        for endpoint, n in self.rows_by_endpoint.items():
+            table = table_of.get(endpoint, endpoint)
+            counts[table] = counts.get(table, 0) + n
+        return counts
+
+
+def resumed_load(pipeline: Any, load_ids: list[str]) -> ResumedLoad:
+    """The :class:`ResumedLoad` of ``load_ids`` (those :func:`finish_pending_loads`
+    returned): one query on landing_files; an empty one for no ids."""
+    if not load_ids:
+        return ResumedLoad()
+    with pipeline.sql_client() as client:
+        files = client.make_qualified_table_name(LANDING_FILES.name)
+        found = client.execute_sql(
+            f"select endpoint, count(*), coalesce(sum(rows_loaded), 0),"
+            f" coalesce(sum(rows_rejected), 0) from {files}"
+            f" where _dlt_load_id = any(%s) group by endpoint",
+            list(load_ids),
+        )
+    return ResumedLoad(
+        files=sum(int(n) for _, n, _, _ in found or []),
+        rows_by_endpoint={e: int(r) for e, _, r, _ in found or []},
+        rejected=sum(int(b) for _, _, _, b in found or []),
+    )
 
 
 def landing_rows(pipeline: Any) -> list[tuple]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from ingestion.mistakes import UserMistake
 
@@ -31,13 +31,28 @@ class ConnectionInfo:
     @classmethod
     def from_url(cls, url: str) -> ConnectionInfo:
         """Parse a ``postgresql://`` (or ``postgres://``) URL, defaulting host localhost, port
-        5432, user postgres and database snapmart; another scheme is a WarehouseError."""
+        5432, user postgres and database snapmart; another scheme, or a Unix-socket folder
+        as the host (``?host=/run/postgresql``, peer authentication's way in), is a
+        WarehouseError."""
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres"):
             raise WarehouseError(
                 f"SNAPMART_DATABASE_URL must start with postgresql:// (got {parts.scheme}://).",
                 "snapmart works on PostgreSQL only: give a postgresql://user@host:port/database "
                 "URL, or unset SNAPMART_DATABASE_URL to use the embedded server",
+            )
+        query = parse_qs(parts.query)
+        socket = next(iter(query.get("host", [])), None) or (
+            unquote(parts.hostname) if parts.hostname and "%2f" in parts.hostname.lower() else None
+        )
+        if socket is not None and socket.startswith("/"):
+            # every tool gets host and port (dbt's profile, Dagster's storage, dlt): a
+            # socket folder is not a host any of them would read the same way
+            raise WarehouseError(
+                f"SNAPMART_DATABASE_URL names a Unix-socket folder ({socket}): snapmart"
+                " connects over TCP only, so peer authentication is not available.",
+                "give the server's host and port (postgresql://user@localhost:5432/db); for a"
+                " password-less login use trust on that address, PGPASSWORD or ~/.pgpass",
             )
         return cls(
             host=parts.hostname or "localhost",

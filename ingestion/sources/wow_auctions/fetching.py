@@ -10,16 +10,23 @@ the Authorization header: it never reaches a log, a landing file or a table.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
+from ingestion.gaps import Gap, snapshot_gaps
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config, source_secret
 from ingestion.landing import LandingFile, iter_landing_files, now_utc, write_atomic
 from ingestion.sources.wow_auctions.tables import SOURCE
 
 DEFAULT_BASE_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net/token"
+SNAPSHOT_EVERY = timedelta(hours=1)
+"""How often Blizzard publishes a new snapshot of an auction house (about hourly)."""
+GAP_ENDPOINTS = ("commodities", "connected_realm")
+"""The endpoints whose missed snapshots are gaps (:func:`gaps`): both, the API keeps no
+past snapshot."""
 
 
 def region() -> str:
@@ -126,3 +133,33 @@ def fetch(
     finally:
         report.count(client)
     return report
+
+
+def missed_after() -> timedelta:
+    """How far apart two landed snapshots of one auction house may be before one between
+    them counts as missed: ``sources.wow_auctions.snapshot_gap_minutes``, default 100 (a
+    snapshot about every 60 minutes, whose ``Last-Modified`` wanders by some minutes).
+    Less than 60 makes :func:`gaps` raise ValueError (recorded as a warning, not a gap)."""
+    return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 100)))
+
+
+def gaps(root: Path | None = None) -> list[Gap]:
+    """The snapshots of each auction house (the region's commodities, each connected
+    realm) that were never landed and never can be, since the API serves only the
+    current one: per endpoint, one :class:`~ingestion.gaps.Gap` per stretch between two
+    landed snapshots more than :func:`missed_after` apart (ingestion/gaps.py
+    ``snapshot_gaps``). From the landing zone alone, as every source's gaps. A realm
+    added to ``connected_realms`` later has no gap before its first snapshot; one taken
+    out and put back has one for the time it was out."""
+    found: list[Gap] = []
+    served = (
+        "the API serves only each auction house's current snapshot"
+        " (sources.wow_auctions.snapshot_gap_minutes)"
+    )
+    for endpoint in GAP_ENDPOINTS:
+        landed: dict[str, set[datetime]] = defaultdict(set)
+        for f in iter_landing_files(SOURCE, [endpoint], root):
+            if isinstance(f, LandingFile):
+                landed[f.key or endpoint].add(f.captured_at)
+        found += snapshot_gaps(SOURCE, endpoint, landed, SNAPSHOT_EVERY, missed_after(), served)
+    return found

@@ -21,6 +21,7 @@ from ingestion.mistakes import UserMistake
 from orchestration import warehouse
 from orchestration.cli import (
     alerts,
+    api,
     backfill,
     bench,
     db,
@@ -74,6 +75,7 @@ for command in (
     bench.bench,
     backfill.backfill,
     docs.docs,
+    api.api,
 ):
     app.command()(command)
 app.add_typer(db.db_app, name="db")

@@ -1,0 +1,86 @@
+"""``create_app``: the FastAPI application of `snapmart api` (docs/api.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orchestration.api import problems
+from orchestration.api.db import Marts
+from orchestration.api.routes import health, markets, prices
+
+PROBLEM = {
+    "description": "A problem (RFC 9457), as application/problem+json.",
+    "content": {
+        problems.MEDIA_TYPE: {
+            "example": {
+                "type": problems.BAD_PARAMETER,
+                "title": "Bad parameter",
+                "status": 400,
+                "detail": "limit: Input should be greater than or equal to 1",
+                "parameter": "limit",
+            }
+        }
+    },
+}
+RESPONSES: dict[int | str, dict] = {
+    304: {"description": "Not modified: If-None-Match named the current ETag."},
+    400: PROBLEM,
+    404: PROBLEM,
+    503: PROBLEM,
+}
+
+DESCRIPTION = """
+Read-only answers from snapmart's marts, as the `snapmart_analyst` role.
+
+* JSON by default (an envelope: `data`, `as_of`, `next_cursor`); `?format=csv` on every
+  list gives `text/csv` with a header row.
+* Times are UTC, ISO 8601. Prices are in the unit the `currency` field names (the smallest
+  unit for games: gp, copper, kamas; the quote currency for exchanges); `_pct` fields are
+  percentages.
+* Lists page with `limit` and the opaque `cursor` of `next_cursor` (also a `Link: rel="next"`
+  header).
+* `ETag` / `Last-Modified` follow the data's as-of time; `If-None-Match` answers 304;
+  `Cache-Control: max-age` runs to the next 5-minute tick boundary.
+* Errors are `application/problem+json`: a bad parameter is 400 and names it, an unknown
+  market 404.
+"""
+
+
+def create_app(marts: Marts) -> FastAPI:
+    """The API over ``marts`` (a pool, not yet open: the app opens it as it starts and
+    closes it as it stops). Routes under ``/v1``; OpenAPI at ``/openapi.json``, its docs
+    page at ``/docs``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        marts.open()
+        try:
+            yield
+        finally:
+            marts.close()
+
+    app = FastAPI(
+        title="snapmart API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        # no OpenTelemetry: nothing about requests leaves the process
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
+    )
+    app.state.marts = marts
+    problems.install(app)
+    for router in (health.router, markets.router, prices.router):
+        app.include_router(router, prefix="/v1", responses=RESPONSES)
+    return app

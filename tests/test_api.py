@@ -85,19 +85,23 @@ def built(db, landing, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def api(built):
-    """`snapmart api` as a child process on a free loopback port; its base URL."""
+def api(built, tmp_path_factory):
+    """`snapmart api` as a child process on a free loopback port; its base URL. Its output
+    goes to a file, not a pipe nobody reads while it runs (a full pipe would block its
+    access log, and with it the server)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "api", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "api", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "COLUMNS": "200"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded CI machine starts it slowly
     while True:
         try:
             if requests.get(f"{base}/openapi.json", timeout=2).status_code == 200:
@@ -106,15 +110,17 @@ def api(built):
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"snapmart api did not start:\n{proc.stdout.read()}")
+            proc.wait()
+            pytest.fail(f"snapmart api did not start:\n{log.read_text()}")
         time.sleep(0.2)
     yield base
     proc.terminate()  # SIGTERM: uvicorn shuts down cleanly, closing the pool
     try:
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, _ = proc.communicate()
+        proc.wait()
+    out = log.read_text()
     # the password never reaches the server's output
     password = built.password or "\0never"
     assert password not in out

@@ -99,7 +99,7 @@ def prepare_load(
     only_tables: Iterable[str] | None = None,
     on_pending: Callable[[int], None] | None = None,
     wh: warehouse.Warehouse | None = None,
-    on_resumed: Callable[[loader.ResumedLoad], None] | None = None,
+    on_resumed: Callable[[dict[str, int]], None] | None = None,
 ) -> tuple[Any, Any, list[loader.TableSpec]]:
     """(pipeline, dlt source over the pending files, raw tables) for one source
     (``only_tables``: the raw tables to load, e.g. a Dagster asset subset; ``on_pending``
@@ -108,10 +108,10 @@ def prepare_load(
 
     A load package an interrupted run left pending is loaded first, so its files are
     not read again and the files landed since are pending; ``on_resumed`` hears what it
-    brought (when there was one), for the tick's counts. Snapshots about to be loaded
-    again (a changed file, another copy of a capture) lose their old rows first, so
-    snapshot tables can be appended to. The caller holds the source's lock
-    (orchestration/runtime/locks.py).
+    brought (when there was one: ``loader.resumed_counts``), for the tick's counts.
+    Snapshots about to be loaded again (a changed file, another copy of a capture) lose
+    their old rows first, so snapshot tables can be appended to. The caller holds the
+    source's lock (orchestration/runtime/locks.py).
     """
     from ingestion.landing import pending_files
 
@@ -125,7 +125,8 @@ def prepare_load(
     # an interrupted load first (its files then count as loaded), everything else after
     resumed = loader.finish_pending_loads(pipeline)
     if resumed and on_resumed is not None:
-        on_resumed(loader.resumed_load(pipeline, resumed))
+        table_of = {e.endpoint: e.table.name for e in module.ENDPOINTS}
+        on_resumed(loader.resumed_counts(pipeline, resumed, table_of))
     rows = loader.landing_rows(pipeline)
     if loader.discard_incomplete_loads(pipeline, tables, rows):  # its files are pending again
         rows = loader.landing_rows(pipeline)
@@ -156,24 +157,12 @@ def load_source(
 
     wh = wh or warehouse.current()
     wait = wh.settings.lock_wait_seconds
-    resumed: list[loader.ResumedLoad] = []
+    resumed: list[dict[str, int]] = []  # an interrupted run's rows count with this load
     with locks.hold(wh.info, locks.source_lock(source), wait=wait):
         pipeline, dlt_source, tables = prepare_load(
             source, root, progress, wh=wh, on_resumed=resumed.append
         )
-        summary = loader.run_load(pipeline, dlt_source, tables)
-    for done in resumed:  # what an interrupted run loaded only now counts with this one
-        counts = done.row_counts(endpoint_tables(source))
-        summary.files += counts.pop(loader.LANDING_FILES.name)
-        summary.rejected += counts.pop(loader.REJECTED_RECORDS.name)
-        for table, n in counts.items():
-            summary.rows[table] = summary.rows.get(table, 0) + n
-    return summary
-
-
-def endpoint_tables(source: str) -> dict[str, str]:
-    """endpoint → the raw table its records go to, for one source."""
-    return {e.endpoint: e.table.name for e in get_source(source).ENDPOINTS}
+        return loader.run_load(pipeline, dlt_source, tables, also=resumed)
 
 
 def ensure_raw_tables(wh: warehouse.Warehouse) -> None:

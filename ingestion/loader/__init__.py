@@ -46,14 +46,13 @@ from ingestion.loader.partitions import (
 )
 from ingestion.loader.pipeline import (
     LoadSummary,
-    ResumedLoad,
     discard_incomplete_loads,
     finish_pending_loads,
     landing_rows,
     landing_source,
     loaded_files,
     make_pipeline,
-    resumed_load,
+    resumed_counts,
     run_load,
 )
 from ingestion.loader.replace import (
@@ -104,7 +103,6 @@ __all__ = [
     "Pending",
     "REJECTED_RECORDS",
     "Reject",
-    "ResumedLoad",
     "Superseded",
     "TableSpec",
     "collapse_copies",
@@ -125,7 +123,7 @@ __all__ = [
     "month_start",
     "next_month",
     "partition_name",
-    "resumed_load",
+    "resumed_counts",
     "run_load",
     "storable_text",
     "superseded_files",

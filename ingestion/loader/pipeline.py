@@ -6,8 +6,9 @@ the dlt source over the endpoints (:func:`landing_source`) and one load run
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -118,32 +119,16 @@ def finish_pending_loads(pipeline: Any) -> list[str]:
     return packages
 
 
-@dataclass(frozen=True)
-class ResumedLoad:
-    """What the packages :func:`finish_pending_loads` loaded brought, from their
-    landing_files rows: files, rows per endpoint (each endpoint has one raw table) and
-    records rejected. The run that extracted them died before it could count them."""
-
-    files: int = 0
-    rows_by_endpoint: dict[str, int] = field(default_factory=dict)
-    rejected: int = 0
-
-    def row_counts(self, table_of: Mapping[str, str]) -> dict[str, int]:
-        """The same numbers in the shape of dlt's normalize ``row_counts`` (table → rows,
-        with ``landing_files`` and ``rejected_records``), each endpoint's rows under its
-        table as ``table_of`` (endpoint → table) names it, to add to a load's own."""
-        counts = {LANDING_FILES.name: self.files, REJECTED_RECORDS.name: self.rejected}
-        for endpoint, n in self.rows_by_endpoint.items():
-            table = table_of.get(endpoint, endpoint)
-            counts[table] = counts.get(table, 0) + n
-        return counts
-
-
-def resumed_load(pipeline: Any, load_ids: list[str]) -> ResumedLoad:
-    """The :class:`ResumedLoad` of ``load_ids`` (those :func:`finish_pending_loads`
-    returned): one query on landing_files; an empty one for no ids."""
+def resumed_counts(
+    pipeline: Any, load_ids: list[str], table_of: Mapping[str, str]
+) -> dict[str, int]:
+    """What the packages :func:`finish_pending_loads` loaded (``load_ids``) brought, in the
+    shape of dlt's normalize ``row_counts``: each endpoint's rows under its table
+    (``table_of``: endpoint → table), and ``landing_files`` and ``rejected_records``. From
+    their landing_files rows (one query): the run that extracted them died before it
+    counted them. {} for no ids."""
     if not load_ids:
-        return ResumedLoad()
+        return {}
     with pipeline.sql_client() as client:
         files = client.make_qualified_table_name(LANDING_FILES.name)
         found = client.execute_sql(
@@ -152,11 +137,12 @@ def resumed_load(pipeline: Any, load_ids: list[str]) -> ResumedLoad:
             f" where _dlt_load_id = any(%s) group by endpoint",
             list(load_ids),
         )
-    return ResumedLoad(
-        files=sum(int(n) for _, n, _, _ in found or []),
-        rows_by_endpoint={e: int(r) for e, _, r, _ in found or []},
-        rejected=sum(int(b) for _, _, _, b in found or []),
-    )
+    counts: Counter[str] = Counter()
+    for endpoint, n_files, rows, rejected in found or []:
+        counts[LANDING_FILES.name] += int(n_files)
+        counts[REJECTED_RECORDS.name] += int(rejected)
+        counts[table_of.get(endpoint, endpoint)] += int(rows)
+    return dict(counts)
 
 
 def landing_rows(pipeline: Any) -> list[tuple]:
@@ -230,16 +216,24 @@ class LoadSummary:
         return sum(self.rows.values())
 
 
-def run_load(pipeline: Any, dlt_source: Any, tables: Iterable[TableSpec] = ()) -> LoadSummary:
-    """Run one load and report what it did, from dlt's own trace."""
+def run_load(
+    pipeline: Any,
+    dlt_source: Any,
+    tables: Iterable[TableSpec] = (),
+    also: Iterable[Mapping[str, int]] = (),
+) -> LoadSummary:
+    """Run one load and report what it did, from dlt's own trace, counting ``also`` (row
+    counts of the same shape, e.g. :func:`resumed_counts`) with it."""
     tables = list(tables)
     info = pipeline.run(dlt_source, loader_file_format=FILE_FORMAT)
     ensure_tables(pipeline, tables)
     ensure_indexes(pipeline, tables)
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     trace = pipeline.last_trace
     if trace and trace.last_normalize_info:
-        counts = dict(trace.last_normalize_info.row_counts)
+        counts.update(trace.last_normalize_info.row_counts)
+    for extra in also:
+        counts.update(extra)
     rejected = counts.pop("rejected_records", 0)
     files = counts.pop("landing_files", 0)
     rows = {k: v for k, v in counts.items() if not k.startswith("_dlt")}

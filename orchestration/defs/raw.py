@@ -210,7 +210,7 @@ def _fetch_and_load(
             pending[2] = now
             context.log.info(progress_line(source, pending[1], pending[0]))
 
-    resumed: list[loader.ResumedLoad] = []  # an interrupted run's package, loaded first
+    resumed: list[dict[str, int]] = []  # an interrupted run's package, loaded first
     pipeline, run_source, _ = ingest.prepare_load(
         source,
         root,
@@ -233,8 +233,8 @@ def _fetch_and_load(
     tables = {e.table.name for e in module.ENDPOINTS}
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     counts = dict(counts or {})
-    for done in resumed:  # its run died before counting it: this tick's rows too
-        for table, n in done.row_counts(ingest.endpoint_tables(source)).items():
+    for extra in resumed:  # its run died before counting it: this tick's rows too
+        for table, n in extra.items():
             counts[table] = counts.get(table, 0) + n
     tick.rows_by_table = {t: n for t, n in counts.items() if t in tables}
     tick.rows_loaded = sum(tick.rows_by_table.values())

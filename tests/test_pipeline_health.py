@@ -91,6 +91,12 @@ def test_a_failed_fetch_exits_3_names_the_request_and_loads_what_arrived(db, sim
     assert rows["prices_5m"] == 0 and rows["items"] == 6 and rows["latest_prices"] > 0, rows
     assert rows["prices_1h"] > 0, rows
     assert scalar(db, "select count(*) from marts.dim_items where source = 'osrs_prices'") == 6
+    # mart_fetch_gaps lies downstream of no source and the module built only the other two
+    # health views: the tick's dbt step created it, as a view
+    assert (
+        scalar(db, "select relkind from pg_class where oid = 'marts.mart_fetch_gaps'::regclass")
+        == "v"
+    )
 
     # the metrics row (a view: no build needed) says so, with the request and its 503s
     ((status, error, by_status, loaded, new, host, pid, finished),) = _runs(db)

@@ -43,6 +43,10 @@ from orchestration.runtime import locks
 from orchestration.transform import PROJECT_DIR, dbt_args, target_path
 
 INCREMENTAL = "config.materialized:incremental"
+# The pipeline-health views (docs/architecture.md): they read ops tables, so no source's
+# selection holds them; every dbt step makes sure they exist (once: they are views,
+# current whenever queried), so a warehouse only ever refreshed source by source has them.
+HEALTH_VIEWS = ("mart_pipeline_runs", "mart_source_health", "mart_fetch_gaps")
 
 
 def ensure_manifest() -> Path:
@@ -138,6 +142,7 @@ def _build(
         on_wait=lambda who: context.log.info(f"{step}: waiting for the lock of {who}"),
     ):
         transform.ensure_built(selected, wh, parents_only=True)
+        transform.ensure_built(transform.model_ids(HEALTH_VIEWS, wh), wh)
         events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
         yield from run_metadata.enrich(events, MANIFEST, wh.info)
 

@@ -1,6 +1,9 @@
 {#- One row per gap: data of a source's endpoint that nothing landed and the API no
     longer serves, so it is lost unless a backfill can still get it. Open gaps first,
-    newest first: what a pipeline-health page lists under each source. -#}
+    newest first: what a pipeline-health page lists under each source. A view, read
+    when queried: gaps are as of the current tick, not of the last build. -#}
+{{ config(materialized='view') }}
+
 select
     source,
     endpoint,

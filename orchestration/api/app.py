@@ -9,7 +9,14 @@ from fastapi import FastAPI
 
 from orchestration.api import problems
 from orchestration.api.db import Marts
-from orchestration.api.routes import health, markets, prices
+from orchestration.api.routes import (
+    health,
+    leaderboards,
+    markets,
+    player_gains,
+    players,
+    prices,
+)
 
 PROBLEM = {
     "description": "A problem (RFC 9457), as application/problem+json.",
@@ -81,6 +88,13 @@ def create_app(marts: Marts) -> FastAPI:
     )
     app.state.marts = marts
     problems.install(app)
-    for router in (health.router, markets.router, prices.router):
+    for router in (
+        health.router,
+        markets.router,
+        prices.router,
+        players.router,
+        player_gains.router,
+        leaderboards.router,
+    ):
         app.include_router(router, prefix="/v1", responses=RESPONSES)
     return app

@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN = $(UV) run --frozen --no-sync
 
-.PHONY: demo test ui bench lint format venv clean
+.PHONY: demo test ui bench lint format venv clean browser
 
 venv: .venv/.synced
 
@@ -23,8 +23,16 @@ demo: venv
 # Two workers (pytest-xdist), each with its own embedded server, a test file at a time on
 # one worker (a module's database and fixtures stay together). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
-test: venv
+test: venv browser
 	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The page tests drive Debian's Chromium headless (Playwright, no browser download): installed
+# from the distribution when missing (as root, or through sudo).
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the page tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 ui: venv
 	$(RUN) snapmart ui

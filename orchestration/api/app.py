@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from orchestration.api import problems
+from orchestration.api import pages, problems
 from orchestration.api.db import Marts
 from orchestration.api.routes import (
     health,
@@ -97,4 +97,5 @@ def create_app(marts: Marts) -> FastAPI:
         leaderboards.router,
     ):
         app.include_router(router, prefix="/v1", responses=RESPONSES)
+    app.include_router(pages.router)  # HTML for people: /, /markets/…, /items/…, …
     return app

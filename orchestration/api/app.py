@@ -11,8 +11,11 @@ from orchestration.api import pages, problems
 from orchestration.api.db import Marts
 from orchestration.api.routes import (
     health,
+    items,
     leaderboards,
+    market_signals,
     markets,
+    osrs,
     player_gains,
     players,
     prices,
@@ -91,6 +94,9 @@ def create_app(marts: Marts) -> FastAPI:
     for router in (
         health.router,
         markets.router,
+        market_signals.router,
+        items.router,
+        osrs.router,
         prices.router,
         players.router,
         player_gains.router,

@@ -119,7 +119,12 @@ def test_roles_exist(db) -> None:
     roles = {
         r[0] for r in query(db, r"select rolname from pg_roles where rolname like 'snapmart\_%%'")
     }
-    assert roles == {"snapmart_loader", "snapmart_transformer", "snapmart_analyst"}
+    assert roles == {
+        "snapmart_loader",
+        "snapmart_transformer",
+        "snapmart_analyst",
+        "snapmart_profile_reader",  # no login: what `snapmart api` reads `profiles` as
+    }
 
 
 def test_live_refresh_against_simulator_survives_429_and_503(

@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from orchestration.api import pages, problems
-from orchestration.api.db import Marts
+from orchestration.api import auth, pages, problems
+from orchestration.api.db import Marts, profile_pool
 from orchestration.api.routes import (
     health,
+    ingest,
     items,
     leaderboards,
     market_signals,
@@ -19,6 +20,7 @@ from orchestration.api.routes import (
     player_gains,
     players,
     prices,
+    profiles,
 )
 
 PROBLEM = {
@@ -62,14 +64,18 @@ Read-only answers from snapmart's marts, as the `snapmart_analyst` role.
 def create_app(marts: Marts) -> FastAPI:
     """The API over ``marts`` (a pool, not yet open: the app opens it as it starts and
     closes it as it stops). Routes under ``/v1``; OpenAPI at ``/openapi.json``, its docs
-    page at ``/docs``."""
+    page at ``/docs``. The per-profile routes read schema ``profiles`` through a pool of
+    their own, as a role that reads nothing else (docs/roles.md)."""
+    profile_reader = profile_pool(marts.info)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         marts.open()
+        profile_reader.open(wait=False)
         try:
             yield
         finally:
+            profile_reader.close()
             marts.close()
 
     app = FastAPI(
@@ -90,7 +96,9 @@ def create_app(marts: Marts) -> FastAPI:
         },
     )
     app.state.marts = marts
+    app.state.profiles = profile_reader
     problems.install(app)
+    auth.install(app, auth.IngestSettings.from_config())  # bearer tokens: ingest, profiles
     for router in (
         health.router,
         markets.router,
@@ -101,6 +109,8 @@ def create_app(marts: Marts) -> FastAPI:
         players.router,
         player_gains.router,
         leaderboards.router,
+        ingest.router,
+        profiles.router,
     ):
         app.include_router(router, prefix="/v1", responses=RESPONSES)
     app.include_router(pages.router)  # HTML for people: /, /markets/…, /items/…, …

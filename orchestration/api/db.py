@@ -1,5 +1,7 @@
-"""The API's way into the warehouse: a small pool of connections that act as the analyst
-role (docs/roles.md), so a route can read ``marts`` and nothing else, whatever SQL it runs."""
+"""The API's way into the warehouse: small pools of connections that act as a role of
+docs/roles.md, so a route can read what that role reads and nothing else, whatever SQL it
+runs: ``marts`` as the analyst (``Marts``), ``profiles`` as the profile reader (the
+per-profile routes' ``Marts(info, role=PROFILE_READER_ROLE)``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from orchestration.runtime.connection import ConnectionInfo
-from orchestration.runtime.roles import ANALYST_ROLE
+from orchestration.runtime.roles import ANALYST_ROLE, PROFILE_READER_ROLE
 
 # A few connections: the routes run one short query each; more clients wait their turn
 # (up to POOL_WAIT_SECONDS) instead of opening connections the server must also hold.
@@ -41,21 +43,29 @@ def _configure(conn: psycopg.Connection) -> None:
 class Marts:
     """Reads from the marts through a pool of analyst connections (psycopg_pool).
 
-    ``info``: the warehouse (prepared: roles exist); its login user acts as
-    ``snapmart_analyst`` through libpq ``options=--role=…`` (``ConnectionInfo.url``).
-    ``open`` before use, ``close`` after; both are idempotent."""
+    ``info``: the warehouse (prepared: roles exist); its login user acts as ``role``
+    (``snapmart_analyst`` unless told) through libpq ``options=--role=…``
+    (``ConnectionInfo.url``). ``open`` before use, ``close`` after; both are idempotent."""
 
-    def __init__(self, info: ConnectionInfo, min_size: int = POOL_MIN, max_size: int = POOL_MAX):
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        min_size: int = POOL_MIN,
+        max_size: int = POOL_MAX,
+        role: str = ANALYST_ROLE,
+    ):
+        self.info = info
         self.database = info.database
+        self.role = role
         self._pool = ConnectionPool(
-            info.url(role=ANALYST_ROLE),
+            info.url(role=role),
             min_size=min_size,
             max_size=max_size,
             kwargs={"autocommit": True, "row_factory": dict_row},
             configure=_configure,
             check=ConnectionPool.check_connection,
             timeout=POOL_WAIT_SECONDS,
-            name="snapmart-api",
+            name="snapmart-api" if role == ANALYST_ROLE else f"snapmart-api-{role}",
             open=False,
         )
 
@@ -66,7 +76,7 @@ class Marts:
             self._pool.open(wait=wait, timeout=POOL_WAIT_SECONDS)
         except PoolTimeout:
             raise WarehouseUnavailable(
-                f"cannot connect to the warehouse {self.database!r} as {ANALYST_ROLE}"
+                f"cannot connect to the warehouse {self.database!r} as {self.role}"
             ) from None
 
     def close(self) -> None:
@@ -90,3 +100,16 @@ class Marts:
 def marts_of(request: Request) -> Marts:
     """The app's Marts (``create_app`` keeps it in ``app.state.marts``): a route's dependency."""
     return request.app.state.marts
+
+
+def profile_pool(info: ConnectionInfo) -> Marts:
+    """The per-profile routes' pool: connections acting as ``snapmart_profile_reader``,
+    which reads schema ``profiles`` and nothing else (not ``marts``: what a profile route
+    needs from there it asks ``Marts``). None kept open while idle (``min_size`` 0): most
+    servers answer few profile requests."""
+    return Marts(info, min_size=0, max_size=2, role=PROFILE_READER_ROLE)
+
+
+def profiles_of(request: Request) -> Marts:
+    """The app's profile pool (``app.state.profiles``): a per-profile route's dependency."""
+    return request.app.state.profiles

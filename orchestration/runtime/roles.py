@@ -1,5 +1,6 @@
-"""The database and the three roles of docs/roles.md, with the grants that make them mean
-something: what preparing a warehouse does, once per ``Warehouse`` (orchestration/warehouse.py)."""
+"""The database and the roles of docs/roles.md (three that log in, one the API acts as),
+with the grants that make them mean something: what preparing a warehouse does, once per
+``Warehouse`` (orchestration/warehouse.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ MARTS_SCHEMA = "marts"
 # Per-profile models (watchlists, banks, per-profile alert statistics): built by dbt in a
 # schema of their own that the analyst role gets nothing on (dbt_project.yml, docs/roles.md).
 PROFILES_SCHEMA = "profiles"
+# What `snapmart api` reads `profiles` as, for a profile's own bearer token (docs/roles.md):
+# SELECT on that schema and nothing else, no login (the API's login user acts as it, as
+# it acts as the analyst), no CONNECT of its own, no password.
+PROFILE_READER_ROLE = "snapmart_profile_reader"
 # Roles that may create temporary tables in a warehouse: dbt's incremental models and
 # dlt's merge jobs stage rows in them; the analyst may not.
 TEMP_ROLES = (LOADER_ROLE, TRANSFORMER_ROLE)
@@ -111,17 +116,21 @@ begin
   if not exists (select from pg_roles where rolname = 'snapmart_analyst') then
     create role snapmart_analyst login;
   end if;
+  if not exists (select from pg_roles where rolname = 'snapmart_profile_reader') then
+    create role snapmart_profile_reader nologin;
+  end if;
 end $$;
 """
 
 
 def ensure_roles(info: ConnectionInfo, passwords: Mapping[str, str] | None = None) -> None:
-    """The three roles of docs/roles.md, with the grants that make them mean something
-    (and, on the embedded server, the ``passwords`` it keeps for them).
+    """The roles of docs/roles.md, with the grants that make them mean something (and, on
+    the embedded server, the ``passwords`` it keeps for the three that log in).
 
     Roles are cluster-wide; grants are per database, so this runs for each
     database we use. The loader may create the raw_* schemas, the transformer
-    reads what the loader writes, and the analyst sees only ``marts``.
+    reads what the loader writes, the analyst sees only ``marts``, and the profile reader
+    only ``profiles``.
     """
     with psycopg.connect(info.url(), autocommit=True) as conn:
         conn.execute(ROLE_SQL)
@@ -187,6 +196,7 @@ def ensure_roles(info: ConnectionInfo, passwords: Mapping[str, str] | None = Non
                     sql.Identifier(ANALYST_ROLE),
                 )
             )
+        grant_profiles_to_reader(conn, info.user)
         for creator in (info.user, LOADER_ROLE):
             conn.execute(
                 sql.SQL("alter default privileges for role {} grant usage on schemas to {}").format(
@@ -198,6 +208,32 @@ def ensure_roles(info: ConnectionInfo, passwords: Mapping[str, str] | None = Non
                     sql.Identifier(creator), sql.Identifier(TRANSFORMER_ROLE)
                 )
             )
+
+
+def grant_profiles_to_reader(conn: psycopg.Connection, login_user: str) -> None:
+    """``PROFILE_READER_ROLE``'s one privilege: reading schema ``profiles``. The schema is
+    made here as dbt would (the transformer owns it) so its grants exist before the first
+    build; SELECT on the tables already there, and by default privileges on every table the
+    transformer (dbt, which rebuilds each profile model as a new table) or the login user
+    creates in it later. The login user may act as the role (``SET ROLE``) on a server
+    where it is not superuser. Nothing on ``marts``, raw data or anything else."""
+    reader = sql.Identifier(PROFILE_READER_ROLE)
+    schema = sql.Identifier(PROFILES_SCHEMA)
+    with contextlib.suppress(psycopg.errors.Error):
+        conn.execute(sql.SQL("grant {} to {}").format(reader, sql.Identifier(login_user)))
+    conn.execute(
+        sql.SQL("create schema if not exists {} authorization {}").format(
+            schema, sql.Identifier(TRANSFORMER_ROLE)
+        )
+    )
+    conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, reader))
+    conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, reader))
+    for creator in (login_user, TRANSFORMER_ROLE):
+        conn.execute(
+            sql.SQL(
+                "alter default privileges for role {} in schema {} grant select on tables to {}"
+            ).format(sql.Identifier(creator), schema, reader)
+        )
 
 
 def analyst_url(info: ConnectionInfo, passwords: Mapping[str, str] | None = None) -> str:

@@ -130,6 +130,13 @@ def test_watchlist_equals_sql_and_pages(api, built) -> None:
     )
     assert body["as_of"] == as_json(newest[0][0])
     assert whole.headers["Last-Modified"] and whole.headers["ETag"]
+    assert whole.headers["Cache-Control"].startswith("private, max-age=")
+    revalidated = requests.get(
+        f"{api}/v1/profiles/alice/watchlist",
+        headers={"Authorization": f"Bearer {ALICE}", "If-None-Match": whole.headers["ETag"]},
+        timeout=30,
+    )
+    assert revalidated.status_code == 304
     seen, cursor = [], None
     while True:
         page = get(api, "/v1/profiles/alice/watchlist", ALICE, limit=3, cursor=cursor).json()

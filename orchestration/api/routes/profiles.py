@@ -17,7 +17,7 @@ from orchestration.api import paging
 from orchestration.api.auth import profile_owner
 from orchestration.api.db import Marts, marts_of, profiles_of
 from orchestration.api.problems import not_found
-from orchestration.api.respond import respond
+from orchestration.api.respond import respond, seconds_to_next_tick
 from orchestration.api.routes import FormatParam
 
 router = APIRouter(prefix="/profiles/{profile}", tags=["profiles"])
@@ -88,6 +88,11 @@ Cursor = Annotated[
     str | None,
     Query(description="next_cursor of the page before (opaque).", max_length=1000),
 ]
+
+
+def _private() -> dict[str, str]:
+    """One profile's answer is for its token's holder: no shared cache keeps it."""
+    return {"Cache-Control": f"private, max-age={seconds_to_next_tick()}"}
 
 
 def _currencies(marts: Marts, market_ids: list[str]) -> dict[str, str]:
@@ -180,6 +185,7 @@ def watchlist(
         as_of=as_of,
         extra={"profile": profile, "watchlist": name},
         next_cursor=next_cursor,
+        headers=_private(),
     )
 
 
@@ -255,6 +261,7 @@ def bank_crafts(
         as_of=as_of,
         extra={"profile": profile, "market_id": market_id},
         next_cursor=next_cursor,
+        headers=_private(),
     )
 
 
@@ -283,5 +290,11 @@ def alerts(
     )
     as_of = max((r["last_triggered_at"] for r in rows if r["last_triggered_at"]), default=None)
     return respond(
-        request, rows, columns=ALERT_COLUMNS, fmt=fmt, as_of=as_of, extra={"profile": profile}
+        request,
+        rows,
+        columns=ALERT_COLUMNS,
+        fmt=fmt,
+        as_of=as_of,
+        extra={"profile": profile},
+        headers=_private(),
     )

@@ -284,6 +284,12 @@ NAN_CURSOR = "eyJrIjoib3Bwb3J0dW5pdGllczpidXkiLCJhZnRlciI6WzAsIk5hTiIsImEiXX0"
         ("/v1/osrs/flips", {"min_volume_24h": "-5"}, "min_volume_24h"),
         ("/v1/osrs/flips", {"min_volume_24h": "1.5"}, "min_volume_24h"),
         ("/v1/osrs/flips", {"limit": "1001"}, "limit"),
+        # a NUL character, which PostgreSQL text cannot hold, in a path anywhere (the
+        # pages' too): a 400 naming the parameter, never a 500
+        ("/v1/markets/a\x00b/index", {}, "market_id"),
+        ("/v1/markets/osrs-ge/movers", {"cursor": "\x00"}, "cursor"),
+        ("/markets/a\x00b", {}, "market_id"),
+        ("/items/a\x00b", {}, "item_id"),
     ],
 )
 def test_bad_parameter_is_a_400_problem_naming_it(api, path, params, parameter) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -127,6 +128,17 @@ def install(app: FastAPI) -> None:
         log.warning("warehouse unavailable: %s", exc)
         problem = Problem(503, "Warehouse unavailable", str(exc), UNAVAILABLE)
         return problem_response(problem, headers={"Retry-After": "30"})
+
+    @app.exception_handler(psycopg.DataError)
+    async def _data(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # SQLSTATE class 22, or psycopg's own refusal of a NUL character in text: a value
+        # the client sent that the database cannot hold, in an API that only reads
+        log.info("data error on %s %s: %s", request.method, request.url.path, exc)
+        params = [*request.path_params.items(), *request.query_params.multi_items()]
+        name = next((k for k, v in params if "\x00" in f"{k}{v}"), "request")
+        return problem_response(
+            bad_parameter(name, f"a value the warehouse cannot take: {str(exc)[:200]}")
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -110,18 +110,24 @@ def price_chart(
 
 
 def index_chart(rows: Sequence[Mapping[str, Any]], title: str) -> alt.Chart:
-    """A market's price index (``mart_market_index``: ``day``, ``index_value``, points,
-    100 on the market's first day), oldest first. Raises ValueError when empty."""
+    """Price indexes (``mart_market_index``: ``day``, ``index_value``, points, 100 on the
+    market's first day), oldest first: one market's, or, when the rows carry
+    ``market_id``, a line per market. Raises ValueError when empty."""
     if not rows:
         raise ValueError("no index days to chart")
+    by_market = "market_id" in rows[0]
+    columns = ("market_id", "day", "index_value") if by_market else ("day", "index_value")
+    encoding: dict[str, Any] = {
+        "x": alt.X("day:T", title="UTC day", scale=UTC_TIME),
+        "y": alt.Y("index_value:Q", title="index (points, first day = 100)").scale(zero=False),
+        "tooltip": [*(["market_id:N"] if by_market else []), "day:T", "index_value:Q"],
+    }
+    if by_market:
+        encoding["color"] = alt.Color("market_id:N", title="market")
     return (
-        alt.Chart(_data(rows, ("day", "index_value")))
+        alt.Chart(_data(rows, columns))
         .mark_line(point=len(rows) < 40)
-        .encode(
-            x=alt.X("day:T", title="UTC day", scale=UTC_TIME),
-            y=alt.Y("index_value:Q", title="index (points, first day = 100)").scale(zero=False),
-            tooltip=["day:T", "index_value:Q"],
-        )
+        .encode(**encoding)
         .properties(title=title, width=WIDTH, height=HEIGHT)
     )
 

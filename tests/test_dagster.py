@@ -3,6 +3,7 @@ in-process run materializes raw → staging → marts and evaluates the checks."
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus
 from ingestion.landing import write_atomic
 from ingestion.simulator.writer import write_osrs_prices
 from orchestration import ingest, warehouse
+from orchestration.defs import run_metadata
 from orchestration.defs.resources import WarehouseResource
 from tests.conftest import SIM_END, clock_at, query, scalar
 
@@ -147,6 +149,17 @@ def test_in_process_run_materializes_and_checks(db, landing, defs, snapmart_home
     assert days and days == sorted(set(days))
     for market in columns[1:]:
         assert index[f"index_{market}"].value == pytest.approx(float(newest[market]))
+    # the first materialization of a new index day carries the chart of the API's pages,
+    # as a PNG in Markdown; another of the same day none, the next day's again
+    newest_day = scalar(db, "select max(day) from marts.mart_market_index")
+    assert index["index_newest_day"].value == newest_day.isoformat()
+    chart = index["index_chart"].value
+    assert chart.startswith("![price index by market](data:image/png;base64,")
+    assert base64.b64decode(chart.split(",", 1)[1].rstrip(")")).startswith(b"\x89PNG")
+    with warehouse.connect(db) as conn:
+        assert run_metadata.index_chart(conn, index, index) == {}
+        day_before = {"index_newest_day": (newest_day - timedelta(days=1)).isoformat()}
+        assert set(run_metadata.index_chart(conn, index, day_before)) == {"index_chart"}
     trends = meta["mart_item_trends"]
     market, item = trends["top_mover"].value.split("/", 1)
     change, biggest = query(

@@ -12,7 +12,7 @@ reads (the profile lines the catalogue does not know), which report what they li
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from dagster import (
 )
 from psycopg import sql
 
-from orchestration import warehouse
+from orchestration import charts, warehouse
 
 # Incremental facts: their time column, and the column naming the load a row came from.
 FACT_WINDOWS: dict[str, tuple[str, str]] = {
@@ -55,10 +55,17 @@ def _nodes(manifest: str) -> dict[str, dict[str, Any]]:
 
 
 def enrich(
-    events: Iterator[Any], manifest: Path, info: warehouse.ConnectionInfo | None = None
+    events: Iterator[Any],
+    manifest: Path,
+    info: warehouse.ConnectionInfo | None = None,
+    last_metadata: Callable[[str], Mapping[str, Any] | None] | None = None,
 ) -> Iterator[Any]:
     """Pass dagster-dbt's events through, adding our metadata to each materialization.
-    A failure to describe a table never fails the build: the step log says why."""
+    A failure to describe a table never fails the build: the step log says why.
+
+    ``last_metadata(unique_id)``: the metadata of the node's previous materialization
+    (None if none), which tells whether ``mart_market_index`` has a new day and so a new
+    chart (:func:`index_chart`); without it, no chart."""
     nodes = _nodes(str(manifest))
     conn = None
     try:
@@ -73,6 +80,8 @@ def enrich(
                     conn = conn or warehouse.connect(info, autocommit=True)
                     try:
                         extra = describe(conn, node)
+                        if node["name"] == "mart_market_index" and last_metadata is not None:
+                            extra.update(index_chart(conn, extra, last_metadata(uid_text(uid))))
                     except Exception as exc:  # noqa: BLE001 - metadata is best effort
                         extra = {"metadata_error": str(exc)[:300]}
                     event = event.with_metadata({**event.metadata, **extra})
@@ -148,15 +157,21 @@ INDEX_DAYS = 60
 MOVER_DAYS = 7
 
 
-def _market_index(conn: Any) -> dict[str, Any]:
-    """The index of each market, last INDEX_DAYS days (a table, a column per market), and
-    each market's newest value (a number per market)."""
-    rows = conn.execute(
+def _index_rows(conn: Any) -> list[tuple]:
+    """(market_id, day, index_value) of every market's last INDEX_DAYS days, by market
+    and day."""
+    return conn.execute(
         """select m.market_id, m.day, m.index_value from marts.mart_market_index as m
         where m.day >= (select max(i.day) - %s::int from marts.mart_market_index as i)
         order by m.market_id, m.day""",
         (INDEX_DAYS,),
     ).fetchall()
+
+
+def _market_index(conn: Any) -> dict[str, Any]:
+    """The index of each market, last INDEX_DAYS days (a table, a column per market), and
+    each market's newest value (a number per market)."""
+    rows = _index_rows(conn)
     markets = sorted({market for market, _, _ in rows})[:MAX_MARKETS]
     by_day: dict[Any, dict[str, float]] = {}
     newest: dict[str, float] = {}
@@ -178,10 +193,33 @@ def _market_index(conn: Any) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {
         "index_history": MetadataValue.table(records=records, schema=schema),
+        "index_newest_day": MetadataValue.text(max(by_day).isoformat()),
     }
     for market, value in newest.items():
         out[f"index_{market}"] = MetadataValue.float(value)
     return out
+
+
+def uid_text(uid: Any) -> str:
+    """A ``unique_id`` metadata entry (a text value or plain text) as text."""
+    return str(getattr(uid, "value", uid))
+
+
+def index_chart(
+    conn: Any, current: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``index_chart``: the indexes of every market over the last INDEX_DAYS days, as a
+    PNG in Markdown (``orchestration.charts``, the chart code of the API's pages), when
+    the newest index day differs from the previous materialization's: once a UTC day,
+    not at every tick (a chart is ≈ 90 kB of event log). {} otherwise."""
+    day = current.get("index_newest_day")
+    before = (previous or {}).get("index_newest_day")
+    if day is None or (before is not None and uid_text(before) == uid_text(day)):
+        return {}
+    rows = _index_rows(conn)
+    data = [{"market_id": m, "day": d, "index_value": v} for m, d, v in rows]
+    chart = charts.index_chart(data, f"Price index by market, to {uid_text(day)}")
+    return {"index_chart": MetadataValue.md(charts.png_markdown(chart, "price index by market"))}
 
 
 def _top_mover(conn: Any) -> dict[str, Any]:

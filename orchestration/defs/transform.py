@@ -120,10 +120,12 @@ def _build(
         dagster_dbt_translator=translator,
         current_dbt_indirect_selection_env=os.getenv(DBT_INDIRECT_SELECTION_ENV),
     )
-    selected = [
-        context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]
+    # the dbt node of each selected asset (unique id → asset key)
+    keys = {
+        context.assets_def.get_asset_spec(key).metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY]: key
         for key in context.selected_asset_keys
-    ]
+    }
+    selected = list(keys)
     args = dbt_args("build", full_refresh=config.full_refresh, unit_tests=config.unit_tests)
     # the step's log says what failed (below); dbt's own log file keeps the detail
     args += [*selection, "--log-level", "none"]
@@ -144,7 +146,18 @@ def _build(
         transform.ensure_built(selected, wh, parents_only=True)
         transform.ensure_built(transform.model_ids(HEALTH_VIEWS, wh), wh)
         events = _events(context, transform.stream(args, since, wh), manifest, translator, project)
-        yield from run_metadata.enrich(events, MANIFEST, wh.info)
+
+        def last_metadata(unique_id: str) -> Mapping[str, Any] | None:
+            """The node's previous materialization's metadata (a new index day, a chart)."""
+            key = keys.get(unique_id)
+            event = key and context.instance.get_latest_materialization_event(key)
+            return (
+                event.asset_materialization.metadata
+                if event and event.asset_materialization
+                else None
+            )
+
+        yield from run_metadata.enrich(events, MANIFEST, wh.info, last_metadata)
 
 
 def _events(

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from orchestration.api import auth, pages, problems
 from orchestration.api.db import Marts, profile_pool
 from orchestration.api.routes import (
+    events,
     health,
     ingest,
     items,
@@ -106,6 +107,7 @@ def create_app(marts: Marts) -> FastAPI:
         items.router,
         osrs.router,
         prices.router,
+        events.router,
         players.router,
         player_gains.router,
         leaderboards.router,

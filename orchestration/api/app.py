@@ -11,6 +11,7 @@ from orchestration.api import auth, pages, problems
 from orchestration.api.db import Marts, profile_pool
 from orchestration.api.routes import (
     events,
+    games,
     health,
     ingest,
     items,
@@ -108,6 +109,7 @@ def create_app(marts: Marts) -> FastAPI:
         osrs.router,
         prices.router,
         events.router,
+        games.router,
         players.router,
         player_gains.router,
         leaderboards.router,

@@ -10,7 +10,11 @@ from typer.testing import CliRunner
 from orchestration.cli import app
 from tests.conftest import scalar
 
-PERFORMANCE_SUITES = ("ingest", "exchanges", "tickets", "prices")
+PERFORMANCE_SUITES = ("ingest", "exchanges", "tickets", "prices", "api")
+# the API families every server has (issue 22's first slice); others are measured when present
+API_FAMILIES = {"health", "markets list", "market index", "movers", "prices latest", "prices batch"}
+# the families whose question the queries suite also answers on the fly from raw
+API_RAW = {"movers", "player gains", "item history (1y)", "scanner"}
 
 
 def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
@@ -76,10 +80,39 @@ def test_tiny_bench_writes_results_and_leaves_no_database(db, tmp_path) -> None:
         assert m["detail"]["answers_agree"], m["name"]  # marts and raw answer alike
     storage = {m["name"]: m["value"] for m in run["measures"] if m["suite"] == "storage"}
     assert all(v > 0 for v in storage.values()) and len(storage) == 3
+    check_api_measures([m for m in run["measures"] if m["suite"] == "api"])
     assert "snapmart bench (tiny)" in result.output
     assert (
         scalar(db, "select count(*) from pg_database where datname like 'snapmart_bench_%%'") == 0
     )
+
+
+def check_api_measures(api: list[dict]) -> None:
+    """The api suite's shape: per family measured four measures (five with an on-the-fly
+    equivalent) holding the counts asked for (tiny: 10 requests at 1 client, 32 clients ×
+    2), no error and no server traceback; then the summary. Timings are only > 0."""
+    *families, summary = api
+    assert summary["name"] == "families meeting every target"
+    by_family: dict[str, list[dict]] = {}
+    for m in families:
+        by_family.setdefault(m["name"].split(":")[0], []).append(m)
+    assert set(by_family) >= API_FAMILIES, summary["detail"]["skipped"]
+    assert summary["baseline_value"] == len(by_family) and 0 <= summary["value"] <= len(by_family)
+    assert summary["detail"]["server_errors"] == []
+    assert summary["detail"]["http_floor_p50_ms"] > 0
+    for family, measures in by_family.items():
+        d = measures[0]["detail"]
+        assert all(m["detail"] == d for m in measures)
+        assert len(measures) == (5 if family in API_RAW else 4), family
+        assert d["runs"] == 10 and d["concurrent_requests"] == 32 * 2 and d["errors"] == 0
+        assert d["rows"] > 0 and d["sql_rows"] > 0, family
+        assert all(m["value"] > 0 for m in measures), family
+        assert d["sql_p50_ms"] > 0 and d["requests_per_s"] > 0
+        assert d["kind"] in ("single", "list") and len(d["targets"]) == 2
+        if family in API_RAW:  # from this run's queries suite, not measured again
+            assert d["raw_from"] == "the queries suite of this run" and d["raw_p50_ms"] > 0
+        target = next(m for m in measures if m["name"] == f"{family}: p95, 1 client")
+        assert target["baseline_value"] == (25.0 if d["kind"] == "single" else 100.0)
 
 
 def test_unknown_scale_is_one_clear_sentence(db) -> None:

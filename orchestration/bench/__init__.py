@@ -6,8 +6,9 @@ it never touches the demo's data. Results go to ``bench/results/<stamp>.json`` a
 table on stdout (orchestration/bench/README.md; issue 9 adds the build, tick, query and
 storage suites).
 
-The suites: ``suites`` (ingest, exchanges, tickets), ``prices`` and ``faults``; ``measure``
-holds what they share. This module holds the scales and runs the suites asked for.
+The suites: ``suites`` (ingest, exchanges, tickets), ``prices``, ``api`` (the HTTP API on
+the prices suite's warehouse) and ``faults``; ``measure`` holds what they share. This
+module holds the scales and runs the suites asked for.
 """
 
 from __future__ import annotations
@@ -38,21 +39,24 @@ SCALES: dict[str, dict[str, int]] = {
         "price_items": 5, "price_days": 4, "tick_items": 400, "player_days": 10,
         "wow_listings": 5_000, "assets": 12, "years": 2,
         "events": 3, "event_days": 1, "event_listings": 200,
+        "api_runs": 10, "api_rounds": 2, "api_assets": 6, "api_asset_days": 30,
     },
     "small": {
         "osrs_items": 4_000, "osrs_hours": 6, "ingest_ticks": 2, "ingest_events": 10,
         "price_items": 30, "price_days": 120, "tick_items": 5_000, "player_days": 60,
         "wow_listings": 300_000, "assets": 100, "years": 10,
         "events": 10, "event_days": 7, "event_listings": 1_000,
+        "api_runs": 200, "api_rounds": 10, "api_assets": 20, "api_asset_days": 90,
     },
     "full": {
         "osrs_items": 4_000, "osrs_hours": 24, "ingest_ticks": 5, "ingest_events": 100,
         "price_items": 90, "price_days": 365, "tick_items": 30_000, "player_days": 120,
         "wow_listings": 300_000, "assets": 300, "years": 10,
         "events": 10, "event_days": 7, "event_listings": 1_000,
+        "api_runs": 200, "api_rounds": 10, "api_assets": 20, "api_asset_days": 90,
     },
 }  # fmt: skip
-SUITES = ("ingest", "exchanges", "tickets", "prices", "faults")
+SUITES = ("ingest", "exchanges", "tickets", "prices", "api", "faults")
 FAULT_FILES = {"tiny": 120, "small": 600, "full": 2_100}  # landing files the faults suite tries
 # The operational figures `--suite faults` adds (issue 21): one module per line, each with
 # ``figures(scale, log)`` returning {figure: number, …, "problems": [sentences]}, each run
@@ -112,11 +116,22 @@ def run(
             result.measures += bench_tickets(
                 info, params["events"], params["event_days"], params["event_listings"], log
             )
-    if "prices" in wanted:
+    if "prices" in wanted or "api" in wanted:
+        from orchestration.bench.api import bench_api, build_history
         from orchestration.bench.prices import bench_prices
 
+        # the api suite serves the prices suite's warehouse (its history alone when only
+        # the api suite is asked for), reusing the queries suite's on-the-fly figures
         with bench_environment(keep=keep) as info:
-            result.measures += bench_prices(info, params, log)
+            prices: list[Measure] = []
+            if "prices" in wanted:
+                prices = bench_prices(info, params, log)
+            else:
+                build_history(info, params, log)
+            result.measures += prices
+            if "api" in wanted:
+                queries = [m for m in prices if m.suite == "queries"]
+                result.measures += bench_api(info, params, log, queries)
     if "faults" in wanted:
         from orchestration.bench.faults import bench_faults
         from orchestration.bench.ops_privilege import analyst_probe_figures

@@ -30,7 +30,7 @@ def bench(
     suite: Annotated[
         list[str] | None,
         typer.Option(
-            help="Only these suites (ingest, exchanges, tickets, prices, faults); default all."
+            help="Only these suites (ingest, exchanges, tickets, prices, api, faults); default all."
         ),
     ] = None,
 ) -> None:

@@ -117,7 +117,8 @@ def run(
                 info, params["events"], params["event_days"], params["event_listings"], log
             )
     if "prices" in wanted or "api" in wanted:
-        from orchestration.bench.api import bench_api, build_history
+        from orchestration.bench.api import bench_api
+        from orchestration.bench.api_probes import build_history
         from orchestration.bench.prices import bench_prices
 
         # the api suite serves the prices suite's warehouse (its history alone when only

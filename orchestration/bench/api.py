@@ -30,17 +30,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import requests
 
 from orchestration import warehouse
-from orchestration.bench.api_probes import Probe, probes
-from orchestration.bench.measure import Measure, time_it
-from orchestration.bench.prices import QUERIES, RAW_QUERY_BUDGET_S, T0, _latencies, _pct
+from orchestration.bench.api_probes import Probe, add_exchanges_and_ticks, context, probes
+from orchestration.bench.measure import Measure
+from orchestration.bench.prices import QUERIES, RAW_QUERY_BUDGET_S, _latencies, _pct
 
 CLIENTS = 32
 WARMUP = 10
@@ -48,8 +46,6 @@ TARGET_P95_MS = {"single": 25.0, "list": 100.0}
 OVERHEAD_TARGET = 2.0
 START_TIMEOUT_S = 180
 RAW_SQL = {name: raw for name, _, raw in QUERIES}
-# orchestration/defs/transform.py's HEALTH_VIEWS (importing it would load Dagster)
-HEALTH_VIEWS = ("mart_pipeline_runs", "mart_source_health", "mart_fetch_gaps")
 
 
 # --------------------------------------------------------------------------- the server
@@ -99,95 +95,6 @@ def serve_api(log_file: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-# --------------------------------------------------------------------------- the data
-
-
-def build_history(
-    info: warehouse.ConnectionInfo, params: dict[str, int], log: Callable[[str], None]
-) -> None:
-    """The prices suite's history (all of it, one full build, no ticks and no measures):
-    what ``--suite api`` stands on when the prices suite is not run."""
-    from ingestion.simulator.writer import write_osrs_hiscores, write_osrs_prices
-    from orchestration.bench.prices import _dbt, _load, _write_mapping
-
-    _write_mapping(params, T0 - timedelta(minutes=1))
-    write_osrs_prices(
-        params["price_days"],
-        n_items=params["price_items"],
-        end=T0,
-        latest_every=timedelta(days=100_000),
-    )
-    write_osrs_hiscores(params["player_days"], end=T0, every=timedelta(days=1))
-    load_s, rows = _load(("osrs_prices", "osrs_hiscores"))
-    with warehouse.connect(info, autocommit=True) as conn:
-        conn.execute("analyze")
-    build_s, _ = _dbt()
-    log(f"api: the prices history ({rows:,} rows) loaded in {load_s:.0f} s, built in "
-        f"{build_s:.0f} s")  # fmt: skip
-
-
-def _add_exchanges_and_ticks(
-    info: warehouse.ConnectionInfo, params: dict[str, int], log: Callable[[str], None]
-) -> dict[str, Any]:
-    """A small exchange history (loaded and built as a tick builds it) and one recorded
-    tick per source; returns what it did, for the detail."""
-    from ingestion.simulator.exchanges import assets, tracked_assets_csv
-    from ingestion.simulator.writer import write_exchanges
-    from orchestration import ingest, metrics, transform
-
-    config = Path(os.environ["SNAPMART_LANDING_DIR"]).parent / "tracked_assets.csv"
-    config.write_text(tracked_assets_csv(assets(params["api_assets"])))
-    days = str(params["api_asset_days"])
-    history = {f"SOURCES__{s}__HISTORY_DAYS": days for s in ("BINANCE", "YAHOO_FINANCE")}
-    started = time.time()
-    with mock.patch.dict(os.environ, history):
-        write_exchanges(seed=11, end=T0, assets_file=config, n_assets=params["api_assets"])
-    ticks = []
-    for source in ("binance", "yahoo_finance"):
-        tick = metrics.SourceTick(source, "bench")
-        tick.loaded(ingest.load_source(source))
-        ticks.append(tick)
-    # as a tick of the two sources builds; with the health views, which read staging views
-    # the selection replaces (dbt drops a replaced view "cascade", and views on it with it)
-    select = " ".join(("@source:binance @source:yahoo_finance", *HEALTH_VIEWS))
-    build_s, built = time_it(
-        lambda: transform.run_dbt("build", select, unit_tests=False, tests_since_load=started)
-    )
-    if not built.success:
-        raise RuntimeError(f"dbt build of the api suite's exchanges failed: {built.error}")
-    # the prices history's loads ran outside ticks: one tick each, so health has rows
-    ticks += [metrics.SourceTick(s, "bench") for s in ("osrs_prices", "osrs_hiscores")]
-    metrics.record(ticks, info)
-    seconds = time.time() - started
-    log(f"api: {params['api_assets']} exchange assets × {days} days added and built in "
-        f"{seconds:.0f} s (build {build_s:.0f} s)")  # fmt: skip
-    return {"exchange_assets": params["api_assets"], "exchange_days": params["api_asset_days"],
-            "exchange_seconds": round(seconds, 1)}  # fmt: skip
-
-
-def _context(info: warehouse.ConnectionInfo) -> dict[str, Any]:
-    """The entities asked for: the prices suite's market, its item and player (picked as
-    the queries suite picks them), and every exchange symbol (up to 20)."""
-    with warehouse.connect(info) as conn:
-        item = conn.execute(
-            "select item_id from marts.fct_prices_daily where market_id = 'osrs-ge'"
-            " group by item_id order by count(*) desc, item_id limit 1"
-        ).fetchone()[0]
-        player = conn.execute(
-            "select username from marts.mart_player_gains where period = 'week'"
-            " group by username order by sum(gained) desc, username limit 1"
-        ).fetchone()[0]
-        symbols = [r[0] for r in conn.execute(
-            "select distinct symbol from marts.mart_latest_prices order by symbol limit 20"
-        )]  # fmt: skip
-    # /v1/prices/latest asks for three, the batch for all of them
-    latest = [s for s in ("BTC", "ETH", "AAPL") if s in symbols] or symbols[:3]
-    return {"market": "osrs-ge", "item": item, "player": player, "symbols": symbols,
-            "upper_symbols": [s.upper() for s in symbols], "latest": latest,
-            "upper_latest": [s.upper() for s in latest],
-            "since": T0 - timedelta(days=365)}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- timing
@@ -356,8 +263,8 @@ def bench_api(
     from orchestration.bench.prices import psycopg_connect
 
     suite_started = time.perf_counter()
-    setup = _add_exchanges_and_ticks(info, params, log)
-    ctx = _context(info)
+    setup = add_exchanges_and_ticks(info, params, log)
+    ctx = context(info)
     out: list[Measure] = []
     skipped: dict[str, str] = {}
     measured: dict[str, dict] = {}

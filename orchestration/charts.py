@@ -21,6 +21,10 @@ import vl_convert
 
 # times on the axes in UTC, whatever the renderer's zone (every time in snapmart is UTC)
 UTC_TIME = alt.Scale(type="utc")
+# the price chart's series, named as its legend shows them
+CLOSE = "daily close"
+MA_7D = "7-day moving average"
+MA_30D = "30-day moving average"
 WIDTH = 640
 HEIGHT = 260
 
@@ -58,21 +62,24 @@ def price_chart(
     if not closes:
         raise ValueError("no daily closes to chart")
     y_title = f"price ({currency})"
+    # the series are named in words (the legend's labels): window outputs and a copy of
+    # the close under its own name, folded into one line per series
+    window = {"sort": [alt.SortField("day")], "ignorePeers": False}
     series = (
         alt.Chart(_data(closes, ("day", "close")))
-        .transform_window(
-            ma_7d="mean(close)", frame=[-6, 0], sort=[alt.SortField("day")], ignorePeers=False
-        )
-        .transform_window(
-            ma_30d="mean(close)", frame=[-29, 0], sort=[alt.SortField("day")], ignorePeers=False
-        )
-        .transform_fold(["close", "ma_7d", "ma_30d"], as_=["series", "price"])
+        .transform_window(**{MA_7D: "mean(close)"}, frame=[-6, 0], **window)
+        .transform_window(**{MA_30D: "mean(close)"}, frame=[-29, 0], **window)
+        .transform_calculate(**{CLOSE: "datum.close"})
+        .transform_fold([CLOSE, MA_7D, MA_30D], as_=["series", "price"])
         .mark_line()
         .encode(
             x=alt.X("day:T", title="UTC day", scale=UTC_TIME),
             y=alt.Y("price:Q", title=y_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("series:N", legend=None),
+            # the close first: the first colour and a solid line
+            color=alt.Color(
+                "series:N", title=None, sort=[CLOSE, MA_7D, MA_30D], legend=alt.Legend(orient="top")
+            ),
+            strokeDash=alt.StrokeDash("series:N", sort=[CLOSE, MA_7D, MA_30D], legend=None),
         )
     )
     layers: list[alt.Chart] = [series]
@@ -143,7 +150,12 @@ def gains_chart(rows: Sequence[Mapping[str, Any]], metric: str, unit: str) -> al
         alt.Chart(_data(ranked, ("captured_at", "value")))
         .mark_line(interpolate="step-after", point=True)
         .encode(
-            x=alt.X("captured_at:T", title="snapshot (UTC)", scale=UTC_TIME),
+            x=alt.X(
+                "captured_at:T",
+                title="snapshot (UTC)",
+                scale=UTC_TIME,
+                axis=alt.Axis(format="%b %d %H:%M", labelOverlap="greedy", labelAngle=0),
+            ),
             y=alt.Y("value:Q", title=f"{metric} ({unit})").scale(zero=False),
             tooltip=["captured_at:T", "value:Q"],
         )

@@ -5,8 +5,10 @@ are 400 problems naming them, an unknown market 404; CSV; ETag and 304."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import math
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -231,6 +233,9 @@ def test_latest_prices_and_batch_equal_sql(api, built) -> None:
     ]
     assert body["unknown"] == ["NOPE"]
     assert body["as_of"] == max(expected[s]["updated_at"] for s in ("ETH", "AAPL", "BTC"))
+    # the parameter repeated is the same question (none of the symbols dropped)
+    repeated = get(api, "/v1/prices/latest", symbols=["eth, AAPL", "NOPE", "BTC,ETH"]).json()
+    assert repeated["data"] == body["data"] and repeated["unknown"] == ["NOPE"]
     batch = requests.post(
         f"{api}/v1/prices/batch", json={"symbols": ["BTC", "ZZZ", "aapl"]}, timeout=30
     )
@@ -403,6 +408,47 @@ def test_etag_last_modified_and_304(api, built) -> None:
         timeout=30,
     )
     assert since.status_code == 304
+    # the same time in the asctime form (no zone: HTTP dates are GMT), and an hour before it
+    for offset, status in ((0, 304), (-1, 200)):
+        when = (as_of.astimezone(UTC) + timedelta(hours=offset)).strftime("%a %b %d %H:%M:%S %Y")
+        answer = requests.get(
+            f"{api}{path}",
+            params={"window": "1d"},
+            headers={"If-Modified-Since": when},
+            timeout=30,
+        )
+        assert answer.status_code == status, (when, answer.text[:300])
+    # HEAD: the GET's status and headers, no body (routes and pages alike)
+    for head_path in (path, "/"):
+        head = requests.head(f"{api}{head_path}", params={"window": "1d"}, timeout=30)
+        got = get(api, head_path, window="1d")
+        assert head.status_code == 200 and head.content == b""
+        assert (
+            head.headers["ETag" if head_path == path else "Content-Type"]
+            == got.headers["ETag" if head_path == path else "Content-Type"]
+        )
+
+
+def test_a_cursor_belongs_to_its_list(api) -> None:
+    """A next_cursor works on its own list (JSON or CSV, any limit), and is a 400 naming
+    ``cursor`` on another market's list or with another filter, never a page of it; a
+    cursor edited to hold a number the SQL cannot take is a 400 too."""
+    path = "/v1/markets/osrs-ge/movers"
+    cursor = get(api, path, limit=2).json()["next_cursor"]
+    assert cursor
+    assert get(api, path, limit=3, cursor=cursor, format="csv").status_code == 200
+    for other, params in (
+        (f"/v1/markets/{DOFUS}/movers", {}),
+        (path, {"window": "7d"}),
+    ):
+        answer = get(api, other, cursor=cursor, **params)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["parameter"] == "cursor"
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    data["after"][0] = 10**30
+    edited = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    answer = get(api, path, cursor=edited)
+    assert answer.status_code == 400 and answer.json()["parameter"] == "cursor"
 
 
 # --- market signals, items, flips (orchestration/api/routes/market_signals.py, items.py,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestration.api import auth, pages, problems
+from orchestration.api import auth, pages, paging, problems
 from orchestration.api.db import Marts, profile_pool
 from orchestration.api.routes import (
     events,
@@ -61,6 +64,35 @@ Read-only answers from snapmart's marts, as the `snapmart_analyst` role.
 * Errors are `application/problem+json`: a bad parameter is 400 and names it, an unknown
   market 404.
 """
+
+
+class ListsAndHead:
+    """ASGI middleware: binds each request's paging cursors to its list (path and filters,
+    ``paging.bind``), and answers ``HEAD`` on every GET route and page as that GET would,
+    headers only (RFC 9110 §9.3.2; FastAPI registers GET alone)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection (HTTP requests as above, anything else untouched)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        paging.bind(scope["path"], query)
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(marts: Marts) -> FastAPI:
@@ -118,4 +150,23 @@ def create_app(marts: Marts) -> FastAPI:
     ):
         app.include_router(router, prefix="/v1", responses=RESPONSES)
     app.include_router(pages.router)  # HTML for people: /, /markets/…, /items/…, …
+    app.add_middleware(ListsAndHead)
+    app.openapi = _without_422(app.openapi)  # type: ignore[method-assign]
     return app
+
+
+def _without_422(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """FastAPI's OpenAPI document without the 422 it declares on every route with
+    parameters: a bad parameter here is a 400 problem (``problems.install``), which
+    ``RESPONSES`` declares; a generated client should not expect a 422."""
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # FastAPI's own, cached on the app after the first call
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    del responses["422"]  # a route's own 422 (ingest: an invalid batch) stays
+        return schema
+
+    return openapi

@@ -89,7 +89,9 @@ def desc_params(after: list[Any] | None) -> dict[str, Any]:
         return {"after_null": None, "after_key": None, "after_id": None}
     is_null, key, item_id = after
     try:
-        finite = Decimal(key).is_finite()
+        number = Decimal(key)
+        # PostgreSQL's numeric holds up to 131072 digits before the point: far fewer here
+        finite = number.is_finite() and abs(number.adjusted()) < 1000
     except ArithmeticError:
         finite = False
     if not finite or is_null not in (0, 1):

@@ -135,9 +135,14 @@ def install(app: FastAPI) -> None:
         # the client sent that the database cannot hold, in an API that only reads
         log.info("data error on %s %s: %s", request.method, request.url.path, exc)
         params = [*request.path_params.items(), *request.query_params.multi_items()]
-        name = next((k for k, v in params if "\x00" in f"{k}{v}"), "request")
+        name = next((k for k, v in params if "\x00" in f"{k}{v}"), None)
+        if name is not None:
+            return problem_response(bad_parameter(name, "holds a NUL character"))
+        if "cursor" in request.query_params:  # a hand-edited key out of the SQL's range
+            return problem_response(bad_parameter("cursor", "not a cursor this API handed out"))
+        # the database's own words stay in the log (they quote the statement's parameters)
         return problem_response(
-            bad_parameter(name, f"a value the warehouse cannot take: {str(exc)[:200]}")
+            bad_parameter("request", "a value is out of the range the warehouse can hold")
         )
 
     @app.exception_handler(Exception)

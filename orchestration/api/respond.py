@@ -86,6 +86,8 @@ def _not_modified_since(header: str | None, as_of: datetime | None) -> bool:
         since = parsedate_to_datetime(header)
     except (TypeError, ValueError):
         return False  # an unreadable date is ignored (RFC 9110 §13.1.3)
+    if since.tzinfo is None:  # asctime or zone-less forms: HTTP dates are GMT (RFC 9110 §5.6.7)
+        since = since.replace(tzinfo=UTC)
     return as_of.replace(microsecond=0) <= since
 
 

@@ -94,9 +94,10 @@ def latest(
     request: Request,
     marts: Annotated[Marts, Depends(marts_of)],
     symbols: Annotated[
-        str,
+        list[str],
         Query(
-            description=f"Comma-separated symbols (BTC,ETH,AAPL), at most {MAX_SYMBOLS}.",
+            description=f"Comma-separated symbols (BTC,ETH,AAPL), at most {MAX_SYMBOLS};"
+            " the parameter may also repeat (symbols=BTC&symbols=ETH).",
             max_length=4000,
         ),
     ],
@@ -107,7 +108,8 @@ def latest(
     (%, for stocks the last session over the one before), ``updated_at`` (when the price
     was observed, UTC); ``unknown`` lists the symbols with no price (in CSV: the header
     ``Snapmart-Unknown-Symbols``). ``as_of``: the newest ``updated_at``."""
-    return _answer(request, marts, _symbols(symbols.split(","), "symbols"), fmt)
+    asked = [symbol for part in symbols for symbol in part.split(",")]
+    return _answer(request, marts, _symbols(asked, "symbols"), fmt)
 
 
 @router.post("/batch", summary="Latest prices of a list of symbols (JSON body)")

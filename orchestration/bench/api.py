@@ -38,7 +38,7 @@ import requests
 from orchestration import warehouse
 from orchestration.bench.api_probes import Probe, add_exchanges_and_ticks, context, probes
 from orchestration.bench.measure import Measure
-from orchestration.bench.prices import QUERIES, RAW_QUERY_BUDGET_S, _latencies, _pct
+from orchestration.bench.prices import QUERIES, RAW_QUERY_BUDGET_S, latencies, percentile
 
 CLIENTS = 32
 WARMUP = 10
@@ -187,7 +187,7 @@ def _why_not(probe: Probe, spec: dict[str, Any]) -> str | None:
 
 
 def _ms(seconds: list[float], q: float) -> float:
-    return round(_pct(seconds, q) * 1e3, 3)
+    return round(percentile(seconds, q) * 1e3, 3)
 
 
 def _family(base: str, probe: Probe, ctx: dict, analyst: Any, runs: int, rounds: int) -> dict:
@@ -198,7 +198,7 @@ def _family(base: str, probe: Probe, ctx: dict, analyst: Any, runs: int, rounds:
         return {"skipped": f"HTTP {first.status_code}: {first.text[:200]}"}
     answer = first.json()
     rows = len(answer["data"]) if isinstance(answer, dict) and "data" in answer else None
-    sql_times, sql_rows = _latencies(analyst, probe.sql, ctx, runs + 3, 1e9)
+    sql_times, sql_rows = latencies(analyst, probe.sql, ctx, runs + 3, 1e9)
     sql_times = sql_times[3:]  # warm-up: plans and caches
     if not sql_rows:
         return {"skipped": "no rows in the bench warehouse"}
@@ -242,8 +242,8 @@ def _raw_p50(
             return m.detail["raw_p50_ms"], "the queries suite of this run"
     args = {"item": ctx["item"], "player": ctx["player"], "since": ctx["since"]}
     with warehouse.connect(info, autocommit=True) as owner:
-        times, _ = _latencies(owner, RAW_SQL[name], args, 10, RAW_QUERY_BUDGET_S)
-    return round(_pct(times, 0.5) * 1e3, 1), f"{len(times)} runs here"
+        times, _ = latencies(owner, RAW_SQL[name], args, 10, RAW_QUERY_BUDGET_S)
+    return round(percentile(times, 0.5) * 1e3, 1), f"{len(times)} runs here"
 
 
 # --------------------------------------------------------------------------- the suite

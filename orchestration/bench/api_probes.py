@@ -131,9 +131,9 @@ def build_history(
     """The prices suite's history (all of it, one full build, no ticks and no measures):
     what ``--suite api`` stands on when the prices suite is not run."""
     from ingestion.simulator.writer import write_osrs_hiscores, write_osrs_prices
-    from orchestration.bench.prices import _dbt, _load, _write_mapping
+    from orchestration.bench.prices import load_sources, run_build, write_mapping
 
-    _write_mapping(params, T0 - timedelta(minutes=1))
+    write_mapping(params, T0 - timedelta(minutes=1))
     write_osrs_prices(
         params["price_days"],
         n_items=params["price_items"],
@@ -141,10 +141,10 @@ def build_history(
         latest_every=timedelta(days=100_000),
     )
     write_osrs_hiscores(params["player_days"], end=T0, every=timedelta(days=1))
-    load_s, rows = _load(("osrs_prices", "osrs_hiscores"))
+    load_s, rows = load_sources(("osrs_prices", "osrs_hiscores"))
     with warehouse.connect(info, autocommit=True) as conn:
         conn.execute("analyze")
-    build_s, _ = _dbt()
+    build_s, _ = run_build()
     log(f"api: the prices history ({rows:,} rows) loaded in {load_s:.0f} s, built in "
         f"{build_s:.0f} s")  # fmt: skip
 

@@ -79,7 +79,8 @@ def _write_tick(first_ts: int, params: dict[str, int]) -> int:
     return n
 
 
-def _write_mapping(params: dict[str, int], at: datetime) -> None:
+def write_mapping(params: dict[str, int], at: datetime) -> None:
+    """Land the OSRS item mapping of the ``tick_items``-item simulated market at ``at``."""
     from ingestion.landing import write_atomic
     from ingestion.simulator.osrs_ge import GEMarket
 
@@ -87,7 +88,8 @@ def _write_mapping(params: dict[str, int], at: datetime) -> None:
     write_atomic("osrs_prices", "mapping", at, body, durable=False)
 
 
-def _load(sources: tuple[str, ...]) -> tuple[float, int]:
+def load_sources(sources: tuple[str, ...]) -> tuple[float, int]:
+    """Load what is pending of each source, landing → raw: (seconds, rows loaded)."""
     from orchestration import ingest
 
     seconds, rows = 0.0, 0
@@ -98,7 +100,7 @@ def _load(sources: tuple[str, ...]) -> tuple[float, int]:
     return seconds, rows
 
 
-def _dbt(
+def run_build(
     select: str | None = None, full_refresh: bool = False, since: float | None = None
 ) -> tuple[float, Any]:
     """A full build runs everything; a tick (a selection) skips unit tests and tests the
@@ -120,8 +122,8 @@ def _dbt(
 def _tick(at_ts: int, params: dict[str, int], log: Callable[[str], None], label: str) -> dict:
     observations = _write_tick(at_ts, params)
     started = time.time()
-    load_s, rows = _load(("osrs_prices",))
-    build_s, built = _dbt("@source:osrs_prices", since=started)
+    load_s, rows = load_sources(("osrs_prices",))
+    build_s, built = run_build("@source:osrs_prices", since=started)
     log(
         f"prices: tick at {label} history ({observations:,} observations): load {load_s:.1f} s, "
         f"build {build_s:.1f} s"
@@ -165,17 +167,17 @@ def bench_prices(
     observations = "select count(*) from marts.fct_price_observations"
 
     # -- 1. the newest tenth of the history, and the players
-    _write_mapping(params, T0 - timedelta(minutes=1))
+    write_mapping(params, T0 - timedelta(minutes=1))
     w_s, _ = time_it(
         lambda: write_osrs_prices(recent_days, n_items=items, end=T0, latest_every=never)
     )
     # the simulator's roster (config/tracked_players.csv), a fetch a day
     write_osrs_hiscores(params["player_days"], end=T0, every=timedelta(days=1))
-    load_s, rows = _load(("osrs_prices", "osrs_hiscores"))
+    load_s, rows = load_sources(("osrs_prices", "osrs_hiscores"))
     log(
         f"prices: wrote {recent_days:g} days in {w_s:.0f} s, loaded {rows:,} rows in {load_s:.1f} s"
     )  # noqa: E501
-    build_small, _ = _dbt()
+    build_small, _ = run_build()
     n_small = _count(info, observations)
     log(f"prices: full build at {n_small:,} observations in {build_small:.1f} s")
     tick_small = _tick(int(T0.timestamp()), params, log, f"{n_small:,}")
@@ -187,12 +189,12 @@ def bench_prices(
             days - recent_days, n_items=items, end=older_end, latest_every=never
         )
     )
-    load_old_s, rows_old = _load(("osrs_prices",))
+    load_old_s, rows_old = load_sources(("osrs_prices",))
     log(f"prices: wrote the older history in {w_s:.0f} s, loaded {rows_old:,} rows in "
         f"{load_old_s:.1f} s ({rows_old / load_old_s:,.0f} rows/s)")  # fmt: skip
     with warehouse.connect(info, autocommit=True) as conn:
         conn.execute("analyze")
-    build_large, _ = _dbt(full_refresh=True)
+    build_large, _ = run_build(full_refresh=True)
     n_large = _count(info, observations)
     log(f"prices: full build at {n_large:,} observations in {build_large:.1f} s")
     tick_large = _tick(int(T0.timestamp()) + 2 * STEP, params, log, f"{n_large:,}")
@@ -366,7 +368,7 @@ QUERIES: list[tuple[str, str, str]] = [
 ]
 
 
-def _latencies(conn: Any, sql: str, args: dict, runs: int, budget: float) -> tuple[list, list]:
+def latencies(conn: Any, sql: str, args: dict, runs: int, budget: float) -> tuple[list, list]:
     """Wall times (s) of up to ``runs`` executions (fewer once ``budget`` s are spent,
     at least 3), and the answer."""
     times: list[float] = []
@@ -381,7 +383,8 @@ def _latencies(conn: Any, sql: str, args: dict, runs: int, budget: float) -> tup
     return times, answer
 
 
-def _pct(times: list[float], q: float) -> float:
+def percentile(times: list[float], q: float) -> float:
+    """The ``q`` quantile (0 < q ≤ 1) of ``times`` by the nearest-rank method."""
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
@@ -406,10 +409,10 @@ def run_queries(info: warehouse.ConnectionInfo, log: Callable[[str], None]) -> l
     owner = warehouse.connect(info, autocommit=True)
     try:
         for name, mart_sql, raw_sql in QUERIES:
-            mart_times, mart_answer = _latencies(analyst, mart_sql, args, QUERY_RUNS, 1e9)
-            raw_times, raw_answer = _latencies(owner, raw_sql, args, QUERY_RUNS, RAW_QUERY_BUDGET_S)
-            p50, p95 = _pct(mart_times, 0.5) * 1e3, _pct(mart_times, 0.95) * 1e3
-            raw50, raw95 = _pct(raw_times, 0.5) * 1e3, _pct(raw_times, 0.95) * 1e3
+            mart_times, mart_answer = latencies(analyst, mart_sql, args, QUERY_RUNS, 1e9)
+            raw_times, raw_answer = latencies(owner, raw_sql, args, QUERY_RUNS, RAW_QUERY_BUDGET_S)
+            p50, p95 = percentile(mart_times, 0.5) * 1e3, percentile(mart_times, 0.95) * 1e3
+            raw50, raw95 = percentile(raw_times, 0.5) * 1e3, percentile(raw_times, 0.95) * 1e3
             detail = {
                 "params": args,
                 "runs": len(mart_times),

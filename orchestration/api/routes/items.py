@@ -13,7 +13,7 @@ from orchestration.api.db import Marts, marts_of
 from orchestration.api.respond import newest, respond
 from orchestration.api.routes import FormatParam
 from orchestration.api.routes.market_signals import TREND_FIELDS
-from orchestration.api.routes.markets import Cursor, _market
+from orchestration.api.routes.markets import Cursor, market_row
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -88,7 +88,7 @@ def items(
     unknown market. dim_items has no time: no ``Last-Modified``. Pages of ``limit``
     (default 50) with ``cursor``."""
     if market_id is not None:
-        _market(marts, market_id)
+        market_row(marts, market_id)
     needle = (q or "").strip() or None
     kind = f"items:{needle or ''}:{market_id or ''}"
     after = paging.decode(cursor, kind, (str, str))
@@ -207,7 +207,7 @@ def history(
     at most a few hundred candles per market)."""
     lookup.item(marts, item_id)
     if market_id is not None:
-        _market(marts, market_id)
+        market_row(marts, market_id)
     tier, table, span = RANGES[range_]
     rows = marts.fetch(
         f"""

@@ -16,7 +16,7 @@ from orchestration.api import lookup, paging
 from orchestration.api.db import Marts, marts_of
 from orchestration.api.respond import respond
 from orchestration.api.routes import FormatParam
-from orchestration.api.routes.markets import Cursor, MarketId, _market
+from orchestration.api.routes.markets import Cursor, MarketId, market_row
 
 router = APIRouter(prefix="/markets", tags=["markets"])
 
@@ -149,7 +149,7 @@ def volatility(
     market's ``currency``), ``as_of`` (the item's latest observation, UTC). Items with
     fewer than two day-over-day changes have no volatility and are not listed. Pages of
     ``limit`` (default 50) with ``cursor``; 404 for an unknown market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     after = paging.decode(cursor, "volatility", (int, str))
     rows = marts.fetch(
         """
@@ -219,7 +219,7 @@ def opportunities(
     ``volatility_30d`` %; ``trend_state``; ``as_of`` the item's latest observation. A
     market without a fee rule (the exchanges) has none. Pages of ``limit`` (default 50)
     with ``cursor``; 404 for an unknown market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     table, pct = SIDES[side]
     columns = tuple(c.format(pct=pct) for c in OPPORTUNITY_COLUMNS)
     kind = f"opportunities:{side}"
@@ -299,7 +299,7 @@ def scanner(
     without a volume fail it). Biggest ``buy_expected_profit`` first, items without a buy
     opportunity after them, each group by ``item_id``. Pages of ``limit`` (default 50)
     with ``cursor``; 404 for an unknown market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     kind = "scanner"
     after = paging.decode(cursor, kind, lookup.DESC_TYPES)
     rows = marts.fetch(
@@ -368,7 +368,7 @@ def trends(
     ``forecast_price_1d`` and its ~95 % band ``forecast_low_1d`` … ``forecast_high_1d``
     (null with fewer than 5 day-over-day changes), ``as_of`` (UTC). Pages of ``limit``
     (default 50) with ``cursor``; 404 for an unknown market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     kind = f"trends:{state or ''}"
     after = paging.decode(cursor, kind, (str,))
     fields = ", ".join(f"t.{c}" for c in TREND_FIELDS if c != "currency")
@@ -431,7 +431,7 @@ def seasonality(
     ``hours_observed`` (candles behind the slot, up to 4), ``slots_observed`` (of the
     week's 168). ``as_of``: the market's newest observation. Pages of ``limit`` (default
     168, one item's week) with ``cursor``; 404 for an unknown market or ``item_id``."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     if item_id is not None:
         lookup.item(marts, item_id)
     kind = f"seasonality:{item_id or ''}"

@@ -54,7 +54,7 @@ Cursor = Annotated[
 ]
 
 
-def _market(marts: Marts, market_id: str) -> dict:
+def market_row(marts: Marts, market_id: str) -> dict:
     """The market's dim_markets row; a 404 Problem when there is none."""
     rows = marts.fetch(
         "select market_id, currency from marts.dim_markets where market_id = %s", (market_id,)
@@ -117,7 +117,7 @@ def market_index(
     item had two consecutive closes) and ``items`` (items that contributed). ``as_of``:
     the market's newest observation (``mart_item_trends.as_of``). 404 for an unknown
     market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     rows = marts.fetch(
         """
         select day, index_value, change_pct, items
@@ -162,7 +162,7 @@ def movers(
     ranks follow. ``change_pct`` in %, ``price`` the latest price in the market's
     ``currency``, ``as_of`` the item's latest observation. Pages of ``limit`` (default 20)
     with ``cursor``; 404 for an unknown market."""
-    market = _market(marts, market_id)
+    market = market_row(marts, market_id)
     rank = SORT_RANKS[sort]
     after = paging.decode(cursor, f"movers:{window}:{sort}", (int, str))
     rows = marts.fetch(

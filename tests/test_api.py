@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_dofus_market, write_exchanges, write_osrs_prices
 from orchestration.cli import app
-from tests.api_server import PROBLEM, as_json, get, rows_as_json, serve
+from tests.api_server import PROBLEM, Forged, as_json, get, rows_as_json, serve
 from tests.conftest import SIM_END, query
 
 END = SIM_END - timedelta(hours=1)
@@ -251,7 +251,7 @@ def test_latest_prices_and_batch_equal_sql(api, built) -> None:
 
 # a cursor of another list (markets), and one of this list's shape whose number is not one
 FOREIGN_CURSOR = "eyJrIjoibWFya2V0cyIsImFmdGVyIjpbImEiXX0"
-NAN_CURSOR = "eyJrIjoib3Bwb3J0dW5pdGllczpidXkiLCJhZnRlciI6WzAsIk5hTiIsImEiXX0"
+NAN_CURSOR = Forged("opportunities:buy", [0, "NaN", "a"])
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,8 @@ unknown event or section 404."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
 import statistics
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,7 +19,7 @@ from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_vividseats
 from orchestration.cli import app
-from tests.api_server import PROBLEM, as_json, get, rows_as_json, serve
+from tests.api_server import PROBLEM, Forged, as_json, get, page_through, rows_as_json, serve
 from tests.conftest import query
 
 # recent (deals are of upcoming events, "upcoming" is against today); whole half-hours
@@ -114,12 +112,6 @@ def api(built, tmp_path_factory):
         yield base
 
 
-def forged(kind: str, key: list) -> str:
-    """A cursor as the API encodes one (base64url of its JSON), holding what we choose."""
-    raw = json.dumps({"k": kind, "after": key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def cell(value) -> str:
     """A JSON value as the CSV writes it (numbers compared as numbers by the caller)."""
     if value is None:
@@ -127,20 +119,6 @@ def cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def page_through(base: str, path: str, columns: list[str], **params) -> list[dict]:
-    """Every row of a paged list, ``limit`` rows at a time, each row cut to ``columns``."""
-    seen, cursor = [], None
-    while True:
-        answer = get(base, path, **params, **({"cursor": cursor} if cursor else {}))
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        seen += [{c: row[c] for c in columns} for row in body["data"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return seen
-        assert len(body["data"]) == params["limit"]
 
 
 def test_openapi_lists_the_paths(api) -> None:
@@ -384,17 +362,17 @@ def test_deals_page_through_equal_sql(api, built) -> None:
         ("/v1/events/5100074/prices", {"section": "1\x00"}, "section"),
         (
             "/v1/events/5100074/sellthrough",
-            {"cursor": forged("sellthrough", ["2026-11-01", "\x00"])},
+            {"cursor": Forged("sellthrough", ["2026-11-01", "\x00"])},
             "cursor",
         ),
         ("/v1/events", {"limit": "0"}, "limit"),
         ("/v1/events", {"cursor": "not-a-cursor"}, "cursor"),
         # well-formed cursors of the right list whose values are not what they must be
-        ("/v1/events", {"cursor": forged("events:upcoming", ["x", 1])}, "cursor"),
-        ("/v1/events/5100074/prices", {"cursor": forged("prices:hour", ["now", "A"])}, "cursor"),
+        ("/v1/events", {"cursor": Forged("events:upcoming", ["x", 1])}, "cursor"),
+        ("/v1/events/5100074/prices", {"cursor": Forged("prices:hour", ["now", "A"])}, "cursor"),
         (
             "/v1/events/5100074/sellthrough",
-            {"cursor": forged("sellthrough", ["2026-13-01", "A"])},
+            {"cursor": Forged("sellthrough", ["2026-13-01", "A"])},
             "cursor",
         ),
         ("/v1/events/5100074/prices", {"bucket": "week"}, "bucket"),
@@ -411,7 +389,7 @@ def test_deals_page_through_equal_sql(api, built) -> None:
         ("/v1/events/5100074/sellthrough", {"format": "xml"}, "format"),
         ("/v1/tickets/deals", {"production_id": "x"}, "production_id"),
         ("/v1/tickets/deals", {"min_discount_pct": "101"}, "min_discount_pct"),
-        ("/v1/tickets/deals", {"cursor": forged("deals", ["x", 1, 1])}, "cursor"),
+        ("/v1/tickets/deals", {"cursor": Forged("deals", ["x", 1, 1])}, "cursor"),
     ],
 )
 def test_bad_parameter_is_a_400_problem_naming_it(api, path, params, parameter) -> None:

@@ -7,10 +7,8 @@ unknown item or market 404."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
 import math
 from datetime import timedelta
 from decimal import Decimal
@@ -21,7 +19,7 @@ from typer.testing import CliRunner
 
 from ingestion.simulator.writer import write_dofus_market, write_osrs_prices, write_wow_auctions
 from orchestration.cli import app
-from tests.api_server import PROBLEM, as_json, get, rows_as_json, serve
+from tests.api_server import PROBLEM, Forged, as_json, get, page_through, rows_as_json, serve
 from tests.conftest import SIM_END, query
 
 END = SIM_END - timedelta(hours=1)
@@ -77,26 +75,6 @@ def built(db, landing):
 def api(built, tmp_path_factory):
     with serve(built, tmp_path_factory.mktemp("api")) as base:
         yield base
-
-
-def forged(kind: str, key: list) -> str:
-    """A cursor as the API encodes one (base64url of its JSON), holding what we choose."""
-    raw = json.dumps({"k": kind, "after": key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def page_through(base: str, path: str, columns: list[str], **params) -> list[dict]:
-    """Every row of a paged list, ``limit`` rows at a time, each row cut to ``columns``."""
-    seen, cursor = [], None
-    while True:
-        answer = get(base, path, **params, **({"cursor": cursor} if cursor else {}))
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        seen += [{c: row[c] for c in columns} for row in body["data"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return seen
-        assert len(body["data"]) == params["limit"]
 
 
 def test_openapi_lists_the_paths(api) -> None:
@@ -250,11 +228,11 @@ def test_crafting_filters_and_a_realm_recipe_by_hand(api, built) -> None:
         ("/v1/arbitrage", {"limit": "0"}, "limit"),
         ("/v1/arbitrage", {"limit": "1001"}, "limit"),
         ("/v1/arbitrage", {"cursor": "???"}, "cursor"),
-        ("/v1/arbitrage", {"cursor": forged("arbitrage:profit", ["abc", "a", "b", "c"])}, "cursor"),
-        ("/v1/arbitrage", {"cursor": forged("arbitrage:profit", ["NaN", "a", "b", "c"])}, "cursor"),
+        ("/v1/arbitrage", {"cursor": Forged("arbitrage:profit", ["abc", "a", "b", "c"])}, "cursor"),
+        ("/v1/arbitrage", {"cursor": Forged("arbitrage:profit", ["NaN", "a", "b", "c"])}, "cursor"),
         (
             "/v1/arbitrage",
-            {"sort": "roi", "cursor": forged("arbitrage:profit", ["1", "a", "b", "c"])},
+            {"sort": "roi", "cursor": Forged("arbitrage:profit", ["1", "a", "b", "c"])},
             "cursor",
         ),
         ("/v1/arbitrage", {"format": "xml"}, "format"),
@@ -264,11 +242,11 @@ def test_crafting_filters_and_a_realm_recipe_by_hand(api, built) -> None:
         ("/v1/arbitrage", {"item_id": "wow_auctions:\x00"}, "item_id"),
         (
             "/v1/arbitrage",
-            {"cursor": forged("arbitrage:profit", ["1", "\x00", "b", "c"])},
+            {"cursor": Forged("arbitrage:profit", ["1", "\x00", "b", "c"])},
             "cursor",
         ),
-        ("/v1/crafting", {"cursor": forged("crafting:profit", ["1", "a"])}, "cursor"),
-        ("/v1/crafting", {"cursor": forged("arbitrage:profit", ["1", "a", "b", "c"])}, "cursor"),
+        ("/v1/crafting", {"cursor": Forged("crafting:profit", ["1", "a"])}, "cursor"),
+        ("/v1/crafting", {"cursor": Forged("arbitrage:profit", ["1", "a", "b", "c"])}, "cursor"),
     ],
 )
 def test_bad_parameter_is_a_400_problem_naming_it(api, path, params, parameter) -> None:

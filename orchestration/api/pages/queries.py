@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestration.api.db import Marts, Row
+from orchestration.api.routes.players import PLAYER_ID
 
 INDEX_DAYS_HOME = 90
 INDEX_DAYS_MARKET = 365
@@ -95,9 +96,7 @@ def player(marts: Marts, username: str) -> Row | None:
     """The ``dim_players`` row of ``username`` spelled any way the hiscores accept (case,
     ``-``, ``_`` and spaces alike: the ``player_id`` macro's rule), or None."""
     rows = marts.fetch(
-        """select * from marts.dim_players where player_id =
-            'osrs:' || lower(regexp_replace(btrim(%s), '[-_[:space:]]+', ' ', 'g'))""",
-        (username,),
+        f"select * from marts.dim_players where player_id = {PLAYER_ID}", {"name": username}
     )
     return rows[0] if rows else None
 

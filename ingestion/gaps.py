@@ -10,9 +10,13 @@ works out the stretches from the landing zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ingestion.landing import LandingFile, iter_landing_files
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,35 @@ def snapshot_gaps(
         )
         for start, (end, keys) in sorted(found.items())
     ]
+
+
+def answered_per_key(
+    source: str,
+    key: str,
+    answered: Collection[str],
+    since: datetime,
+    root: Path | None = None,
+) -> dict[str, set[datetime]]:
+    """When each key (a player, an event) was answered, from the source's fetch logs
+    captured at or after ``since``: ``{str(entry[key]): {capture time, …}}`` for every
+    log entry whose ``status`` is in ``answered``. Snapshot-only sources land a fetch log
+    every tick, naming each key's outcome, while an unchanged answer lands no snapshot
+    file: the logs, not the snapshots, say which ticks got an answer. An unreadable log
+    is passed over (the loader rejects it, naming why)."""
+    landed: dict[str, set[datetime]] = defaultdict(set)
+    for f in iter_landing_files(source, ["fetch_log"], root):
+        if not isinstance(f, LandingFile) or f.captured_at < since:
+            continue
+        try:
+            entries = f.read_json()
+        except (ValueError, OSError, EOFError):
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or entry.get(key) is None:
+                continue
+            if entry.get("status") in answered:
+                landed[str(entry[key])].add(f.captured_at)
+    return landed
 
 
 def at(ts: int) -> datetime:

@@ -30,13 +30,19 @@ def detects_gaps(source: str) -> bool:
 
 
 def record(
-    source: str, found: list[Gap], info: Any = None, at: datetime | None = None
+    source: str,
+    found: list[Gap],
+    info: Any = None,
+    at: datetime | None = None,
+    looked_from: datetime | None = None,
 ) -> dict[str, int]:
     """Write ``found`` (every gap of ``source`` the landing zone shows now) to
     ``ops.fetch_gaps`` at ``at`` (default: the tick's clock): new gaps inserted, known
     ones updated only when their end or reason changed, open ones not found any more
-    closed. Idempotent: recording the same list twice changes nothing. Returns
-    ``{"new": n, "open": n, "closed": n}``; database errors are raised."""
+    closed. A source that looks back only so far (``looked_from``, UTC) cannot see a gap
+    that starts earlier: such a gap is kept open as it is, not closed. Idempotent:
+    recording the same list twice changes nothing. Returns ``{"new": n, "open": n,
+    "closed": n}``; database errors are raised."""
     at = at or clock.now()
     with warehouse.connect(info) as conn:
         metrics.ensure_table(conn)
@@ -44,8 +50,9 @@ def record(
             (endpoint, start)
             for endpoint, start in conn.execute(
                 "select endpoint, gap_from from ops.fetch_gaps"
-                " where source = %s and closed_at is null",
-                (source,),
+                " where source = %s and closed_at is null"
+                " and (%s::timestamptz is null or gap_from >= %s::timestamptz)",
+                (source, looked_from, looked_from),
             ).fetchall()
         }
         new = 0
@@ -82,9 +89,13 @@ def after_fetch(source: str, root: Path | None, info: Any = None) -> list[Gap]:
     and gives []; the gaps found otherwise."""
     if not detects_gaps(source):
         return []
+    module = get_source(source)
     try:
-        found = get_source(source).gaps(root)
-        record(source, found, info)
+        # a source reading only its recent fetch logs (gap_lookback) sees no older gap
+        lookback = getattr(module, "gap_lookback", None)
+        looked_from = clock.now() - lookback() if lookback else None
+        found = module.gaps(root)
+        record(source, found, info, looked_from=looked_from)
     except Exception as exc:  # the tick's own outcome matters more than its bookkeeping
         log.warning("%s: fetch gaps not recorded: %s", source, exc)
         return []

@@ -15,6 +15,7 @@ as the API serves, and what it cannot get back is one named gap.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,14 @@ from ingestion.http import SourceClient
 from ingestion.landing import LandingFile, iter_landing_files, write_atomic
 from ingestion.loader import Reject
 from ingestion.simulator.server import SimulatorServer
-from ingestion.sources import binance, osrs_prices, wow_auctions, yahoo_finance
+from ingestion.sources import (
+    binance,
+    osrs_hiscores,
+    osrs_prices,
+    vividseats,
+    wow_auctions,
+    yahoo_finance,
+)
 from orchestration import gaps, transform
 from orchestration.cli import app
 from orchestration.defs.gaps import GAP_CHECKS
@@ -382,3 +390,77 @@ def test_wow_snapshots_missed_in_an_outage_are_a_recorded_gap_and_a_warning(
     assert wow_auctions.gaps(root) == []
     gaps.after_fetch("wow_auctions", root, db)
     assert [r[3] is not None for r in query(db, recorded)] == [True, True]
+
+
+def _hiscores_log(root: Path, at: datetime, outcomes: dict[str, str]) -> None:
+    """One tick's fetch log: each player's outcome, as fetching.record_outcome writes it."""
+    log = [{"username": who, "account_type": "regular", "status": s} for who, s in outcomes.items()]
+    write_atomic("osrs_hiscores", "fetch_log", at, json.dumps(log).encode(), root=root)
+
+
+def test_hiscores_ticks_without_an_answer_are_a_recorded_gap_kept_past_the_lookback(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks every 30 minutes; a player counts as answered when the log says changed,
+    unchanged or not_found. alice: answered 10:00, 10:30, failed 11:00 and 11:30,
+    answered 12:00 → 90 minutes apart (> 75) → gap [11:00, 12:00), 60 minutes. bob:
+    answered 10:00, failed 10:30 to 11:30, not_found 12:00 → 120 minutes → gap [10:30,
+    12:00), 90 minutes. carol answered every tick: none. A log that is not JSON is passed
+    over."""
+    root = tmp_path / "landing"
+    ticks = {
+        _h(10): {"alice": "changed", "bob": "unchanged", "carol": "changed"},
+        _h(10, 30): {"alice": "unchanged", "bob": "failed", "carol": "unchanged"},
+        _h(11): {"alice": "failed", "bob": "failed", "carol": "unchanged"},
+        _h(11, 30): {"alice": "failed", "bob": "failed", "carol": "changed"},
+        _h(12): {"alice": "unchanged", "bob": "not_found", "carol": "unchanged"},
+    }
+    for at, outcomes in ticks.items():
+        _hiscores_log(root, at, outcomes)
+    write_atomic("osrs_hiscores", "fetch_log", _h(12, 30), b"\x00not json", root=root)
+    with clock_at(_h(13)):
+        found = gaps.after_fetch("osrs_hiscores", root, db)
+    assert [(g.endpoint, g.gap_from, g.gap_to, g.minutes) for g in found] == [
+        ("index_lite", _h(10, 30), _h(12), 90),
+        ("index_lite", _h(11), _h(12), 60),
+    ]
+    assert "of bob landed" in found[0].reason and "of alice landed" in found[1].reason
+    recorded = """select gap_from, gap_to, closed_at from ops.fetch_gaps
+        where source = 'osrs_hiscores' order by gap_from"""
+    assert query(db, recorded) == [(_h(10, 30), _h(12), None), (_h(11), _h(12), None)]
+    (check,) = [
+        c
+        for c in GAP_CHECKS
+        for spec in c.check_specs_by_output_name.values()
+        if spec.asset_key.path == ["raw_osrs_hiscores", "hiscore_metrics"]
+    ]
+    result = check(warehouse=WarehouseResource.from_env())
+    assert not result.passed and result.metadata["minutes_missing"].value == 150
+    # two days later, with a one-day lookback, the logs are out of sight: nothing found,
+    # and the recorded gaps stay open (the hiscores never serve them back)
+    monkeypatch.setenv("SOURCES__OSRS_HISCORES__GAP_LOOKBACK_DAYS", "1")
+    with clock_at(_h(13) + timedelta(days=2)):
+        assert osrs_hiscores.gaps(root) == []
+        gaps.after_fetch("osrs_hiscores", root, db)
+    assert [r[2] for r in query(db, recorded)] == [None, None]
+
+
+def test_vividseats_listings_missed_in_an_outage_are_a_gap_per_event(tmp_path: Path) -> None:
+    """Ticks every 15 minutes, one listings file per event and answered tick. Event 101:
+    10:00, 10:15, then 11:15 and 11:30 → 60 minutes apart (> 40) → gap [10:30, 11:15),
+    45 minutes; event 102 every quarter-hour from 10:00 to 11:30: none."""
+    root = tmp_path / "landing"
+    for minutes in range(0, 91, 15):
+        at = _h(10) + timedelta(minutes=minutes)
+        write_atomic("vividseats", "listings", at, b"{}", key="102", ext="json.gz", root=root)
+        if minutes not in (30, 45, 60):
+            write_atomic("vividseats", "listings", at, b"{}", key="101", ext="json.gz", root=root)
+    (gap,) = vividseats.gaps(root)
+    assert (gap.endpoint, gap.gap_from, gap.gap_to, gap.minutes) == (
+        "listings",
+        _h(10, 30),
+        _h(11, 15),
+        45,
+    )
+    assert "of 101 landed for more than 40 minutes" in gap.reason
+    assert vividseats.GAP_ENDPOINTS == ("listings",)

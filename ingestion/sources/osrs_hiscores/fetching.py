@@ -9,10 +9,12 @@ tick); the other players are asked all the same, and a player the hiscores did n
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingestion import clock
+from ingestion.gaps import Gap, answered_per_key, snapshot_gaps
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, archive_if_changed, newest_per_key, now_utc, write_atomic
 from ingestion.sources.osrs_hiscores.parse import metric_count, same_content
@@ -20,6 +22,14 @@ from ingestion.sources.osrs_hiscores.players import BOARDS, config_file, read_pl
 from ingestion.sources.osrs_hiscores.tables import SOURCE
 
 DEFAULT_BASE_URL = "https://secure.runescape.com"
+FETCH_EVERY = timedelta(minutes=30)
+"""How often a tick asks the hiscores about every player (the schedule, tick.py)."""
+GAP_ENDPOINTS = ("index_lite",)
+"""The endpoint whose missed answers are gaps (:func:`gaps`): the hiscores serve only a
+player's current stats."""
+ANSWERED = ("changed", "unchanged", "not_found")
+"""Fetch-log outcomes that are an answer (a 404 says the player is not on the hiscores:
+nothing was missed); ``failed`` is not."""
 
 
 def base_url() -> str:
@@ -133,3 +143,37 @@ def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> Fe
             written = write_atomic(SOURCE, "fetch_log", at, json.dumps(log).encode(), root=root)
             report.files.append(written.relative)
     return report
+
+
+def missed_after() -> timedelta:
+    """How far apart two answered fetches of one player may be before a tick between
+    them counts as missed: ``sources.osrs_hiscores.snapshot_gap_minutes``, default 75 (a
+    tick every 30 minutes; one missed tick makes 60 minutes, plus a late start). Less
+    than 30 makes :func:`gaps` raise ValueError (recorded as a warning, not a gap)."""
+    return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 75)))
+
+
+def gap_lookback() -> timedelta:
+    """How far back :func:`gaps` reads the fetch logs: ``sources.osrs_hiscores.
+    gap_lookback_days``, default 30, so a tick reads a month of logs, not all history. A
+    gap is found once the player is answered again; an outage longer than this is named
+    only from the lookback's start."""
+    return timedelta(days=float(source_config(SOURCE, "gap_lookback_days", 30)))
+
+
+def gaps(root: Path | None = None) -> list[Gap]:
+    """Each tracked player's stats at ticks that got no answer, never to be had again
+    (the hiscores keep no history): one :class:`~ingestion.gaps.Gap` of ``index_lite``
+    per stretch between two answered fetches of a player more than :func:`missed_after`
+    apart (ingestion/gaps.py ``snapshot_gaps``), from the fetch logs of the last
+    :func:`gap_lookback`. A player added later has no gap before their first answer; one
+    taken out of the config and put back has one for the time they were out.
+    Example: answered at 10:00 and 10:30, failed at 11:00 and 11:30, answered at 12:00 →
+    the gap [11:00, 12:00)."""
+    since = clock.now() - gap_lookback()
+    answered = answered_per_key(SOURCE, "username", ANSWERED, since, root)
+    served = (
+        "the hiscores serve only a player's current stats"
+        " (sources.osrs_hiscores.snapshot_gap_minutes)"
+    )
+    return snapshot_gaps(SOURCE, "index_lite", answered, FETCH_EVERY, missed_after(), served)

@@ -11,19 +11,33 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ingestion.gaps import Gap, snapshot_gaps
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import archive_if_changed, newest_file, now_utc, write_atomic
+from ingestion.landing import (
+    LandingFile,
+    archive_if_changed,
+    iter_landing_files,
+    newest_file,
+    now_utc,
+    write_atomic,
+)
 from ingestion.sources.vividseats.events import config_file, read_config
 from ingestion.sources.vividseats.tables import SOURCE
 
 DEFAULT_BASE_URL = "https://www.vividseats.com"
 API = "hermes/api/v1"
+FETCH_EVERY = timedelta(minutes=15)
+"""How often a tick asks for every tracked event's listings (the schedule, tick.py)."""
+GAP_ENDPOINTS = ("listings",)
+"""The endpoint whose missed snapshots are gaps (:func:`gaps`): the site serves only an
+event's current listings."""
 
 
 def base_url() -> str:
@@ -202,3 +216,29 @@ def fetch(
             )
             report.files.append(written.relative)
     return report
+
+
+def missed_after() -> timedelta:
+    """How far apart two landed listings snapshots of one event may be before a tick
+    between them counts as missed: ``sources.vividseats.snapshot_gap_minutes``, default
+    40 (a tick every 15 minutes; one missed tick makes 30, plus a late start). Less than
+    15 makes :func:`gaps` raise ValueError (recorded as a warning, not a gap)."""
+    return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 40)))
+
+
+def gaps(root: Path | None = None) -> list[Gap]:
+    """Each tracked event's listings at ticks that landed none, never to be had again
+    (the site serves only the current listings): one :class:`~ingestion.gaps.Gap` of
+    ``listings`` per stretch between two landed snapshots of an event more than
+    :func:`missed_after` apart (ingestion/gaps.py ``snapshot_gaps``), from the landing
+    files' names alone (every answered tick lands a listings file). An event added later
+    has no gap before its first snapshot, nor one after it is past (not asked again).
+    Example: snapshots at 10:00, 10:15, then 11:15 → the gap [10:30, 11:15)."""
+    landed: dict[str, set[datetime]] = defaultdict(set)
+    for f in iter_landing_files(SOURCE, ["listings"], root):
+        if isinstance(f, LandingFile) and f.key:
+            landed[f.key].add(f.captured_at)
+    served = (
+        "the site serves only an event's current listings (sources.vividseats.snapshot_gap_minutes)"
+    )
+    return snapshot_gaps(SOURCE, "listings", landed, FETCH_EVERY, missed_after(), served)

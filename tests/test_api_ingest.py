@@ -17,6 +17,8 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
+from orchestration import dagster_home
+from orchestration.bench.ops_secrets import files_with, tables_with
 from orchestration.cli import app
 from tests.api_server import PROBLEM, serve
 from tests.conftest import query, scalar
@@ -251,3 +253,19 @@ def test_past_the_rate_limit_is_a_429_and_writes_nothing(loaded, landing) -> Non
     # another token's window is its own
     assert post(base, b"{}", token=TOKEN).status_code == 422
     assert files(landing) == before and raw_rows(db) == rows
+
+
+def test_the_tokens_are_in_no_file_and_no_table_after_the_tick(
+    loaded, landing, snapmart_home
+) -> None:
+    """Issue 21's secrets sweep for the ingest tokens (a secret setting since issue 22):
+    after a batch posted with one and a tick that loaded it, neither token is in any file
+    of the home (.snapmart: dlt dirs, Dagster, the embedded server's data; dbt's target),
+    the landing zone, or any table of the warehouse and of Dagster's storage."""
+    _, db, _ = loaded
+    tokens = {"ingest token 1": TOKEN, "ingest token 2": LIMITED}
+    files, file_hits = files_with(tokens, [snapmart_home, landing])
+    tables, table_hits = tables_with(db, tokens)
+    more, storage_hits = tables_with(dagster_home.dagster_database(db), tokens)
+    assert files > 20 and tables + more > 50
+    assert file_hits + table_hits + storage_hits == []

@@ -10,12 +10,14 @@ works out the stretches from the landing zone.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingestion import clock
 from ingestion.landing import LandingFile, iter_landing_files
 
 
@@ -120,7 +122,7 @@ def answered_per_key(
             continue
         try:
             entries = f.read_json()
-        except (ValueError, OSError, EOFError):
+        except (ValueError, OSError, EOFError, zlib.error):  # a corrupt .gz raises zlib.error
             continue
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict) or entry.get(key) is None:
@@ -128,6 +130,36 @@ def answered_per_key(
             if entry.get("status") in answered:
                 landed[str(entry[key])].add(f.captured_at)
     return landed
+
+
+def fetch_log_gaps(
+    source: str,
+    endpoint: str,
+    key: str,
+    answered: Collection[str],
+    every: timedelta,
+    missed_after: timedelta,
+    lookback: timedelta,
+    served: str,
+    root: Path | None = None,
+    now: datetime | None = None,
+) -> list[Gap]:
+    """Missed answers of a snapshot-only source, from its fetch logs of the ``lookback``
+    before ``now`` (default: the clock): :func:`answered_per_key` per ``key``, then
+    :func:`snapshot_gaps` with the schedule's cadence ``every``. The logs' capture times
+    are the ticks', so keys missed in the same ticks share one Gap. A gap is found only
+    while its earlier answer is inside the lookback: :func:`seen_from` says from which
+    start on a recorded gap can still be seen (ValueError as ``snapshot_gaps``)."""
+    since = (now or clock.now()) - lookback
+    landed = answered_per_key(source, key, answered, since, root)
+    return snapshot_gaps(source, endpoint, landed, every, missed_after, served)
+
+
+def seen_from(now: datetime, lookback: timedelta, every: timedelta) -> datetime:
+    """The earliest gap start :func:`fetch_log_gaps` can still find at ``now``: a gap
+    starts one tick (``every``) after its earlier answer, which must be inside the
+    lookback. A recorded gap starting before this is out of sight, not filled."""
+    return now - lookback + every
 
 
 def at(ts: int) -> datetime:

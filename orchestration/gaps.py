@@ -39,8 +39,8 @@ def record(
     """Write ``found`` (every gap of ``source`` the landing zone shows now) to
     ``ops.fetch_gaps`` at ``at`` (default: the tick's clock): new gaps inserted, known
     ones updated only when their end or reason changed, open ones not found any more
-    closed. A source that looks back only so far (``looked_from``, UTC) cannot see a gap
-    that starts earlier: such a gap is kept open as it is, not closed. Idempotent:
+    closed. A source that looks back only so far cannot see a gap that starts before
+    ``looked_from`` (UTC, its ``gaps_seen_from``): such a gap is kept open as it is. Idempotent:
     recording the same list twice changes nothing. Returns ``{"new": n, "open": n,
     "closed": n}``; database errors are raised."""
     at = at or clock.now()
@@ -91,10 +91,11 @@ def after_fetch(source: str, root: Path | None, info: Any = None) -> list[Gap]:
         return []
     module = get_source(source)
     try:
-        # a source reading only its recent fetch logs (gap_lookback) sees no older gap
-        lookback = getattr(module, "gap_lookback", None)
-        looked_from = clock.now() - lookback() if lookback else None
-        found = module.gaps(root)
+        # a source reading only its recent fetch logs cannot see an older gap
+        now = clock.now()
+        seen = getattr(module, "gaps_seen_from", None)
+        found = module.gaps(root, now) if seen else module.gaps(root)
+        looked_from = seen(now) if seen else None
         record(source, found, info, looked_from=looked_from)
     except Exception as exc:  # the tick's own outcome matters more than its bookkeeping
         log.warning("%s: fetch gaps not recorded: %s", source, exc)

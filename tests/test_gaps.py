@@ -405,8 +405,8 @@ def test_hiscores_ticks_without_an_answer_are_a_recorded_gap_kept_past_the_lookb
     unchanged or not_found. alice: answered 10:00, 10:30, failed 11:00 and 11:30,
     answered 12:00 → 90 minutes apart (> 75) → gap [11:00, 12:00), 60 minutes. bob:
     answered 10:00, failed 10:30 to 11:30, not_found 12:00 → 120 minutes → gap [10:30,
-    12:00), 90 minutes. carol answered every tick: none. A log that is not JSON is passed
-    over."""
+    12:00), 90 minutes. carol answered every tick: none. A log that is not JSON, and a
+    gzip one that does not decompress, are passed over."""
     root = tmp_path / "landing"
     ticks = {
         _h(10): {"alice": "changed", "bob": "unchanged", "carol": "changed"},
@@ -418,6 +418,8 @@ def test_hiscores_ticks_without_an_answer_are_a_recorded_gap_kept_past_the_lookb
     for at, outcomes in ticks.items():
         _hiscores_log(root, at, outcomes)
     write_atomic("osrs_hiscores", "fetch_log", _h(12, 30), b"\x00not json", root=root)
+    corrupt_gzip = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage"
+    write_atomic("osrs_hiscores", "fetch_log", _h(12, 45), corrupt_gzip, ext="json.gz", root=root)
     with clock_at(_h(13)):
         found = gaps.after_fetch("osrs_hiscores", root, db)
     assert [(g.endpoint, g.gap_from, g.gap_to, g.minutes) for g in found] == [
@@ -436,31 +438,43 @@ def test_hiscores_ticks_without_an_answer_are_a_recorded_gap_kept_past_the_lookb
     ]
     result = check(warehouse=WarehouseResource.from_env())
     assert not result.passed and result.metadata["minutes_missing"].value == 150
-    # two days later, with a one-day lookback, the logs are out of sight: nothing found,
-    # and the recorded gaps stay open (the hiscores never serve them back)
+    # with a one-day lookback, a day later: a gap is found while the answer before it is in
+    # sight (alice's 10:30 at 10:20), and kept open once it is not (bob's 10:00; then
+    # both at 10:40): the hiscores never serve them back
     monkeypatch.setenv("SOURCES__OSRS_HISCORES__GAP_LOOKBACK_DAYS", "1")
-    with clock_at(_h(13) + timedelta(days=2)):
+    with clock_at(_h(10, 20) + timedelta(days=1)):
+        assert [g.gap_from for g in gaps.after_fetch("osrs_hiscores", root, db)] == [_h(11)]
+    assert [r[2] for r in query(db, recorded)] == [None, None]
+    with clock_at(_h(10, 40) + timedelta(days=1)):
         assert osrs_hiscores.gaps(root) == []
         gaps.after_fetch("osrs_hiscores", root, db)
     assert [r[2] for r in query(db, recorded)] == [None, None]
 
 
-def test_vividseats_listings_missed_in_an_outage_are_a_gap_per_event(tmp_path: Path) -> None:
-    """Ticks every 15 minutes, one listings file per event and answered tick. Event 101:
-    10:00, 10:15, then 11:15 and 11:30 → 60 minutes apart (> 40) → gap [10:30, 11:15),
-    45 minutes; event 102 every quarter-hour from 10:00 to 11:30: none."""
+def test_vividseats_events_missed_in_an_outage_are_one_gap_per_start(tmp_path: Path) -> None:
+    """Ticks every 15 minutes; an event counts as answered when the fetch log says ``ok``
+    (its listings landed). Events 101 and 103: ok at 10:00 and 10:15, blocked (403) or
+    failed at 10:30, 10:45 and 11:00, ok at 11:15 and 11:30 → 60 minutes apart (> 40) →
+    one gap [10:30, 11:15), 45 minutes, naming both; 102 ok every tick: none; 104 past
+    from 10:45 on (not asked again): none."""
     root = tmp_path / "landing"
     for minutes in range(0, 91, 15):
         at = _h(10) + timedelta(minutes=minutes)
-        write_atomic("vividseats", "listings", at, b"{}", key="102", ext="json.gz", root=root)
-        if minutes not in (30, 45, 60):
-            write_atomic("vividseats", "listings", at, b"{}", key="101", ext="json.gz", root=root)
-    (gap,) = vividseats.gaps(root)
+        down = minutes in (30, 45, 60)
+        log = [
+            {"production_id": 101, "status": "blocked" if down else "ok"},
+            {"production_id": 102, "status": "ok"},
+            {"production_id": 103, "status": "failed" if down else "ok"},
+            {"production_id": 104, "status": "past" if minutes >= 45 else "ok"},
+        ]
+        write_atomic("vividseats", "fetch_log", at, json.dumps(log).encode(), root=root)
+    with clock_at(_h(12)):
+        (gap,) = vividseats.gaps(root)
     assert (gap.endpoint, gap.gap_from, gap.gap_to, gap.minutes) == (
         "listings",
         _h(10, 30),
         _h(11, 15),
         45,
     )
-    assert "of 101 landed for more than 40 minutes" in gap.reason
+    assert "of 101, 103 landed for more than 40 minutes" in gap.reason
     assert vividseats.GAP_ENDPOINTS == ("listings",)

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ingestion.gaps import Gap, snapshot_gaps
+from ingestion.gaps import Gap, fetch_log_gaps, seen_from
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
-from ingestion.landing import (
-    LandingFile,
-    archive_if_changed,
-    iter_landing_files,
-    newest_file,
-    now_utc,
-    write_atomic,
-)
+from ingestion.landing import archive_if_changed, newest_file, now_utc, write_atomic
 from ingestion.sources.vividseats.events import config_file, read_config
 from ingestion.sources.vividseats.tables import SOURCE
 
@@ -226,19 +218,34 @@ def missed_after() -> timedelta:
     return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 40)))
 
 
-def gaps(root: Path | None = None) -> list[Gap]:
-    """Each tracked event's listings at ticks that landed none, never to be had again
-    (the site serves only the current listings): one :class:`~ingestion.gaps.Gap` of
-    ``listings`` per stretch between two landed snapshots of an event more than
-    :func:`missed_after` apart (ingestion/gaps.py ``snapshot_gaps``), from the landing
-    files' names alone (every answered tick lands a listings file). An event added later
-    has no gap before its first snapshot, nor one after it is past (not asked again).
-    Example: snapshots at 10:00, 10:15, then 11:15 → the gap [10:30, 11:15)."""
-    landed: dict[str, set[datetime]] = defaultdict(set)
-    for f in iter_landing_files(SOURCE, ["listings"], root):
-        if isinstance(f, LandingFile) and f.key:
-            landed[f.key].add(f.captured_at)
+def gap_lookback() -> timedelta:
+    """How far back :func:`gaps` reads the fetch logs: ``sources.vividseats.
+    gap_lookback_days``, default 30 (a tick reads a month of logs, not all history). An
+    outage longer than this is not named (the ticks' failures are, in
+    ``mart_pipeline_runs``); a recorded gap that leaves the lookback stays open."""
+    return timedelta(days=float(source_config(SOURCE, "gap_lookback_days", 30)))
+
+
+def gaps(root: Path | None = None, now: datetime | None = None) -> list[Gap]:
+    """Each tracked event's listings at ticks that got none, never to be had again (the
+    site serves only the current listings): one :class:`~ingestion.gaps.Gap` of
+    ``listings`` per stretch between two ``ok`` fetches of an event (the fetch log's
+    outcome: listings landed) more than :func:`missed_after` apart, from the fetch logs of
+    the :func:`gap_lookback` before ``now`` (default: the clock; ingestion/gaps.py
+    ``fetch_log_gaps``). Events missed in the same ticks share one gap. An event added
+    later has no gap before its first snapshot, nor one once it is past (not asked again).
+    Example: ok at 10:00 and 10:15, blocked or failed at 10:30, 10:45 and 11:00, ok at
+    11:15 → the gap [10:30, 11:15)."""
     served = (
         "the site serves only an event's current listings (sources.vividseats.snapshot_gap_minutes)"
     )
-    return snapshot_gaps(SOURCE, "listings", landed, FETCH_EVERY, missed_after(), served)
+    return fetch_log_gaps(
+        SOURCE, "listings", "production_id", ("ok",), FETCH_EVERY, missed_after(),
+        gap_lookback(), served, root, now,
+    )  # fmt: skip
+
+
+def gaps_seen_from(now: datetime) -> datetime:
+    """The earliest gap start :func:`gaps` can still find at ``now``: an older recorded
+    gap is out of sight, not filled (orchestration/gaps.py keeps it open)."""
+    return seen_from(now, gap_lookback(), FETCH_EVERY)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingestion import clock
+from ingestion.http import source_config
 from ingestion.landing import LandingFile, iter_landing_files
 
 
@@ -132,34 +133,57 @@ def answered_per_key(
     return landed
 
 
-def fetch_log_gaps(
-    source: str,
-    endpoint: str,
-    key: str,
-    answered: Collection[str],
-    every: timedelta,
-    missed_after: timedelta,
-    lookback: timedelta,
-    served: str,
-    root: Path | None = None,
-    now: datetime | None = None,
-) -> list[Gap]:
-    """Missed answers of a snapshot-only source, from its fetch logs of the ``lookback``
-    before ``now`` (default: the clock): :func:`answered_per_key` per ``key``, then
-    :func:`snapshot_gaps` with the schedule's cadence ``every``. The logs' capture times
-    are the ticks', so keys missed in the same ticks share one Gap. A gap is found only
-    while its earlier answer is inside the lookback: :func:`seen_from` says from which
-    start on a recorded gap can still be seen (ValueError as ``snapshot_gaps``)."""
-    since = (now or clock.now()) - lookback
-    landed = answered_per_key(source, key, answered, since, root)
-    return snapshot_gaps(source, endpoint, landed, every, missed_after, served)
+@dataclass(frozen=True)
+class FetchLogGaps:
+    """The gap rule of a snapshot-only source asked on snapmart's own schedule (the OSRS
+    hiscores, Vivid Seats): its fetch logs say, per ``key`` (a player, an event), which
+    ticks got an answer (a ``status`` in ``answered``); two answers of a key more than
+    ``missed_after`` apart mean the ticks between were lost, from one cadence (``every``)
+    after the earlier answer to the later one (:func:`snapshot_gaps`). Settings of the
+    source (``sources.<source>.…``): ``snapshot_gap_minutes`` (default
+    ``missed_minutes``) and ``gap_lookback_days`` (default 30): only that many days of
+    logs are read, so a tick's cost does not grow with history. ``served`` ends each gap's
+    reason (what the API keeps)."""
 
+    source: str
+    endpoint: str
+    key: str
+    answered: tuple[str, ...]
+    every: timedelta
+    missed_minutes: float
+    served: str
 
-def seen_from(now: datetime, lookback: timedelta, every: timedelta) -> datetime:
-    """The earliest gap start :func:`fetch_log_gaps` can still find at ``now``: a gap
-    starts one tick (``every``) after its earlier answer, which must be inside the
-    lookback. A recorded gap starting before this is out of sight, not filled."""
-    return now - lookback + every
+    def missed_after(self) -> timedelta:
+        """How far apart two answers of a key may be: ``snapshot_gap_minutes``. Less than
+        ``every`` makes :meth:`gaps` raise ValueError (recorded as a warning, not a gap)."""
+        return timedelta(minutes=float(self._setting("snapshot_gap_minutes", self.missed_minutes)))
+
+    def lookback(self) -> timedelta:
+        """How far back the logs are read: ``gap_lookback_days``. A gap is found while the
+        answer before it is inside; an outage longer than this is not named (its ticks
+        failed, in ``mart_pipeline_runs``)."""
+        return timedelta(days=float(self._setting("gap_lookback_days", 30)))
+
+    def gaps(self, root: Path | None = None, now: datetime | None = None) -> list[Gap]:
+        """The gaps the logs of the :meth:`lookback` before ``now`` (default: the clock)
+        show. The logs' capture times are the ticks', so keys missed in the same ticks
+        share one Gap. A key added later has no gap before its first answer; one taken
+        out of the config and put back has one for the time it was out."""
+        since = (now or clock.now()) - self.lookback()
+        landed = answered_per_key(self.source, self.key, self.answered, since, root)
+        return snapshot_gaps(
+            self.source, self.endpoint, landed, self.every, self.missed_after(), self.served
+        )
+
+    def seen_from(self, now: datetime) -> datetime:
+        """The earliest gap start :meth:`gaps` can still find at ``now``: a gap starts one
+        cadence after its earlier answer, which must be inside the lookback. A recorded gap
+        starting before this is out of sight, not filled (orchestration/gaps.py keeps it
+        open)."""
+        return now - self.lookback() + self.every
+
+    def _setting(self, name: str, default: float) -> object:
+        return source_config(self.source, name, default)
 
 
 def at(ts: int) -> datetime:

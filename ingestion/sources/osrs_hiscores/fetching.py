@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.gaps import Gap, fetch_log_gaps, seen_from
+from ingestion.gaps import FetchLogGaps
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import LandingFile, archive_if_changed, newest_per_key, now_utc, write_atomic
 from ingestion.sources.osrs_hiscores.parse import metric_count, same_content
@@ -144,43 +144,18 @@ def fetch(*, root: Path | None = None, client: SourceClient | None = None) -> Fe
     return report
 
 
-def missed_after() -> timedelta:
-    """How far apart two answered fetches of one player may be before a tick between
-    them counts as missed: ``sources.osrs_hiscores.snapshot_gap_minutes``, default 75 (a
-    tick every 30 minutes; one missed tick makes 60 minutes, plus a late start). Less
-    than 30 makes :func:`gaps` raise ValueError (recorded as a warning, not a gap)."""
-    return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 75)))
-
-
-def gap_lookback() -> timedelta:
-    """How far back :func:`gaps` reads the fetch logs: ``sources.osrs_hiscores.
-    gap_lookback_days``, default 30, so a tick reads a month of logs, not all history. A
-    gap is found once the player is answered again, if their answer before it is inside
-    the lookback: an outage longer than this is not named (the tick's failures are, in
-    ``mart_pipeline_runs``); a recorded gap that leaves the lookback stays open."""
-    return timedelta(days=float(source_config(SOURCE, "gap_lookback_days", 30)))
-
-
-def gaps(root: Path | None = None, now: datetime | None = None) -> list[Gap]:
-    """Each tracked player's stats at ticks that got no answer, never to be had again
-    (the hiscores keep no history): one :class:`~ingestion.gaps.Gap` of ``index_lite``
-    per stretch between two answered fetches of a player more than :func:`missed_after`
-    apart, from the fetch logs of the :func:`gap_lookback` before ``now`` (default: the
-    clock; ingestion/gaps.py ``fetch_log_gaps``). A player added later has no gap before
-    their first answer; one taken out of the config and put back (or renamed there) has
-    one for the time they were out. Example: answered at 10:00 and 10:30, failed at 11:00
-    and 11:30, answered at 12:00 → the gap [11:00, 12:00)."""
-    served = (
-        "the hiscores serve only a player's current stats"
-        " (sources.osrs_hiscores.snapshot_gap_minutes)"
-    )
-    return fetch_log_gaps(
-        SOURCE, "index_lite", "username", ANSWERED, FETCH_EVERY, missed_after(), gap_lookback(),
-        served, root, now,
-    )  # fmt: skip
-
-
-def gaps_seen_from(now: datetime) -> datetime:
-    """The earliest gap start :func:`gaps` can still find at ``now``: an older recorded
-    gap is out of sight, not filled (orchestration/gaps.py keeps it open)."""
-    return seen_from(now, gap_lookback(), FETCH_EVERY)
+GAP_RULE = FetchLogGaps(
+    SOURCE,
+    endpoint="index_lite",
+    key="username",
+    answered=ANSWERED,
+    every=FETCH_EVERY,
+    missed_minutes=75,  # one missed tick makes 60 minutes, plus a late start
+    served="the hiscores serve only a player's current stats"
+    " (sources.osrs_hiscores.snapshot_gap_minutes)",
+)
+"""Each tracked player's stats at ticks that got no answer, never to be had again (the
+hiscores keep no history): answered at 10:00 and 10:30, failed at 11:00 and 11:30,
+answered at 12:00 → the gap [11:00, 12:00) (ingestion/gaps.py ``FetchLogGaps``)."""
+gaps = GAP_RULE.gaps
+gaps_seen_from = GAP_RULE.seen_from

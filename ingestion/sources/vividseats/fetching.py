@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ingestion.gaps import Gap, fetch_log_gaps, seen_from
+from ingestion.gaps import FetchLogGaps
 from ingestion.http import FetchError, FetchReport, SourceClient, source_config
 from ingestion.landing import archive_if_changed, newest_file, now_utc, write_atomic
 from ingestion.sources.vividseats.events import config_file, read_config
@@ -210,42 +210,19 @@ def fetch(
     return report
 
 
-def missed_after() -> timedelta:
-    """How far apart two landed listings snapshots of one event may be before a tick
-    between them counts as missed: ``sources.vividseats.snapshot_gap_minutes``, default
-    40 (a tick every 15 minutes; one missed tick makes 30, plus a late start). Less than
-    15 makes :func:`gaps` raise ValueError (recorded as a warning, not a gap)."""
-    return timedelta(minutes=float(source_config(SOURCE, "snapshot_gap_minutes", 40)))
-
-
-def gap_lookback() -> timedelta:
-    """How far back :func:`gaps` reads the fetch logs: ``sources.vividseats.
-    gap_lookback_days``, default 30 (a tick reads a month of logs, not all history). An
-    outage longer than this is not named (the ticks' failures are, in
-    ``mart_pipeline_runs``); a recorded gap that leaves the lookback stays open."""
-    return timedelta(days=float(source_config(SOURCE, "gap_lookback_days", 30)))
-
-
-def gaps(root: Path | None = None, now: datetime | None = None) -> list[Gap]:
-    """Each tracked event's listings at ticks that got none, never to be had again (the
-    site serves only the current listings): one :class:`~ingestion.gaps.Gap` of
-    ``listings`` per stretch between two ``ok`` fetches of an event (the fetch log's
-    outcome: listings landed) more than :func:`missed_after` apart, from the fetch logs of
-    the :func:`gap_lookback` before ``now`` (default: the clock; ingestion/gaps.py
-    ``fetch_log_gaps``). Events missed in the same ticks share one gap. An event added
-    later has no gap before its first snapshot, nor one once it is past (not asked again).
-    Example: ok at 10:00 and 10:15, blocked or failed at 10:30, 10:45 and 11:00, ok at
-    11:15 → the gap [10:30, 11:15)."""
-    served = (
-        "the site serves only an event's current listings (sources.vividseats.snapshot_gap_minutes)"
-    )
-    return fetch_log_gaps(
-        SOURCE, "listings", "production_id", ("ok",), FETCH_EVERY, missed_after(),
-        gap_lookback(), served, root, now,
-    )  # fmt: skip
-
-
-def gaps_seen_from(now: datetime) -> datetime:
-    """The earliest gap start :func:`gaps` can still find at ``now``: an older recorded
-    gap is out of sight, not filled (orchestration/gaps.py keeps it open)."""
-    return seen_from(now, gap_lookback(), FETCH_EVERY)
+GAP_RULE = FetchLogGaps(
+    SOURCE,
+    endpoint="listings",
+    key="production_id",
+    answered=("ok",),  # listings landed; blocked, not_found, failed did not
+    every=FETCH_EVERY,
+    missed_minutes=40,  # one missed tick makes 30 minutes, plus a late start
+    served="the site serves only an event's current listings"
+    " (sources.vividseats.snapshot_gap_minutes)",
+)
+"""Each tracked event's listings at ticks that got none, never to be had again (the site
+serves only the current listings): ok at 10:00 and 10:15, blocked or failed at 10:30,
+10:45 and 11:00, ok at 11:15 → the gap [10:30, 11:15). A past event (not asked again) has
+no gap after it (ingestion/gaps.py ``FetchLogGaps``)."""
+gaps = GAP_RULE.gaps
+gaps_seen_from = GAP_RULE.seen_from
